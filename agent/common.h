@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Definitions every Vigil module shares: the error codes, a few attribute
+ * macros and overflow-checked size arithmetic.
+ */
+#ifndef VG_COMMON_H
+#define VG_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define VG_VERSION "0.1.0"
+
+/* Result codes. Functions that can fail return one of these (0 is success). */
+enum vg_err {
+	VG_OK = 0,
+	VG_ENOMEM,	/* allocation failed */
+	VG_EINVAL,	/* bad argument or value */
+	VG_ETRUNC,	/* input ended early */
+	VG_EMALFORMED,	/* input is not what its format says */
+	VG_ELIMIT,	/* a configured bound was reached */
+	VG_EIO,		/* an operating-system call failed (see errno) */
+	VG_EAGAIN,	/* nothing to do now, try again */
+};
+
+/* A short, static description of an error code. */
+const char *vg_strerror(enum vg_err err);
+
+#define VG_MUST_CHECK __attribute__((warn_unused_result))
+#define VG_UNUSED __attribute__((unused))
+#define VG_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define VG_LIKELY(x) __builtin_expect(!!(x), 1)
+#define VG_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/*
+ * n * size, or 0 with *ovf set when the product does not fit in size_t.
+ * Every allocation whose size is a product goes through this.
+ */
+static inline size_t
+vg_mul_size(size_t n, size_t size, int *ovf)
+{
+	size_t r;
+
+	if (__builtin_mul_overflow(n, size, &r)) {
+		*ovf = 1;
+		return 0;
+	}
+	return r;
+}
+
+/* calloc-like allocation of n objects of size bytes; NULL on overflow. */
+void *vg_calloc(size_t n, size_t size);
+
+/* Monotonic and wall clocks, in microseconds. */
+int64_t vg_now_mono_us(void);
+int64_t vg_now_wall_us(void);
+
+#endif /* VG_COMMON_H */

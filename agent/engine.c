@@ -1,0 +1,1006 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The packet pipeline; see engine.h.
+ *
+ * Ownership: a capture thread owns its pcap handles and decode counters; a
+ * worker owns its rings' consumer side, its flow table, its nDPI module and
+ * its event buffer; the publisher owns the output. Threads share nothing
+ * else but the stop flags and, for statistics, a snapshot of their counters
+ * that each refreshes under its own mutex now and then, so that the main
+ * thread can read consistent figures without touching the hot counters.
+ */
+#include "engine.h"
+
+#include "capture.h"
+#include "classify.h"
+#include "decode.h"
+#include "event.h"
+#include "flow.h"
+#include "log.h"
+#include "output.h"
+#include "ring.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define REC_PKT 1
+#define REC_TICK 2
+
+#define MAX_WORKERS 64
+#define MAX_SOURCES (VG_CONFIG_MAX_IFACES + 1)
+#define RING_BYTES_PER_SLOT 2048 /* capture.ring_slots x this = ring size */
+#define SNAPSHOT_EVERY 4096	 /* records between counter snapshots */
+#define OUT_CHUNK 65536		 /* event bytes a worker batches */
+#define MAX_PROTO_IDS 1024
+#define MAX_RISK_IDS 64
+#define TICK_US 1000000		 /* time tick to idle workers */
+
+/* A packet in a ring: this header, then the frame from its IP header on. */
+struct pkt_rec {
+	int64_t ts_us;
+	uint32_t wirelen;
+	uint32_t len;	      /* bytes that follow (from l3 to capture end) */
+	uint32_t off_l4;      /* offsets from l3; UINT32_MAX: NULL */
+	uint32_t off_payload;
+	struct vg_pkt pkt;    /* pointers are rebuilt by the worker */
+};
+
+struct source_counters {
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t ring_drops; /* live: worker ring full */
+	uint64_t read_errors;
+	uint64_t reasons[VG_DEC__COUNT];
+	struct vg_capture_stats cap;
+};
+
+struct source {
+	struct vg_engine *e;
+	unsigned idx;
+	pthread_t th;
+	int started;
+	char *const *paths; /* replay: files in order */
+	int n_paths;
+	const struct vg_iface_config *iface; /* live */
+	struct vg_capture *live;
+	_Atomic int done;
+	struct source_counters c;    /* owned by the thread */
+	pthread_mutex_t mu;
+	struct source_counters snap; /* under mu */
+};
+
+struct worker_counters {
+	struct vg_flow_table_stats flow;
+	struct vg_classify_stats dpi;
+	uint64_t packets;
+	uint64_t events;
+	uint64_t event_errors; /* events that did not fit or no memory */
+	uint64_t flows_ended;
+};
+
+struct worker {
+	struct vg_engine *e;
+	unsigned id;
+	pthread_t th;
+	int started;
+	struct vg_ring rings[MAX_SOURCES]; /* one per source */
+	struct vg_flow_table *ft;
+	struct vg_classifier *cl;
+	struct vg_buf out;
+	unsigned out_events;
+	int64_t now_us;
+	struct worker_counters c;
+	uint64_t proto_flows[MAX_PROTO_IDS];
+	uint64_t risk_flows[MAX_RISK_IDS];
+	uint64_t risky_flows;
+	pthread_mutex_t mu;
+	struct worker_counters snap; /* under mu */
+};
+
+struct vg_engine {
+	struct vg_engine_opts o;
+	const struct vg_config *cfg;
+	unsigned n_workers;
+	struct worker *workers;
+	struct source sources[MAX_SOURCES];
+	unsigned n_sources;
+	struct vg_output *out;
+	struct vg_event_ctx ctx;
+	unsigned tunnels;
+	int64_t start_mono_us;
+	_Atomic int stop_capture; /* capture threads: stop reading */
+	_Atomic int drain;	  /* workers: exit once rings are empty */
+	int started;
+	int stopped;
+	pthread_mutex_t stats_mu; /* serialises stats events */
+	struct vg_output_stats final_out; /* once the output is closed */
+	char out_name[256];
+	char reason_keys[VG_DEC__COUNT][48];
+};
+
+static void
+backoff(unsigned *idle)
+{
+	struct timespec ts = {0, 0};
+
+	if (*idle < 16) {
+		(*idle)++;
+		sched_yield();
+		return;
+	}
+	/* 50 us, doubling to 1 ms: light on the CPU, quick to resume. */
+	ts.tv_nsec = 50000L << (*idle - 16 < 4 ? *idle - 16 : 4);
+	if (ts.tv_nsec > 1000000L)
+		ts.tv_nsec = 1000000L;
+	if (*idle < 32)
+		(*idle)++;
+	nanosleep(&ts, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* Workers                                                             */
+
+static void
+worker_snapshot(struct worker *w)
+{
+	vg_flow_table_stats(w->ft, &w->c.flow);
+	vg_classify_stats(w->cl, &w->c.dpi);
+	pthread_mutex_lock(&w->mu);
+	w->snap = w->c;
+	pthread_mutex_unlock(&w->mu);
+}
+
+static void
+worker_flush_events(struct worker *w)
+{
+	if (w->out.len == 0)
+		return;
+	if (vg_output_submit(w->e->out, &w->out, w->out_events) == VG_ENOMEM)
+		w->c.event_errors += w->out_events;
+	w->out_events = 0;
+}
+
+static const char *
+flow_state(const struct vg_flow *f)
+{
+	if (f->key.proto == 6 && (f->flags & VG_FLOW_F_TCP_CLOSED))
+		return "closed";
+	return (f->flags & VG_FLOW_F_BIDIR) ? "established" : "new";
+}
+
+static const char *
+end_reason(enum vg_flow_end why)
+{
+	switch (why) {
+	case VG_FLOW_END_IDLE:
+	case VG_FLOW_END_ACTIVE:
+		return "timeout";
+	case VG_FLOW_END_EVICTED:
+		return "forced";
+	case VG_FLOW_END_SHUTDOWN:
+		break;
+	}
+	return "shutdown";
+}
+
+static void
+on_flow_end(void *arg, struct vg_flow *f, enum vg_flow_end why)
+{
+	struct worker *w = arg;
+	struct vg_flow_info fi;
+	char names[256];
+	unsigned i;
+	enum vg_err err;
+
+	vg_classify_finish(w->cl, f);
+	if (why != VG_FLOW_END_ACTIVE) {
+		unsigned id = vg_classify_summary_id(f);
+
+		w->c.flows_ended++;
+		w->proto_flows[id < MAX_PROTO_IDS ? id : 0]++;
+		if (f->risk)
+			w->risky_flows++;
+		for (i = 1; i < MAX_RISK_IDS; i++)
+			if (f->risk & (1ULL << i))
+				w->risk_flows[i]++;
+	}
+	if (!w->e->o.flow_events)
+		return;
+
+	memset(&fi, 0, sizeof(fi));
+	fi.flow_id = f->flow_id;
+	fi.start_us = f->first_us;
+	fi.end_us = f->last_us;
+	fi.ip_version = f->key.ip_version;
+	fi.proto = f->key.proto;
+	memcpy(fi.src_ip, f->key.a, 16);
+	memcpy(fi.dst_ip, f->key.b, 16);
+	fi.src_port = f->key.a_port;
+	fi.dst_port = f->key.b_port;
+	fi.icmp_type = f->icmp_type;
+	fi.icmp_code = f->icmp_code;
+	fi.vlan = f->key.vlan;
+	fi.tcp_flags_ts = f->tcp_flags[0];
+	fi.tcp_flags_tc = f->tcp_flags[1];
+	fi.pkts_toserver = f->pkts[0];
+	fi.pkts_toclient = f->pkts[1];
+	fi.bytes_toserver = f->bytes[0];
+	fi.bytes_toclient = f->bytes[1];
+	fi.reason = end_reason(why);
+	fi.state = flow_state(f);
+	fi.tunneled = f->tunnel;
+	vg_classify_describe(w->cl, f, &fi, names, sizeof(names));
+
+	/* The event's time is the flow's last packet: replays then give the
+	 * same output whenever they run. */
+	err = vg_event_flow(&w->out, &w->e->ctx, &fi, f->last_us);
+	if (err != VG_OK) {
+		w->c.event_errors++;
+		return;
+	}
+	w->out_events++;
+	w->c.events++;
+	if (w->out.len >= OUT_CHUNK)
+		worker_flush_events(w);
+}
+
+static void
+on_flow_free(void *arg, struct vg_flow *f)
+{
+	(void)arg;
+	vg_classify_release(f);
+}
+
+static void
+worker_packet(struct worker *w, struct pkt_rec *r)
+{
+	struct vg_pkt p = r->pkt;
+	const uint8_t *l3 = (const uint8_t *)(r + 1);
+	struct vg_flow *f;
+	int dir;
+
+	p.l3 = l3;
+	p.l3_len = r->len;
+	p.l4 = r->off_l4 == UINT32_MAX ? NULL : l3 + r->off_l4;
+	p.payload = r->off_payload == UINT32_MAX ? NULL : l3 + r->off_payload;
+	if (r->ts_us > w->now_us)
+		w->now_us = r->ts_us;
+	w->c.packets++;
+	if (p.frag == VG_FRAG_LATER) {
+		vg_flow_track_fragment(w->ft, &p, w->now_us, r->wirelen);
+		return;
+	}
+	f = vg_flow_track(w->ft, &p, w->now_us, r->wirelen, &dir);
+	if (f != NULL)
+		vg_classify_packet(w->cl, f, &p, w->now_us);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct vg_engine *e = w->e;
+	unsigned idle = 0, since_snap = 0, s;
+
+	for (;;) {
+		unsigned got = 0;
+
+		for (s = 0; s < e->n_sources; s++) {
+			struct vg_ring *r = &w->rings[s];
+			uint32_t type, len;
+			void *rec;
+
+			while (got < 512 &&
+			    (rec = vg_ring_peek(r, &type, &len)) != NULL) {
+				if (type == REC_PKT) {
+					worker_packet(w, rec);
+				} else if (type == REC_TICK) {
+					int64_t ts;
+
+					memcpy(&ts, rec, sizeof(ts));
+					if (ts > w->now_us)
+						w->now_us = ts;
+					vg_flow_tick(w->ft, w->now_us);
+				}
+				vg_ring_release(r);
+				got++;
+			}
+		}
+		since_snap += got;
+		if (got) {
+			idle = 0;
+			if (since_snap >= SNAPSHOT_EVERY) {
+				worker_snapshot(w);
+				since_snap = 0;
+			}
+			continue;
+		}
+		/* Nothing to do: hand over events, then check for the end. */
+		worker_flush_events(w);
+		if (since_snap) {
+			worker_snapshot(w);
+			since_snap = 0;
+		}
+		if (atomic_load(&e->drain)) {
+			int empty = 1;
+			uint32_t type, len;
+
+			for (s = 0; s < e->n_sources; s++)
+				if (vg_ring_peek(&w->rings[s], &type, &len))
+					empty = 0;
+			if (empty)
+				break;
+			continue;
+		}
+		backoff(&idle);
+	}
+	vg_flow_flush(w->ft);
+	worker_flush_events(w);
+	worker_snapshot(w);
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Capture threads                                                     */
+
+static void
+source_snapshot(struct source *s)
+{
+	pthread_mutex_lock(&s->mu);
+	s->snap = s->c;
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Put a record in worker w's ring from source s. Replay waits for room;
+ * live capture drops (counted). Returns the payload or NULL. */
+static void *
+ring_reserve(struct source *s, struct worker *w, uint32_t len, uint32_t type)
+{
+	struct vg_ring *r = &w->rings[s->idx];
+	unsigned idle = 0;
+	void *p;
+
+	while ((p = vg_ring_reserve(r, len, type)) == NULL) {
+		if (!s->e->o.offline) {
+			s->c.ring_drops++;
+			return NULL;
+		}
+		backoff(&idle);
+	}
+	return p;
+}
+
+static void
+send_ticks(struct source *s, int64_t ts_us)
+{
+	struct vg_engine *e = s->e;
+	unsigned i;
+
+	for (i = 0; i < e->n_workers; i++) {
+		void *p = ring_reserve(s, &e->workers[i], sizeof(ts_us),
+		    REC_TICK);
+
+		if (p) {
+			memcpy(p, &ts_us, sizeof(ts_us));
+			vg_ring_commit(&e->workers[i].rings[s->idx]);
+		}
+	}
+}
+
+static uint32_t
+off_of(const uint8_t *base, const uint8_t *p)
+{
+	return p ? (uint32_t)((uintptr_t)p - (uintptr_t)base) : UINT32_MAX;
+}
+
+/* Decode one frame and hand it to its worker. */
+static void
+source_frame(struct source *s, int dlt, const struct vg_frame *fr)
+{
+	struct vg_engine *e = s->e;
+	struct vg_pkt p;
+	enum vg_decode_reason why;
+	struct pkt_rec *r;
+	struct worker *w;
+
+	s->c.packets++;
+	s->c.bytes += fr->wirelen;
+	why = vg_decode(dlt, fr->data, fr->caplen, e->tunnels, &p);
+	s->c.reasons[why]++;
+	if (why != VG_DEC_OK)
+		return;
+	w = &e->workers[vg_flow_shard_hash(&p) % e->n_workers];
+	r = ring_reserve(s, w, (uint32_t)sizeof(*r) + p.l3_len, REC_PKT);
+	if (r == NULL)
+		return;
+	r->ts_us = fr->ts_us;
+	r->wirelen = fr->caplen; /* bytes as captured, like ndpiReader */
+	r->len = p.l3_len;
+	r->off_l4 = off_of(p.l3, p.l4);
+	r->off_payload = off_of(p.l3, p.payload);
+	r->pkt = p;
+	r->pkt.l3 = r->pkt.l4 = r->pkt.payload = NULL;
+	memcpy(r + 1, p.l3, p.l3_len);
+	vg_ring_commit(&w->rings[s->idx]);
+}
+
+static void
+source_read(struct source *s, struct vg_capture *cap, int64_t *last_ts,
+    int64_t *next_tick)
+{
+	struct vg_engine *e = s->e;
+	int dlt = vg_capture_datalink(cap);
+	char err[512];
+	struct vg_frame fr;
+	unsigned n = 0;
+	int rc;
+
+	while (!atomic_load_explicit(&e->stop_capture, memory_order_relaxed)) {
+		rc = vg_capture_next(cap, &fr, err, sizeof(err));
+		if (rc == 0) {
+			/* Live and quiet: keep the workers' clocks going. */
+			int64_t now = vg_now_wall_us();
+
+			if (now >= *next_tick) {
+				send_ticks(s, now);
+				*next_tick = now + TICK_US;
+			}
+			vg_capture_stats(cap, &s->c.cap);
+			source_snapshot(s);
+			continue;
+		}
+		if (rc < 0) {
+			if (rc == -2) {
+				s->c.read_errors++;
+				vg_log(LOG_WARNING, "%s", err);
+			}
+			break;
+		}
+		/* Packet time never goes back (a capture merged from several
+		 * can jump): the flow clock of a worker must be monotonic. */
+		if (fr.ts_us < *last_ts)
+			fr.ts_us = *last_ts;
+		*last_ts = fr.ts_us;
+		source_frame(s, dlt, &fr);
+		if (fr.ts_us >= *next_tick) {
+			send_ticks(s, fr.ts_us);
+			*next_tick = fr.ts_us + TICK_US;
+		}
+		if (++n % SNAPSHOT_EVERY == 0) {
+			if (s->live)
+				vg_capture_stats(cap, &s->c.cap);
+			source_snapshot(s);
+		}
+	}
+	vg_capture_stats(cap, &s->c.cap);
+	source_snapshot(s);
+}
+
+static void *
+source_main(void *arg)
+{
+	struct source *s = arg;
+	int64_t last_ts = 0, next_tick = 0;
+	char err[512];
+	int i;
+
+	if (s->live) {
+		source_read(s, s->live, &last_ts, &next_tick);
+	} else {
+		for (i = 0; i < s->n_paths; i++) {
+			struct vg_capture *cap;
+
+			if (atomic_load(&s->e->stop_capture))
+				break;
+			if (vg_capture_open_file(&cap, s->paths[i], err,
+				sizeof(err)) != VG_OK) {
+				s->c.read_errors++;
+				vg_log(LOG_ERR, "%s", err);
+				continue;
+			}
+			source_read(s, cap, &last_ts, &next_tick);
+			vg_capture_close(cap);
+		}
+	}
+	source_snapshot(s);
+	atomic_store(&s->done, 1);
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* The engine                                                          */
+
+enum vg_err
+vg_engine_new(struct vg_engine **out, const struct vg_engine_opts *opts,
+    char *err, size_t errlen)
+{
+	const struct vg_config *cfg = opts->cfg;
+	struct vg_engine *e;
+	long cores;
+	unsigned i;
+
+	*out = NULL;
+	e = calloc(1, sizeof(*e));
+	if (e == NULL)
+		return VG_ENOMEM;
+	e->o = *opts;
+	e->cfg = cfg;
+	e->tunnels = cfg->tunnels;
+	e->n_workers = opts->workers ? opts->workers : cfg->workers;
+	if (e->n_workers == 0) {
+		cores = sysconf(_SC_NPROCESSORS_ONLN);
+		e->n_workers = cores > 1 ? (unsigned)cores - 1 : 1;
+	}
+	if (e->n_workers > MAX_WORKERS)
+		e->n_workers = MAX_WORKERS;
+	e->ctx.host = cfg->hostname;
+	e->ctx.agent_id = cfg->agent_id;
+	e->ctx.agency = cfg->agency;
+	e->ctx.version = VG_VERSION;
+	pthread_mutex_init(&e->stats_mu, NULL);
+	for (i = 0; i < VG_DEC__COUNT; i++)
+		snprintf(e->reason_keys[i], sizeof(e->reason_keys[i]),
+		    "decoder.%s", vg_decode_reason_name(i));
+	e->workers = vg_calloc(e->n_workers, sizeof(*e->workers));
+	if (e->workers == NULL) {
+		free(e);
+		return VG_ENOMEM;
+	}
+	for (i = 0; i < e->n_workers; i++) {
+		struct worker *w = &e->workers[i];
+		struct vg_flow_table_opts fo = {
+			.max_flows = cfg->max_flows / e->n_workers
+			    ? cfg->max_flows / e->n_workers : 1,
+			.idle_timeout_us = (int64_t)cfg->idle_timeout * 1000000,
+			.active_timeout_us =
+			    (int64_t)cfg->active_timeout * 1000000,
+			.worker_id = i,
+			.on_end = on_flow_end,
+			.free_flow_state = on_flow_free,
+			.arg = w,
+		};
+		struct vg_classify_opts co = {
+			.tcp_max_packets = cfg->tcp_max_packets,
+			.udp_max_packets = cfg->udp_max_packets,
+		};
+
+		w->e = e;
+		w->id = i;
+		pthread_mutex_init(&w->mu, NULL);
+		vg_buf_init(&w->out, (size_t)OUT_CHUNK + cfg->event_max_bytes);
+		if (vg_flow_table_new(&w->ft, &fo) != VG_OK ||
+		    vg_classifier_new(&w->cl, &co) != VG_OK) {
+			snprintf(err, errlen, "cannot set up worker %u", i);
+			e->n_workers = i + 1;
+			vg_engine_free(e);
+			return VG_ENOMEM;
+		}
+	}
+	*out = e;
+	return VG_OK;
+}
+
+static struct source *
+source_add(struct vg_engine *e, char *err, size_t errlen)
+{
+	struct source *s;
+
+	if (e->n_sources >= MAX_SOURCES) {
+		snprintf(err, errlen, "too many capture sources (max %d)",
+		    MAX_SOURCES);
+		return NULL;
+	}
+	s = &e->sources[e->n_sources];
+	memset(s, 0, sizeof(*s));
+	s->e = e;
+	s->idx = e->n_sources++;
+	pthread_mutex_init(&s->mu, NULL);
+	return s;
+}
+
+enum vg_err
+vg_engine_add_files(struct vg_engine *e, char *const *paths, int n, char *err,
+    size_t errlen)
+{
+	struct source *s;
+	int i;
+
+	/* Fail early on a file that cannot be read at all. */
+	for (i = 0; i < n; i++) {
+		struct vg_capture *cap;
+		enum vg_err rc = vg_capture_open_file(&cap, paths[i], err,
+		    errlen);
+
+		if (rc != VG_OK)
+			return rc;
+		vg_capture_close(cap);
+	}
+	if ((s = source_add(e, err, errlen)) == NULL)
+		return VG_ELIMIT;
+	s->paths = paths;
+	s->n_paths = n;
+	return VG_OK;
+}
+
+enum vg_err
+vg_engine_add_ifaces(struct vg_engine *e, char *err, size_t errlen)
+{
+	unsigned i;
+
+	for (i = 0; i < e->cfg->n_ifaces; i++) {
+		struct source *s = source_add(e, err, errlen);
+		enum vg_err rc;
+
+		if (s == NULL)
+			return VG_ELIMIT;
+		s->iface = &e->cfg->ifaces[i];
+		rc = vg_capture_open_live(&s->live, s->iface, err, errlen);
+		if (rc != VG_OK) {
+			e->n_sources--;
+			return rc;
+		}
+	}
+	return VG_OK;
+}
+
+enum vg_err
+vg_engine_start(struct vg_engine *e, char *err, size_t errlen)
+{
+	const struct vg_config *cfg = e->cfg;
+	const char *path = e->o.output ? e->o.output : cfg->output_file;
+	uint64_t ring_bytes = (uint64_t)cfg->ring_slots * RING_BYTES_PER_SLOT;
+	unsigned i, s;
+	enum vg_err rc;
+
+	if (e->n_sources == 0) {
+		snprintf(err, errlen, "nothing to capture from");
+		return VG_EINVAL;
+	}
+	if (path == NULL)
+		path = "-";
+	rc = vg_output_open(&e->out, path, cfg->queue_events, e->o.offline,
+	    err, errlen);
+	if (rc != VG_OK)
+		return rc;
+	snprintf(e->out_name, sizeof(e->out_name), "%s",
+	    vg_output_name(e->out));
+	for (i = 0; i < e->n_workers; i++) {
+		for (s = 0; s < e->n_sources; s++) {
+			if (vg_ring_init(&e->workers[i].rings[s], ring_bytes) !=
+			    VG_OK) {
+				snprintf(err, errlen, "cannot allocate rings");
+				return VG_ENOMEM;
+			}
+		}
+	}
+	e->start_mono_us = vg_now_mono_us();
+	e->started = 1;
+	for (i = 0; i < e->n_workers; i++) {
+		if (pthread_create(&e->workers[i].th, NULL, worker_main,
+			&e->workers[i]) != 0) {
+			snprintf(err, errlen, "cannot start worker threads");
+			vg_engine_stop(e);
+			return VG_EIO;
+		}
+		e->workers[i].started = 1;
+	}
+	for (s = 0; s < e->n_sources; s++) {
+		if (pthread_create(&e->sources[s].th, NULL, source_main,
+			&e->sources[s]) != 0) {
+			snprintf(err, errlen, "cannot start capture threads");
+			vg_engine_stop(e);
+			return VG_EIO;
+		}
+		e->sources[s].started = 1;
+	}
+	return VG_OK;
+}
+
+int
+vg_engine_wait_sources(struct vg_engine *e, unsigned timeout_ms)
+{
+	int64_t until = vg_now_mono_us() + (int64_t)timeout_ms * 1000;
+	unsigned s;
+
+	for (;;) {
+		int all = 1;
+
+		for (s = 0; s < e->n_sources; s++)
+			if (!atomic_load(&e->sources[s].done))
+				all = 0;
+		if (all)
+			return 1;
+		if (vg_now_mono_us() >= until)
+			return 0;
+		usleep(10000);
+	}
+}
+
+/* Totals over all threads' snapshots. */
+struct totals {
+	struct source_counters src;
+	struct worker_counters wk;
+	struct vg_output_stats out;
+};
+
+static void
+collect(struct vg_engine *e, struct totals *t)
+{
+	unsigned i, j;
+
+	memset(t, 0, sizeof(*t));
+	for (i = 0; i < e->n_sources; i++) {
+		struct source *s = &e->sources[i];
+
+		pthread_mutex_lock(&s->mu);
+		t->src.packets += s->snap.packets;
+		t->src.bytes += s->snap.bytes;
+		t->src.ring_drops += s->snap.ring_drops;
+		t->src.read_errors += s->snap.read_errors;
+		for (j = 0; j < VG_DEC__COUNT; j++)
+			t->src.reasons[j] += s->snap.reasons[j];
+		t->src.cap.kernel_packets += s->snap.cap.kernel_packets;
+		t->src.cap.kernel_drops += s->snap.cap.kernel_drops;
+		t->src.cap.if_drops += s->snap.cap.if_drops;
+		pthread_mutex_unlock(&s->mu);
+	}
+	for (i = 0; i < e->n_workers; i++) {
+		struct worker *w = &e->workers[i];
+		struct worker_counters *c = &w->snap;
+
+		pthread_mutex_lock(&w->mu);
+		t->wk.packets += c->packets;
+		t->wk.events += c->events;
+		t->wk.event_errors += c->event_errors;
+		t->wk.flows_ended += c->flows_ended;
+		t->wk.flow.active += c->flow.active;
+		t->wk.flow.created += c->flow.created;
+		t->wk.flow.ended_idle += c->flow.ended_idle;
+		t->wk.flow.ended_active += c->flow.ended_active;
+		t->wk.flow.evicted += c->flow.evicted;
+		t->wk.flow.alloc_failed += c->flow.alloc_failed;
+		t->wk.flow.frag_matched += c->flow.frag_matched;
+		t->wk.flow.frag_orphan += c->flow.frag_orphan;
+		t->wk.dpi.dpi_packets += c->dpi.dpi_packets;
+		t->wk.dpi.detected += c->dpi.detected;
+		t->wk.dpi.guessed += c->dpi.guessed;
+		t->wk.dpi.unknown += c->dpi.unknown;
+		t->wk.dpi.alloc_failed += c->dpi.alloc_failed;
+		pthread_mutex_unlock(&w->mu);
+	}
+	if (e->out)
+		vg_output_stats(e->out, &t->out);
+	else
+		t->out = e->final_out;
+}
+
+static uint64_t
+malformed(const struct totals *t)
+{
+	uint64_t n = 0;
+	unsigned j;
+
+	for (j = 0; j < VG_DEC__COUNT; j++)
+		if (j != VG_DEC_OK && j != VG_DEC_NOT_IP)
+			n += t->src.reasons[j];
+	return n;
+}
+
+void
+vg_engine_emit_stats(struct vg_engine *e)
+{
+	struct vg_stat_kv kv[64 + VG_DEC__COUNT];
+	struct totals t;
+	struct vg_buf b;
+	size_t n = 0;
+	unsigned j;
+	double uptime;
+
+	if (e->out == NULL)
+		return;
+	pthread_mutex_lock(&e->stats_mu);
+	collect(e, &t);
+#define KV(k, v) kv[n++] = (struct vg_stat_kv){(k), (v)}
+	KV("capture.packets", t.src.packets);
+	KV("capture.bytes", t.src.bytes);
+	KV("capture.kernel_packets", t.src.cap.kernel_packets);
+	KV("capture.kernel_drops", t.src.cap.kernel_drops);
+	KV("capture.if_drops", t.src.cap.if_drops);
+	KV("capture.ring_drops", t.src.ring_drops);
+	KV("capture.read_errors", t.src.read_errors);
+	KV("decoder.pkts", t.src.reasons[VG_DEC_OK]);
+	KV("decoder.invalid", malformed(&t));
+	for (j = 1; j < VG_DEC__COUNT; j++)
+		if (t.src.reasons[j])
+			KV(e->reason_keys[j], t.src.reasons[j]);
+	KV("flow.active", t.wk.flow.active);
+	KV("flow.total", t.wk.flow.created);
+	KV("flow.ended", t.wk.flows_ended);
+	KV("flow.timeout_idle", t.wk.flow.ended_idle);
+	KV("flow.timeout_active", t.wk.flow.ended_active);
+	KV("flow.evicted", t.wk.flow.evicted);
+	KV("flow.alloc_failed", t.wk.flow.alloc_failed);
+	KV("flow.frag_matched", t.wk.flow.frag_matched);
+	KV("flow.frag_orphan", t.wk.flow.frag_orphan);
+	KV("ndpi.dpi_packets", t.wk.dpi.dpi_packets);
+	KV("ndpi.detected", t.wk.dpi.detected);
+	KV("ndpi.guessed", t.wk.dpi.guessed);
+	KV("ndpi.unknown", t.wk.dpi.unknown);
+	KV("ndpi.alloc_failed", t.wk.dpi.alloc_failed);
+	KV("output.events", t.out.events);
+	KV("output.dropped", t.out.dropped);
+	KV("output.queued", t.out.queued);
+	KV("output.write_errors", t.out.write_errors);
+	KV("output.encode_errors", t.wk.event_errors);
+#undef KV
+	uptime = (double)(vg_now_mono_us() - e->start_mono_us) / 1e6;
+	vg_buf_init(&b, (size_t)e->cfg->event_max_bytes + 4096);
+	if (vg_event_stats(&b, &e->ctx, kv, n, uptime, vg_now_wall_us()) ==
+	    VG_OK)
+		(void)vg_output_submit(e->out, &b, 1);
+	vg_buf_fini(&b);
+	pthread_mutex_unlock(&e->stats_mu);
+}
+
+void
+vg_engine_stop(struct vg_engine *e)
+{
+	unsigned i;
+
+	if (!e->started || e->stopped)
+		return;
+	e->stopped = 1;
+	atomic_store(&e->stop_capture, 1);
+	for (i = 0; i < e->n_sources; i++)
+		if (e->sources[i].live)
+			vg_capture_breakloop(e->sources[i].live);
+	for (i = 0; i < e->n_sources; i++)
+		if (e->sources[i].started)
+			pthread_join(e->sources[i].th, NULL);
+	atomic_store(&e->drain, 1);
+	for (i = 0; i < e->n_workers; i++)
+		if (e->workers[i].started)
+			pthread_join(e->workers[i].th, NULL);
+	if (e->cfg->stats_interval)
+		vg_engine_emit_stats(e);
+	vg_output_close(e->out, &e->final_out);
+	e->out = NULL;
+}
+
+uint64_t
+vg_engine_read_errors(struct vg_engine *e)
+{
+	struct totals t;
+
+	collect(e, &t);
+	return t.src.read_errors;
+}
+
+struct count_row {
+	const char *name;
+	uint64_t n;
+};
+
+static int
+row_cmp(const void *a, const void *b)
+{
+	const struct count_row *x = a, *y = b;
+
+	if (x->n != y->n)
+		return x->n < y->n ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+void
+vg_engine_summary(struct vg_engine *e, FILE *out)
+{
+	struct count_row rows[MAX_PROTO_IDS];
+	uint64_t risk[MAX_RISK_IDS] = {0}, risky = 0;
+	struct totals t;
+	size_t n = 0;
+	unsigned i, j;
+
+	collect(e, &t);
+	fprintf(out, "vigil-agent %s replay summary\n", VG_VERSION);
+	fprintf(out, "  packets:        %" PRIu64 " (%" PRIu64 " bytes)\n",
+	    t.src.packets, t.src.bytes);
+	fprintf(out, "  decoded:        %" PRIu64 " IP packets, %" PRIu64
+	    " not IP, %" PRIu64 " malformed\n", t.src.reasons[VG_DEC_OK],
+	    t.src.reasons[VG_DEC_NOT_IP], malformed(&t));
+	for (j = 2; j < VG_DEC__COUNT; j++)
+		if (t.src.reasons[j])
+			fprintf(out, "    %-22s %" PRIu64 "\n",
+			    vg_decode_reason_name(j), t.src.reasons[j]);
+	if (t.src.read_errors)
+		fprintf(out, "  read errors:    %" PRIu64 "\n",
+		    t.src.read_errors);
+	fprintf(out, "  flows:          %" PRIu64 " (%" PRIu64
+	    " classified by DPI, %" PRIu64 " guessed, %" PRIu64
+	    " unknown)\n", t.wk.flows_ended, t.wk.dpi.detected,
+	    t.wk.dpi.guessed, t.wk.dpi.unknown);
+	if (t.wk.flow.evicted)
+		fprintf(out, "  evicted flows:  %" PRIu64 " (flows.max)\n",
+		    t.wk.flow.evicted);
+	if (t.wk.flow.frag_matched || t.wk.flow.frag_orphan)
+		fprintf(out, "  fragments:      %" PRIu64 " on their flow, %"
+		    PRIu64 " orphans\n", t.wk.flow.frag_matched,
+		    t.wk.flow.frag_orphan);
+
+	/* Flows by protocol, most first. Names come from worker 0's nDPI
+	 * module: every module has the same table. */
+	for (i = 0; i < MAX_PROTO_IDS; i++) {
+		uint64_t c = 0;
+
+		for (j = 0; j < e->n_workers; j++)
+			c += e->workers[j].proto_flows[i];
+		if (c)
+			rows[n++] = (struct count_row){
+			    vg_classify_proto_name(e->workers[0].cl, i), c};
+	}
+	qsort(rows, n, sizeof(rows[0]), row_cmp);
+	fprintf(out, "  flows by protocol:\n");
+	for (i = 0; i < n; i++)
+		fprintf(out, "    %-24s %" PRIu64 "\n", rows[i].name,
+		    rows[i].n);
+
+	for (j = 0; j < e->n_workers; j++) {
+		risky += e->workers[j].risky_flows;
+		for (i = 0; i < MAX_RISK_IDS; i++)
+			risk[i] += e->workers[j].risk_flows[i];
+	}
+	n = 0;
+	for (i = 1; i < MAX_RISK_IDS; i++)
+		if (risk[i] && vg_classify_risk_name(i))
+			rows[n++] = (struct count_row){
+			    vg_classify_risk_name(i), risk[i]};
+	qsort(rows, n, sizeof(rows[0]), row_cmp);
+	fprintf(out, "  risks seen:     %" PRIu64 " flows with risks\n",
+	    risky);
+	for (i = 0; i < n; i++)
+		fprintf(out, "    %-40s %" PRIu64 "\n", rows[i].name,
+		    rows[i].n);
+	fprintf(out, "  events:         %" PRIu64 " written to %s", t.out.events,
+	    e->out_name[0] ? e->out_name : "(none)");
+	if (t.out.dropped || t.out.write_errors || t.wk.event_errors)
+		fprintf(out, " (%" PRIu64 " dropped, %" PRIu64
+		    " write errors, %" PRIu64 " too large)",
+		    t.out.dropped, t.out.write_errors, t.wk.event_errors);
+	fprintf(out, "\n");
+}
+
+void
+vg_engine_free(struct vg_engine *e)
+{
+	unsigned i, s;
+
+	if (e == NULL)
+		return;
+	vg_engine_stop(e);
+	for (i = 0; i < e->n_workers; i++) {
+		struct worker *w = &e->workers[i];
+
+		/* Flows still in a table (start failed) go without events. */
+		vg_flow_table_free(w->ft, 1);
+		vg_classifier_free(w->cl);
+		vg_buf_fini(&w->out);
+		for (s = 0; s < MAX_SOURCES; s++)
+			vg_ring_fini(&w->rings[s]);
+		pthread_mutex_destroy(&w->mu);
+	}
+	for (s = 0; s < e->n_sources; s++) {
+		vg_capture_close(e->sources[s].live);
+		pthread_mutex_destroy(&e->sources[s].mu);
+	}
+	if (e->out)
+		vg_output_close(e->out, NULL);
+	pthread_mutex_destroy(&e->stats_mu);
+	free(e->workers);
+	free(e);
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The packet pipeline: capture threads, worker threads and the publisher,
+ * wired as ARCHITECTURE.md "Threads and queues" describes.
+ *
+ * One capture thread per source (a live interface, or the list of capture
+ * files of a replay, read in order) decodes each frame, picks the worker
+ * that owns its flow by a symmetric hash, and copies the frame into that
+ * worker's ring. Live capture never blocks: a full ring is a counted drop.
+ * Replay waits instead, so it never drops. Each worker owns a shard of the
+ * flow table and its own nDPI module, and encodes the events of its flows;
+ * the publisher writes them out.
+ */
+#ifndef VG_ENGINE_H
+#define VG_ENGINE_H
+
+#include "common.h"
+#include "config.h"
+
+#include <stdio.h>
+
+struct vg_engine;
+
+struct vg_engine_opts {
+	const struct vg_config *cfg; /* borrowed for the engine's life */
+	const char *output;	     /* "-", a path, or NULL: cfg's */
+	unsigned workers;	     /* 0: cfg's (or automatic) */
+	int offline;		     /* replay: lossless, packet time only */
+	int flow_events;	     /* emit "flow" events */
+};
+
+/* Make an engine (no thread started yet). On error, err says why. */
+enum vg_err vg_engine_new(struct vg_engine **out,
+    const struct vg_engine_opts *opts, char *err, size_t errlen)
+    VG_MUST_CHECK;
+
+/* Sources: capture files (offline) or the config's live interfaces. The
+ * files are opened here so that an unreadable one fails before anything
+ * runs. */
+enum vg_err vg_engine_add_files(struct vg_engine *e, char *const *paths,
+    int n, char *err, size_t errlen) VG_MUST_CHECK;
+enum vg_err vg_engine_add_ifaces(struct vg_engine *e, char *err,
+    size_t errlen) VG_MUST_CHECK;
+
+/* Start every thread. */
+enum vg_err vg_engine_start(struct vg_engine *e, char *err, size_t errlen)
+    VG_MUST_CHECK;
+
+/* Wait up to timeout_ms for all sources to end (replay: end of files).
+ * 1 when they have, 0 on timeout. */
+int vg_engine_wait_sources(struct vg_engine *e, unsigned timeout_ms);
+
+/* Queue a "stats" event now (from the main thread's timer). */
+void vg_engine_emit_stats(struct vg_engine *e);
+
+/* Stop capture, drain the rings, end every flow, emit a last stats event,
+ * flush the output and join all threads. Idempotent. */
+void vg_engine_stop(struct vg_engine *e);
+
+/* Human-readable summary (flows by protocol, risks, drops, output). */
+void vg_engine_summary(struct vg_engine *e, FILE *out);
+
+/* Number of capture read errors (truncated files...) seen. */
+uint64_t vg_engine_read_errors(struct vg_engine *e);
+
+/* Accepts NULL. Stops first if needed. */
+void vg_engine_free(struct vg_engine *e);
+
+#endif /* VG_ENGINE_H */

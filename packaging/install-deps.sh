@@ -1,0 +1,41 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Install the Debian 12 packages that Vigil's build, tests, benchmarks and
+# demo need. Idempotent: installs only what is missing, and runs nothing
+# when all is there.
+#
+# usage: packaging/install-deps.sh [--print]
+#   --print   list the packages and exit
+set -euo pipefail
+
+pkgs=(
+  # build
+  gcc make cmake pkg-config clang libclang-rt-14-dev
+  libpcap-dev libndpi-dev libcyaml-dev libyaml-dev libjansson-dev libssl-dev
+  # tests
+  libcmocka-dev libndpi-bin python3 iproute2 procps
+  # benchmarks: the big capture is made with these; GNU time for peak RSS
+  tcpreplay wireshark-common time
+)
+
+if [ "${1:-}" = "--print" ]; then
+  printf '%s\n' "${pkgs[@]}"
+  exit 0
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+  [ "$status" = installed ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}" >&2
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: run as root or install sudo" >&2; exit 1; }
+  sudo=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

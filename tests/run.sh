@@ -1,0 +1,36 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# The one test command: installs what is missing, builds, runs every test,
+# then builds again with AddressSanitizer and UndefinedBehaviorSanitizer and
+# runs the suite once more.
+#
+# usage: tests/run.sh [--quick]
+#   --quick   skip the sanitizer pass
+# environment: VIGIL_JOBS (parallel build/test jobs, default: cores)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+top=$(pwd)
+jobs=${VIGIL_JOBS:-$(nproc)}
+
+./packaging/install-deps.sh
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "build (gcc, -Werror)"
+cmake -S . -B build -DVIGIL_WERROR=ON >/dev/null
+cmake --build build -j "$jobs"
+
+step "tests"
+ctest --test-dir build --output-on-failure -j "$jobs"
+
+if [ "${1:-}" != "--quick" ]; then
+  step "build (clang, AddressSanitizer + UndefinedBehaviorSanitizer)"
+  CC=clang cmake -S . -B build-asan -DVIGIL_WERROR=ON -DVIGIL_SANITIZE=ON \
+    -DCMAKE_BUILD_TYPE=Debug >/dev/null
+  cmake --build build-asan -j "$jobs"
+  step "tests under sanitizers"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan --output-on-failure -j "$jobs"
+fi
+step "all tests passed"
