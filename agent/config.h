@@ -52,8 +52,8 @@ struct vg_config {
 	unsigned workers;
 
 	/* flows: */
-	unsigned idle_timeout;	  /* seconds, default 120, 1..86400 */
-	unsigned active_timeout;  /* seconds, default 1800, 1..604800 */
+	unsigned idle_timeout;	  /* seconds, default 120, 1..31536000 */
+	unsigned active_timeout;  /* seconds, default 1800, 1..31536000 */
 	unsigned max_flows;	  /* flows.max, default 1000000, 1..100000000 */
 	unsigned tcp_max_packets; /* flows.dpi_max_packets.tcp: packets looked
 				     at before giving up, default 80, 3..1000 */
@@ -63,7 +63,7 @@ struct vg_config {
 	char *output_file;	/* output.file.path, NULL: none
 				   ("-" means stdout) */
 	bool flow_events;	/* output.flows: emit "flow" events,
-				   default true */
+				   default false */
 	unsigned stats_interval; /* output.stats_interval seconds, default 30,
 				    0 = off, max 86400 */
 	unsigned event_max_bytes; /* output.event_max_bytes, default 65536,

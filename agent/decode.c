@@ -695,6 +695,15 @@ ieee80211_data(struct cur *c, uint16_t *type)
 
 	if (!cur_u8(&w, &fc0) || !cur_u8(&w, &fc1))
 		return false;
+	/* Some access points send the frame control field byte-swapped;
+	 * when only the second byte reads as a data frame, take it so. */
+	if (((fc0 >> 2) & 0x03) != 2 && ((fc1 >> 2) & 0x03) == 2 &&
+	    (fc1 & 0x03) == 0) {
+		uint8_t t = fc0;
+
+		fc0 = fc1;
+		fc1 = t;
+	}
 	if (((fc0 >> 2) & 0x03) != 2) /* type 2: data */
 		return false;
 	if ((fc1 & 0x40) != 0) /* Protected: the body is encrypted */

@@ -1,0 +1,682 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Unit tests for agent/config.c: defaults, the shipped example, a file
+ * setting every key, value syntax, and the exact FILE:LINE: KEY: line of
+ * every kind of mistake. Fixtures are in tests/data/config/.
+ */
+#include "config.h"
+
+#include "decode.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#define DATA_DIR    VIGIL_SOURCE_DIR "/tests/data/config/"
+#define EXAMPLE     VIGIL_SOURCE_DIR "/packaging/config/agent.yaml"
+#define DEF_TUNNELS (VG_TUN_GRE | VG_TUN_VXLAN | VG_TUN_GTP)
+
+/* Result of one vg_config_load(): its code and everything it wrote. */
+struct result {
+	enum vg_err err;
+	char *out; /* owned */
+	size_t len;
+};
+
+static struct result
+load(struct vg_config *cfg, const char *path)
+{
+	struct result r = {0};
+	FILE *f;
+
+	f = open_memstream(&r.out, &r.len);
+	assert_non_null(f);
+	r.err = vg_config_load(cfg, path, f);
+	assert_int_equal(fclose(f), 0);
+	return r;
+}
+
+/* Write text to a new temporary file; returns its path (owned). */
+static char *
+write_tmp(const char *text)
+{
+	char *path = strdup("/tmp/vg_test_config_XXXXXX");
+	size_t len = strlen(text);
+	int fd;
+
+	assert_non_null(path);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	assert_int_equal(close(fd), 0);
+	return path;
+}
+
+/* Is the whole struct zero (what vg_config_fini leaves)? */
+static bool
+all_zero(const struct vg_config *cfg)
+{
+	static const struct vg_config zero;
+
+	return memcmp(cfg, &zero, sizeof(zero)) == 0;
+}
+
+static void
+assert_same_string(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		assert_ptr_equal(a, b);
+	else
+		assert_string_equal(a, b);
+}
+
+/* Every field but path. */
+static void
+assert_same_config(const struct vg_config *a, const struct vg_config *b)
+{
+	unsigned i;
+
+	assert_same_string(a->agent_id, b->agent_id);
+	assert_same_string(a->agency, b->agency);
+	assert_same_string(a->hostname, b->hostname);
+	assert_int_equal(a->n_ifaces, b->n_ifaces);
+	for (i = 0; i < a->n_ifaces; i++) {
+		assert_same_string(a->ifaces[i].name, b->ifaces[i].name);
+		assert_same_string(a->ifaces[i].bpf, b->ifaces[i].bpf);
+		assert_int_equal(a->ifaces[i].snaplen, b->ifaces[i].snaplen);
+		assert_int_equal(a->ifaces[i].buffer_size,
+				 b->ifaces[i].buffer_size);
+		assert_int_equal(a->ifaces[i].promiscuous,
+				 b->ifaces[i].promiscuous);
+		assert_int_equal(a->ifaces[i].immediate,
+				 b->ifaces[i].immediate);
+	}
+	assert_int_equal(a->ring_slots, b->ring_slots);
+	assert_int_equal(a->tunnels, b->tunnels);
+	assert_int_equal(a->workers, b->workers);
+	assert_int_equal(a->idle_timeout, b->idle_timeout);
+	assert_int_equal(a->active_timeout, b->active_timeout);
+	assert_int_equal(a->max_flows, b->max_flows);
+	assert_int_equal(a->tcp_max_packets, b->tcp_max_packets);
+	assert_int_equal(a->udp_max_packets, b->udp_max_packets);
+	assert_same_string(a->output_file, b->output_file);
+	assert_int_equal(a->flow_events, b->flow_events);
+	assert_int_equal(a->stats_interval, b->stats_interval);
+	assert_int_equal(a->event_max_bytes, b->event_max_bytes);
+	assert_int_equal(a->queue_events, b->queue_events);
+	assert_int_equal(a->log_level, b->log_level);
+}
+
+/*
+ * r must be a failure whose output is exactly one line
+ * "file:line: key: ..." containing msg, and cfg must be finalized.
+ */
+static void
+assert_one_error(struct result *r, const struct vg_config *cfg,
+		 const char *file, unsigned line, const char *key,
+		 const char *msg)
+{
+	char prefix[PATH_MAX + 128];
+
+	snprintf(prefix, sizeof(prefix), "%s:%u: %s: ", file, line, key);
+	assert_int_equal(r->err, VG_EINVAL);
+	assert_non_null(r->out);
+	if (strncmp(r->out, prefix, strlen(prefix)) != 0)
+		fail_msg("expected \"%s...\", got \"%s\"", prefix, r->out);
+	if (strstr(r->out + strlen(prefix), msg) == NULL)
+		fail_msg("expected \"%s\" in \"%s\"", msg, r->out);
+	/* Exactly one line. */
+	assert_ptr_equal(strchr(r->out, '\n'), r->out + r->len - 1);
+	assert_true(all_zero(cfg));
+}
+
+/* Load text from a temporary file and expect one error on line/key. */
+static void
+expect_error(const char *text, unsigned line, const char *key, const char *msg)
+{
+	struct vg_config cfg;
+	struct result r;
+	char *path = write_tmp(text);
+
+	r = load(&cfg, path);
+	assert_one_error(&r, &cfg, path, line, key, msg);
+	vg_config_fini(&cfg);
+	unlink(path);
+	free(path);
+	free(r.out);
+}
+
+/* Load text from a temporary file; it must be valid. */
+static void
+load_text(struct vg_config *cfg, const char *text)
+{
+	struct result r;
+	char *path = write_tmp(text);
+
+	r = load(cfg, path);
+	if (r.err != VG_OK)
+		fail_msg("%s", r.out);
+	assert_int_equal(r.len, 0);
+	assert_string_equal(cfg->path, path);
+	unlink(path);
+	free(path);
+	free(r.out);
+}
+
+static void
+test_defaults(void **state)
+{
+	struct vg_config cfg;
+	char host[HOST_NAME_MAX + 1] = "";
+	char id[64] = "";
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(vg_config_defaults(&cfg), VG_OK);
+	assert_null(cfg.path);
+
+	assert_int_equal(gethostname(host, sizeof(host)), 0);
+	assert_string_equal(cfg.hostname, host);
+	assert_string_equal(cfg.agency, "unknown");
+	f = fopen("/etc/machine-id", "r");
+	if (f != NULL) {
+		assert_non_null(fgets(id, sizeof(id), f));
+		fclose(f);
+		id[32] = '\0';
+		assert_string_equal(cfg.agent_id, id);
+	} else {
+		assert_string_equal(cfg.agent_id, host);
+	}
+
+	assert_int_equal(cfg.n_ifaces, 0);
+	assert_int_equal(cfg.ring_slots, 8192);
+	assert_int_equal(cfg.tunnels, DEF_TUNNELS);
+	assert_int_equal(cfg.workers, 0);
+	assert_int_equal(cfg.idle_timeout, 120);
+	assert_int_equal(cfg.active_timeout, 1800);
+	assert_int_equal(cfg.max_flows, 1000000);
+	assert_int_equal(cfg.tcp_max_packets, 80);
+	assert_int_equal(cfg.udp_max_packets, 24);
+	assert_null(cfg.output_file);
+	assert_false(cfg.flow_events);
+	assert_int_equal(cfg.stats_interval, 30);
+	assert_int_equal(cfg.event_max_bytes, 65536);
+	assert_int_equal(cfg.queue_events, 65536);
+	assert_int_equal(cfg.log_level, LOG_INFO);
+
+	vg_config_fini(&cfg);
+	assert_true(all_zero(&cfg));
+}
+
+/* The documented example, an empty file and a comment-only file. */
+static void
+test_example_is_defaults(void **state)
+{
+	static const char *const files[] = {
+	    EXAMPLE,
+	    DATA_DIR "empty.yaml",
+	    DATA_DIR "comments.yaml",
+	};
+	struct vg_config def, cfg;
+	struct result r;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(vg_config_defaults(&def), VG_OK);
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		r = load(&cfg, files[i]);
+		if (r.err != VG_OK)
+			fail_msg("%s", r.out);
+		assert_int_equal(r.len, 0);
+		assert_string_equal(cfg.path, files[i]);
+		assert_same_config(&cfg, &def);
+		vg_config_fini(&cfg);
+		free(r.out);
+	}
+	vg_config_fini(&def);
+}
+
+static void
+test_full(void **state)
+{
+	struct vg_config cfg;
+	struct result r;
+
+	(void)state;
+	r = load(&cfg, DATA_DIR "full.yaml");
+	if (r.err != VG_OK)
+		fail_msg("%s", r.out);
+	assert_int_equal(r.len, 0);
+	assert_string_equal(cfg.path, DATA_DIR "full.yaml");
+
+	assert_string_equal(cfg.agent_id, "sensor-0042");
+	assert_string_equal(cfg.agency, "police.region-3_hq");
+	assert_string_equal(cfg.hostname, "probe1.example.org");
+
+	assert_int_equal(cfg.n_ifaces, 2);
+	assert_string_equal(cfg.ifaces[0].name, "eth0");
+	assert_string_equal(cfg.ifaces[0].bpf, "not port 6379");
+	assert_int_equal(cfg.ifaces[0].snaplen, 1514);
+	assert_int_equal(cfg.ifaces[0].buffer_size, 64u << 20);
+	assert_false(cfg.ifaces[0].promiscuous);
+	assert_true(cfg.ifaces[0].immediate);
+	/* The second interface names only itself: interface defaults. */
+	assert_string_equal(cfg.ifaces[1].name, "eth1");
+	assert_null(cfg.ifaces[1].bpf);
+	assert_int_equal(cfg.ifaces[1].snaplen, 65535);
+	assert_int_equal(cfg.ifaces[1].buffer_size, 16u << 20);
+	assert_true(cfg.ifaces[1].promiscuous);
+	assert_false(cfg.ifaces[1].immediate);
+	assert_int_equal(cfg.ring_slots, 65536);
+
+	assert_int_equal(cfg.tunnels, VG_TUN_TZSP | VG_TUN_CAPWAP | VG_TUN_GRE);
+	assert_int_equal(cfg.workers, 4);
+	assert_int_equal(cfg.idle_timeout, 90);
+	assert_int_equal(cfg.active_timeout, 3600);
+	assert_int_equal(cfg.max_flows, 250000);
+	assert_int_equal(cfg.tcp_max_packets, 40);
+	assert_int_equal(cfg.udp_max_packets, 12);
+	assert_string_equal(cfg.output_file, "/var/log/vigil/events.json");
+	assert_true(cfg.flow_events);
+	assert_int_equal(cfg.stats_interval, 300);
+	assert_int_equal(cfg.event_max_bytes, 128 * 1024);
+	assert_int_equal(cfg.queue_events, 4096);
+	assert_int_equal(cfg.log_level, LOG_DEBUG);
+
+	vg_config_fini(&cfg);
+	assert_true(all_zero(&cfg));
+	free(r.out);
+}
+
+/* What vg_config_dump() writes loads back to the same configuration. */
+static void
+test_dump_round_trip(void **state)
+{
+	static const char *const files[] = {DATA_DIR "full.yaml", EXAMPLE};
+	struct vg_config a, b;
+	struct result r;
+	char *text = NULL;
+	size_t len = 0, i;
+	FILE *f;
+
+	(void)state;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		r = load(&a, files[i]);
+		assert_int_equal(r.err, VG_OK);
+		free(r.out);
+		f = open_memstream(&text, &len);
+		assert_non_null(f);
+		vg_config_dump(&a, f);
+		assert_int_equal(fclose(f), 0);
+		assert_non_null(strstr(text, "\nflows:\n  idle_timeout: "));
+		load_text(&b, text);
+		assert_same_config(&a, &b);
+		vg_config_fini(&a);
+		vg_config_fini(&b);
+		free(text);
+		text = NULL;
+	}
+}
+
+/* Sizes, durations and booleans in every accepted spelling. */
+static void
+test_value_syntax(void **state)
+{
+	struct vg_config cfg;
+
+	(void)state;
+	load_text(&cfg,
+		  "capture:\n"
+		  "  interfaces:\n"
+		  "    - {name: a, buffer_size: 1048576}\n"
+		  "    - {name: b, buffer_size: 1536KiB}\n"
+		  "    - {name: c, buffer_size: 16MiB}\n"
+		  "    - {name: d, buffer_size: 2GiB}\n"
+		  "    - {name: e, buffer_size: \"3MiB\", snaplen: \"96\"}\n"
+		  "    - {name: f, promiscuous: no, immediate: on}\n"
+		  "    - {name: g, promiscuous: False, immediate: TRUE}\n"
+		  "    - {name: h, bpf: \"\"}\n"
+		  "flows:\n"
+		  "  idle_timeout: 30s\n"
+		  "  active_timeout: 7d\n"
+		  "output:\n"
+		  "  stats_interval: 0\n"
+		  "  event_max_bytes: 1KiB\n"
+		  "workers: 010\n"
+		  "decode:\n"
+		  "  tunnels: []\n");
+	assert_int_equal(cfg.n_ifaces, 8);
+	assert_int_equal(cfg.ifaces[0].buffer_size, 1u << 20);
+	assert_int_equal(cfg.ifaces[1].buffer_size, 1536u << 10);
+	assert_int_equal(cfg.ifaces[2].buffer_size, 16u << 20);
+	assert_int_equal(cfg.ifaces[3].buffer_size, 2u << 30);
+	assert_int_equal(cfg.ifaces[4].buffer_size, 3u << 20);
+	assert_int_equal(cfg.ifaces[4].snaplen, 96);
+	assert_false(cfg.ifaces[5].promiscuous);
+	assert_true(cfg.ifaces[5].immediate);
+	assert_false(cfg.ifaces[6].promiscuous);
+	assert_true(cfg.ifaces[6].immediate);
+	assert_null(cfg.ifaces[7].bpf); /* empty filter: none */
+	assert_int_equal(cfg.idle_timeout, 30);
+	assert_int_equal(cfg.active_timeout, 7 * 86400);
+	assert_int_equal(cfg.stats_interval, 0);
+	assert_int_equal(cfg.event_max_bytes, 1024);
+	assert_int_equal(cfg.workers, 10); /* decimal, never octal */
+	assert_int_equal(cfg.tunnels, 0);  /* [] opens no tunnel */
+	vg_config_fini(&cfg);
+
+	load_text(&cfg, "flows:\n  idle_timeout: 5m\n  active_timeout: 2h\n"
+			"output:\n  stats_interval: 1d\n");
+	assert_int_equal(cfg.idle_timeout, 300);
+	assert_int_equal(cfg.active_timeout, 7200);
+	assert_int_equal(cfg.stats_interval, 86400);
+	vg_config_fini(&cfg);
+
+	load_text(&cfg, "---\n...\n");
+	assert_int_equal(cfg.ring_slots, 8192);
+	vg_config_fini(&cfg);
+}
+
+/* Spellings that look like numbers but are not, and the bounds. */
+static void
+test_bad_numbers(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *msg;
+	} cases[] = {
+	    {"workers: 12x\n", "expected an integer, got \"12x\""},
+	    {"workers: -1\n", "expected an integer"},
+	    {"workers: +1\n", "expected an integer"},
+	    {"workers: 0x10\n", "expected an integer"},
+	    {"workers: \" 1\"\n", "expected an integer"},
+	    {"workers: 1.0\n", "expected an integer"},
+	    {"workers: 99999999999999999999999\n", "out of range"},
+	    {"workers: 18446744073709551616\n", "out of range"},
+	    {"workers: 65\n", "out of range (0..64)"},
+	    {"workers:\n", "no value"},
+	    {"workers: [1]\n", "expected an integer"},
+	    {"flows:\n  idle_timeout: 5min\n", "expected a duration"},
+	    {"flows:\n  idle_timeout: 30S\n", "expected a duration"},
+	    {"flows:\n  idle_timeout: 0\n", "out of range (1s..1d)"},
+	    {"flows:\n  idle_timeout: 86401\n", "out of range"},
+	    {"flows:\n  idle_timeout: 213503982334602d\n", "out of range"},
+	    {"capture:\n  interfaces:\n    - {name: a, buffer_size: 16MB}\n",
+	     "expected a size"},
+	    {"capture:\n  interfaces:\n    - {name: a, buffer_size: 16 MiB}\n",
+	     "expected a size"},
+	    {"capture:\n  interfaces:\n    - {name: a, buffer_size: 1.5GiB}\n",
+	     "expected a size"},
+	    {"capture:\n  interfaces:\n    - {name: a, buffer_size: 4GiB}\n",
+	     "out of range (1MiB..2GiB)"},
+	    {"capture:\n  interfaces:\n    - {name: a, buffer_size: 1023KiB}\n",
+	     "out of range"},
+	    {"capture:\n  interfaces:\n    - {name: a, promiscuous: maybe}\n",
+	     "expected true or false, got \"maybe\""},
+	    {"capture:\n  interfaces:\n    - {name: a, immediate: 1}\n",
+	     "expected true or false"},
+	};
+	static const char *const keys[] = {
+	    "workers",
+	    "workers",
+	    "workers",
+	    "workers",
+	    "workers",
+	    "workers",
+	    "workers",
+	    "workers",
+	    "workers",
+	    "workers",
+	    "workers",
+	    "flows.idle_timeout",
+	    "flows.idle_timeout",
+	    "flows.idle_timeout",
+	    "flows.idle_timeout",
+	    "flows.idle_timeout",
+	    "capture.interfaces[0].buffer_size",
+	    "capture.interfaces[0].buffer_size",
+	    "capture.interfaces[0].buffer_size",
+	    "capture.interfaces[0].buffer_size",
+	    "capture.interfaces[0].buffer_size",
+	    "capture.interfaces[0].promiscuous",
+	    "capture.interfaces[0].immediate",
+	};
+	size_t i;
+	unsigned line;
+
+	(void)state;
+	assert_int_equal(sizeof(cases) / sizeof(cases[0]),
+			 sizeof(keys) / sizeof(keys[0]));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		line = strncmp(cases[i].text, "workers", 7) == 0 ? 1
+		       : strncmp(cases[i].text, "flows", 5) == 0 ? 2
+								 : 3;
+		expect_error(cases[i].text, line, keys[i], cases[i].msg);
+	}
+}
+
+/* Each kind of mistake in its own fixture: exact file, line and key. */
+static void
+test_error_fixtures(void **state)
+{
+	static const struct {
+		const char *file;
+		unsigned line;
+		const char *key;
+		const char *msg;
+	} cases[] = {
+	    {"bad-unknown-top.yaml", 3, "colour", "unknown key"},
+	    {"bad-unknown-nested.yaml", 3, "flows.idle_timout", "unknown key"},
+	    {"bad-type.yaml", 4, "capture.interfaces[0].snaplen",
+	     "expected an integer, got \"large\""},
+	    {"bad-range.yaml", 2, "flows.active_timeout", "out of range"},
+	    {"bad-level.yaml", 2, "log.level", "unknown level \"verbose\""},
+	    {"bad-tunnel.yaml", 4, "decode.tunnels[1]",
+	     "unknown tunnel \"ipsec\""},
+	    {"bad-no-name.yaml", 4, "capture.interfaces[1].name",
+	     "required key missing"},
+	    {"bad-agency.yaml", 2, "agent.agency",
+	     "invalid agency \"Police_HQ\""},
+	    {"bad-ring.yaml", 2, "capture.ring_slots",
+	     "3000 is not a power of two"},
+	    {"bad-syntax.yaml", 3, "(document)", "YAML syntax error"},
+	    {"bad-not-mapping.yaml", 1, "(document)", "must be a mapping"},
+	};
+	char path[PATH_MAX];
+	struct vg_config cfg;
+	struct result r;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", DATA_DIR, cases[i].file);
+		r = load(&cfg, path);
+		assert_one_error(&r, &cfg, path, cases[i].line, cases[i].key,
+				 cases[i].msg);
+		vg_config_fini(&cfg);
+		free(r.out);
+	}
+}
+
+/* Every problem is reported in one run, in line order. */
+static void
+test_two_errors(void **state)
+{
+	const char *path = DATA_DIR "bad-two.yaml";
+	char want[2 * PATH_MAX];
+	struct vg_config cfg;
+	struct result r;
+	char *second;
+
+	(void)state;
+	r = load(&cfg, path);
+	assert_int_equal(r.err, VG_EINVAL);
+	snprintf(want, sizeof(want), "%s:4: log.levle: unknown key\n", path);
+	assert_int_equal(strncmp(r.out, want, strlen(want)), 0);
+	second = r.out + strlen(want);
+	snprintf(want, sizeof(want), "%s:6: flows.max: ", path);
+	assert_int_equal(strncmp(second, want, strlen(want)), 0);
+	assert_non_null(strstr(second, "out of range"));
+	assert_ptr_equal(strchr(second, '\n'), r.out + r.len - 1);
+	assert_true(all_zero(&cfg));
+	free(r.out);
+
+	/* A missing key is found at the end of its mapping, yet sorted. */
+	expect_error("capture:\n  interfaces:\n    - bpf: tcp\n"
+		     "      snaplen: 65535\n",
+		     3, "capture.interfaces[0].name", "required");
+}
+
+static void
+test_structure_errors(void **state)
+{
+	char many[4096];
+	size_t i, o = 0;
+
+	(void)state;
+	expect_error("flows:\n  max: 10\n  max: 20\n", 3, "flows.max",
+		     "duplicate key (first set on line 2)");
+	expect_error("flows:\n", 1, "flows", "no value (expected a mapping)");
+	expect_error("flows: 30\n", 1, "flows", "expected a mapping");
+	expect_error("capture:\n  interfaces: eth0\n", 2, "capture.interfaces",
+		     "expected a list");
+	expect_error("decode:\n  tunnels: gre\n", 2, "decode.tunnels",
+		     "expected a list");
+	expect_error("decode:\n  tunnels: [gre, [vxlan]]\n", 2,
+		     "decode.tunnels[1]", "expected one of gre");
+	expect_error("agent: &a\n  agency: x\nlog: *a\n", 3, "log",
+		     "aliases are not supported");
+	expect_error("workers: 1\n---\nworkers: 2\n", 2, "(document)",
+		     "only one YAML document");
+	expect_error("? [a, b]\n: 1\n", 1, "(document)",
+		     "keys must be plain strings");
+	expect_error("hello\n", 1, "(document)", "must be a mapping");
+	expect_error("agent:\n  id: \"a\\tb\"\n", 2, "agent.id",
+		     "control characters");
+	expect_error("agent:\n  hostname: \"a\\0b\"\n", 2, "agent.hostname",
+		     "NUL byte");
+	expect_error("agent:\n  id: \"\"\n", 2, "agent.id",
+		     "must not be empty");
+	expect_error("agent:\n  agency: -police\n", 2, "agent.agency",
+		     "invalid agency");
+	expect_error("agent:\n  agency: "
+		     "a2345678901234567890123456789012345678901234567890123456"
+		     "789012345\n",
+		     2, "agent.agency", "invalid agency");
+	expect_error("output:\n  file:\n    path: \"\"\n", 3,
+		     "output.file.path", "must not be empty");
+	expect_error("output:\n  file:\n    name: x\n", 3, "output.file.name",
+		     "unknown key");
+	/* A key with junk bytes is shown escaped, on one line. */
+	expect_error("\"bad\\nkey\": 1\n", 1, "bad\\x0akey", "unknown key");
+	expect_error("flows:\n  max: 1\n x: [\n", 3, "(document)",
+		     "YAML syntax error");
+	/* A syntax error inside a value names its key. */
+	expect_error("log:\n  level: \"info\n", 3, "log.level",
+		     "YAML syntax error");
+
+	/* 17 interfaces: the 17th is refused. */
+	o += (size_t)snprintf(many + o, sizeof(many) - o,
+			      "capture:\n"
+			      "  interfaces:\n");
+	for (i = 0; i <= VG_CONFIG_MAX_IFACES; i++)
+		o += (size_t)snprintf(many + o, sizeof(many) - o,
+				      "    - name: eth%zu\n", i);
+	expect_error(many, 3 + VG_CONFIG_MAX_IFACES, "capture.interfaces[16]",
+		     "too many entries (at most 16)");
+}
+
+/* A file full of mistakes gives at most VG_CONFIG_MAX_ERRORS lines. */
+static void
+test_error_cap(void **state)
+{
+	struct vg_config cfg;
+	struct result r;
+	char text[8192], *path, *p;
+	size_t i, o = 0, lines = 0;
+
+	(void)state;
+	for (i = 0; i < 2 * VG_CONFIG_MAX_ERRORS; i++)
+		o += (size_t)snprintf(text + o, sizeof(text) - o,
+				      "unknown%zu: 1\n", i);
+	path = write_tmp(text);
+	r = load(&cfg, path);
+	assert_int_equal(r.err, VG_EINVAL);
+	for (p = r.out; (p = strchr(p, '\n')) != NULL; p++)
+		lines++;
+	assert_int_equal(lines, VG_CONFIG_MAX_ERRORS);
+	assert_non_null(strstr(r.out, "too many errors"));
+	unlink(path);
+	free(path);
+	free(r.out);
+}
+
+static void
+test_unreadable(void **state)
+{
+	static const char *const paths[] = {
+	    "/nonexistent/vigil/agent.yaml", DATA_DIR, /* a directory */
+	};
+	struct vg_config cfg;
+	struct result r;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		r = load(&cfg, paths[i]);
+		assert_int_equal(r.err, VG_EIO);
+		assert_int_equal(strncmp(r.out, paths[i], strlen(paths[i])), 0);
+		assert_non_null(strstr(r.out, "cannot read"));
+		assert_true(all_zero(&cfg));
+		vg_config_fini(&cfg);
+		free(r.out);
+	}
+	/* errs may be NULL. */
+	assert_int_equal(vg_config_load(&cfg, paths[0], NULL), VG_EIO);
+	assert_int_equal(vg_config_load(&cfg, DATA_DIR "bad-two.yaml", NULL),
+			 VG_EINVAL);
+	assert_true(all_zero(&cfg));
+}
+
+static void
+test_fini_zeroed(void **state)
+{
+	struct vg_config cfg;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	vg_config_fini(&cfg);
+	vg_config_fini(&cfg);
+	assert_true(all_zero(&cfg));
+	vg_config_fini(NULL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_example_is_defaults),
+	    cmocka_unit_test(test_full),
+	    cmocka_unit_test(test_dump_round_trip),
+	    cmocka_unit_test(test_value_syntax),
+	    cmocka_unit_test(test_bad_numbers),
+	    cmocka_unit_test(test_error_fixtures),
+	    cmocka_unit_test(test_two_errors),
+	    cmocka_unit_test(test_structure_errors),
+	    cmocka_unit_test(test_error_cap),
+	    cmocka_unit_test(test_unreadable),
+	    cmocka_unit_test(test_fini_zeroed),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
