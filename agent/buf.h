@@ -12,10 +12,10 @@
 #include "common.h"
 
 struct vg_buf {
-	char *data;	/* owned; always NUL-terminated when len > 0 */
-	size_t len;	/* bytes in use, not counting the NUL */
-	size_t cap;	/* bytes allocated */
-	size_t max;	/* hard cap on len */
+	char *data; /* owned; always NUL-terminated when len > 0 */
+	size_t len; /* bytes in use, not counting the NUL */
+	size_t cap; /* bytes allocated */
+	size_t max; /* hard cap on len */
 };
 
 /* Caller's storage: start empty with a cap of max bytes (no allocation yet). */
@@ -34,8 +34,8 @@ vg_buf_reset(struct vg_buf *b)
 /* Make room for n more bytes. VG_OK, VG_ENOMEM or VG_ELIMIT. */
 enum vg_err vg_buf_reserve(struct vg_buf *b, size_t n) VG_MUST_CHECK;
 /* Append n bytes (copies). VG_OK, VG_ENOMEM or VG_ELIMIT. */
-enum vg_err vg_buf_append(struct vg_buf *b, const void *p, size_t n)
-    VG_MUST_CHECK;
+enum vg_err vg_buf_append(struct vg_buf *b, const void *p,
+			  size_t n) VG_MUST_CHECK;
 /* Append a NUL-terminated string (copies). */
 enum vg_err vg_buf_puts(struct vg_buf *b, const char *s) VG_MUST_CHECK;
 /* Append one byte. */

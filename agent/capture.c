@@ -41,14 +41,14 @@ capture_new(struct vg_capture **out, pcap_t *p, const char *name, int live)
 
 enum vg_err
 vg_capture_open_file(struct vg_capture **out, const char *path, char *err,
-    size_t errlen)
+		     size_t errlen)
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
 	pcap_t *p;
 
 	*out = NULL;
-	p = pcap_open_offline_with_tstamp_precision(path,
-	    PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+	p = pcap_open_offline_with_tstamp_precision(
+	    path, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
 	if (p == NULL) {
 		snprintf(err, errlen, "%s: %s", path, ebuf);
 		return VG_EIO;
@@ -58,7 +58,7 @@ vg_capture_open_file(struct vg_capture **out, const char *path, char *err,
 
 enum vg_err
 vg_capture_open_live(struct vg_capture **out, const struct vg_iface_config *ic,
-    char *err, size_t errlen)
+		     char *err, size_t errlen)
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
 	struct bpf_program prog;
@@ -79,15 +79,16 @@ vg_capture_open_live(struct vg_capture **out, const struct vg_iface_config *ic,
 	rc = pcap_activate(p);
 	if (rc < 0) {
 		snprintf(err, errlen, "%s: %s", ic->name,
-		    rc == PCAP_ERROR ? pcap_geterr(p) : pcap_statustostr(rc));
+			 rc == PCAP_ERROR ? pcap_geterr(p)
+					  : pcap_statustostr(rc));
 		pcap_close(p);
 		return VG_EIO;
 	}
 	if (ic->bpf && ic->bpf[0]) {
-		if (pcap_compile(p, &prog, ic->bpf, 1,
-			PCAP_NETMASK_UNKNOWN) < 0) {
+		if (pcap_compile(p, &prog, ic->bpf, 1, PCAP_NETMASK_UNKNOWN) <
+		    0) {
 			snprintf(err, errlen, "%s: bad BPF filter \"%s\": %s",
-			    ic->name, ic->bpf, pcap_geterr(p));
+				 ic->name, ic->bpf, pcap_geterr(p));
 			pcap_close(p);
 			return VG_EINVAL;
 		}
@@ -95,7 +96,7 @@ vg_capture_open_live(struct vg_capture **out, const struct vg_iface_config *ic,
 		pcap_freecode(&prog);
 		if (rc < 0) {
 			snprintf(err, errlen, "%s: cannot set filter: %s",
-			    ic->name, pcap_geterr(p));
+				 ic->name, pcap_geterr(p));
 			pcap_close(p);
 			return VG_EIO;
 		}
@@ -117,7 +118,7 @@ vg_capture_name(const struct vg_capture *c)
 
 int
 vg_capture_next(struct vg_capture *c, struct vg_frame *f, char *err,
-    size_t errlen)
+		size_t errlen)
 {
 	struct pcap_pkthdr *h;
 	const u_char *data;
@@ -138,7 +139,7 @@ vg_capture_next(struct vg_capture *c, struct vg_frame *f, char *err,
 	default:
 		if (rc == PCAP_ERROR) {
 			snprintf(err, errlen, "%s: %s", c->name,
-			    pcap_geterr(c->p));
+				 pcap_geterr(c->p));
 			return -2;
 		}
 		return -1;

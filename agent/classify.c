@@ -39,7 +39,7 @@ enum meta_str {
 	M__COUNT
 };
 
-#define META_ABSENT 0xffff
+#define META_ABSENT  0xffff
 #define META_STR_MAX 4096 /* longest string kept (URLs are cut here) */
 
 /* One allocation: fixed fields, then the strings back to back. */
@@ -64,7 +64,7 @@ struct vg_classifier {
 
 enum vg_err
 vg_classifier_new(struct vg_classifier **out,
-    const struct vg_classify_opts *opts)
+		  const struct vg_classify_opts *opts)
 {
 	struct vg_classifier *c;
 	NDPI_PROTOCOL_BITMASK all;
@@ -105,7 +105,7 @@ static int
 is_proto(const struct ndpi_flow_struct *nf, uint16_t id)
 {
 	return nf->detected_protocol_stack[0] == id ||
-	    nf->detected_protocol_stack[1] == id;
+	       nf->detected_protocol_stack[1] == id;
 }
 
 /* The protocols for which nDPI fills protos.tls_quic (a union member). */
@@ -113,11 +113,11 @@ static int
 is_tls_like(const struct ndpi_flow_struct *nf)
 {
 	return is_proto(nf, NDPI_PROTOCOL_TLS) ||
-	    is_proto(nf, NDPI_PROTOCOL_QUIC) ||
-	    is_proto(nf, NDPI_PROTOCOL_DTLS) ||
-	    is_proto(nf, NDPI_PROTOCOL_MAIL_SMTPS) ||
-	    is_proto(nf, NDPI_PROTOCOL_MAIL_POPS) ||
-	    is_proto(nf, NDPI_PROTOCOL_MAIL_IMAPS);
+	       is_proto(nf, NDPI_PROTOCOL_QUIC) ||
+	       is_proto(nf, NDPI_PROTOCOL_DTLS) ||
+	       is_proto(nf, NDPI_PROTOCOL_MAIL_SMTPS) ||
+	       is_proto(nf, NDPI_PROTOCOL_MAIL_POPS) ||
+	       is_proto(nf, NDPI_PROTOCOL_MAIL_IMAPS);
 }
 
 static size_t
@@ -142,8 +142,9 @@ meta_collect(const struct ndpi_flow_struct *nf)
 	int dns = is_proto(nf, NDPI_PROTOCOL_DNS);
 	int ssh = is_proto(nf, NDPI_PROTOCOL_SSH);
 	int http = is_proto(nf, NDPI_PROTOCOL_HTTP) ||
-	    is_proto(nf, NDPI_PROTOCOL_HTTP_CONNECT) ||
-	    is_proto(nf, NDPI_PROTOCOL_HTTP_PROXY) || nf->http.url != NULL;
+		   is_proto(nf, NDPI_PROTOCOL_HTTP_CONNECT) ||
+		   is_proto(nf, NDPI_PROTOCOL_HTTP_PROXY) ||
+		   nf->http.url != NULL;
 	size_t i, pos = 0;
 
 	for (i = 0; i < M__COUNT; i++)
@@ -250,7 +251,7 @@ finalize(struct vg_classifier *c, struct vg_flow *f, int giveup)
 
 void
 vg_classify_packet(struct vg_classifier *c, struct vg_flow *f,
-    const struct vg_pkt *p, int64_t ts_us)
+		   const struct vg_pkt *p, int64_t ts_us)
 {
 	struct ndpi_flow_struct *nf = f->dpi;
 	ndpi_protocol r;
@@ -271,12 +272,13 @@ vg_classify_packet(struct vg_classifier *c, struct vg_flow *f,
 	}
 	total = f->pkts[0] + f->pkts[1];
 	enough = (p->proto == IPPROTO_UDP && total > c->o.udp_max_packets) ||
-	    (p->proto == IPPROTO_TCP && total > c->o.tcp_max_packets);
+		 (p->proto == IPPROTO_TCP && total > c->o.tcp_max_packets);
 	c->st.dpi_packets++;
 	f->dpi_packets++;
 	/* nDPI takes a 16-bit length; a longer (GRO/TSO) frame is cut, which
 	 * only hides bytes past 64 KiB from the dissectors. */
-	r = ndpi_detection_process_packet(c->mod, nf, p->l3,
+	r = ndpi_detection_process_packet(
+	    c->mod, nf, p->l3,
 	    (unsigned short)(p->l3_len > 65535 ? 65535 : p->l3_len),
 	    (uint64_t)(ts_us / 1000));
 	set_result(f, r);
@@ -318,15 +320,15 @@ static const char *
 http_method_name(unsigned m)
 {
 	static const char *const names[] = {
-		[NDPI_HTTP_METHOD_OPTIONS] = "OPTIONS",
-		[NDPI_HTTP_METHOD_GET] = "GET",
-		[NDPI_HTTP_METHOD_HEAD] = "HEAD",
-		[NDPI_HTTP_METHOD_PATCH] = "PATCH",
-		[NDPI_HTTP_METHOD_POST] = "POST",
-		[NDPI_HTTP_METHOD_PUT] = "PUT",
-		[NDPI_HTTP_METHOD_DELETE] = "DELETE",
-		[NDPI_HTTP_METHOD_TRACE] = "TRACE",
-		[NDPI_HTTP_METHOD_CONNECT] = "CONNECT",
+	    [NDPI_HTTP_METHOD_OPTIONS] = "OPTIONS",
+	    [NDPI_HTTP_METHOD_GET] = "GET",
+	    [NDPI_HTTP_METHOD_HEAD] = "HEAD",
+	    [NDPI_HTTP_METHOD_PATCH] = "PATCH",
+	    [NDPI_HTTP_METHOD_POST] = "POST",
+	    [NDPI_HTTP_METHOD_PUT] = "PUT",
+	    [NDPI_HTTP_METHOD_DELETE] = "DELETE",
+	    [NDPI_HTTP_METHOD_TRACE] = "TRACE",
+	    [NDPI_HTTP_METHOD_CONNECT] = "CONNECT",
 	};
 
 	return m < VG_ARRAY_LEN(names) ? names[m] : NULL;
@@ -357,11 +359,11 @@ tls_version_name(unsigned v)
 
 void
 vg_classify_describe(struct vg_classifier *c, const struct vg_flow *f,
-    struct vg_flow_info *fi, char *names, size_t names_len)
+		     struct vg_flow_info *fi, char *names, size_t names_len)
 {
 	const struct vg_flow_meta *m = f->meta;
 	ndpi_protocol p = {f->master_proto, f->app_proto,
-		(ndpi_protocol_category_t)f->category};
+			   (ndpi_protocol_category_t)f->category};
 	uint16_t cli, srv;
 	uint16_t lead;
 	size_t i, n;

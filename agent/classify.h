@@ -28,22 +28,23 @@ struct vg_classify_opts {
 };
 
 struct vg_classify_stats {
-	uint64_t dpi_packets;	/* packets given to nDPI */
-	uint64_t detected;	/* flows classified by nDPI */
-	uint64_t guessed;	/* flows named by the give-up guess */
-	uint64_t unknown;	/* flows left unknown */
-	uint64_t alloc_failed;	/* flows not classified for want of memory */
+	uint64_t dpi_packets;  /* packets given to nDPI */
+	uint64_t detected;     /* flows classified by nDPI */
+	uint64_t guessed;      /* flows named by the give-up guess */
+	uint64_t unknown;      /* flows left unknown */
+	uint64_t alloc_failed; /* flows not classified for want of memory */
 };
 
 /* A new classifier (one nDPI module). *out owned: vg_classifier_free. */
-enum vg_err vg_classifier_new(struct vg_classifier **out,
-    const struct vg_classify_opts *opts) VG_MUST_CHECK;
+enum vg_err
+vg_classifier_new(struct vg_classifier **out,
+		  const struct vg_classify_opts *opts) VG_MUST_CHECK;
 /* Accepts NULL. Flows still holding nDPI state must be released first. */
 void vg_classifier_free(struct vg_classifier *c);
 
 /* Give one packet of flow f to nDPI unless f's classification is final. */
 void vg_classify_packet(struct vg_classifier *c, struct vg_flow *f,
-    const struct vg_pkt *p, int64_t ts_us);
+			const struct vg_pkt *p, int64_t ts_us);
 
 /* Make f's classification final (give up if need be), copy its metadata
  * and free its nDPI state. No-op when already final. */
@@ -58,11 +59,12 @@ void vg_classify_release(struct vg_flow *f);
  * at least 128 bytes, for the protocol name) and static nDPI tables.
  */
 void vg_classify_describe(struct vg_classifier *c, const struct vg_flow *f,
-    struct vg_flow_info *fi, char *names, size_t names_len);
+			  struct vg_flow_info *fi, char *names,
+			  size_t names_len);
 
 /* Counters of this classifier (call from the owning thread). */
 void vg_classify_stats(const struct vg_classifier *c,
-    struct vg_classify_stats *st);
+		       struct vg_classify_stats *st);
 
 /* nDPI's name for a protocol id ("TLS"), "Unknown" when out of range. */
 const char *vg_classify_proto_name(struct vg_classifier *c, unsigned id);

@@ -14,23 +14,23 @@
 /* Result codes. Functions that can fail return one of these (0 is success). */
 enum vg_err {
 	VG_OK = 0,
-	VG_ENOMEM,	/* allocation failed */
-	VG_EINVAL,	/* bad argument or value */
-	VG_ETRUNC,	/* input ended early */
-	VG_EMALFORMED,	/* input is not what its format says */
-	VG_ELIMIT,	/* a configured bound was reached */
-	VG_EIO,		/* an operating-system call failed (see errno) */
-	VG_EAGAIN,	/* nothing to do now, try again */
+	VG_ENOMEM,     /* allocation failed */
+	VG_EINVAL,     /* bad argument or value */
+	VG_ETRUNC,     /* input ended early */
+	VG_EMALFORMED, /* input is not what its format says */
+	VG_ELIMIT,     /* a configured bound was reached */
+	VG_EIO,        /* an operating-system call failed (see errno) */
+	VG_EAGAIN,     /* nothing to do now, try again */
 };
 
 /* A short, static description of an error code. */
 const char *vg_strerror(enum vg_err err);
 
-#define VG_MUST_CHECK __attribute__((warn_unused_result))
-#define VG_UNUSED __attribute__((unused))
+#define VG_MUST_CHECK   __attribute__((warn_unused_result))
+#define VG_UNUSED       __attribute__((unused))
 #define VG_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define VG_LIKELY(x) __builtin_expect(!!(x), 1)
-#define VG_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define VG_LIKELY(x)    __builtin_expect(!!(x), 1)
+#define VG_UNLIKELY(x)  __builtin_expect(!!(x), 0)
 
 /*
  * n * size, or 0 with *ovf set when the product does not fit in size_t.

@@ -20,60 +20,60 @@
 
 /* One live capture source (capture.interfaces[]). */
 struct vg_iface_config {
-	char *name;		/* required: "eth0" */
-	char *bpf;		/* BPF filter, NULL: none */
-	unsigned snaplen;	/* default 65535, range 64..262144 */
-	unsigned buffer_size;	/* kernel buffer bytes, default 16 MiB,
-				   range 1 MiB..2 GiB */
-	bool promiscuous;	/* default true */
-	bool immediate;		/* default false */
+	char *name;           /* required: "eth0" */
+	char *bpf;            /* BPF filter, NULL: none */
+	unsigned snaplen;     /* default 65535, range 64..262144 */
+	unsigned buffer_size; /* kernel buffer bytes, default 16 MiB,
+				 range 1 MiB..2 GiB */
+	bool promiscuous;     /* default true */
+	bool immediate;       /* default false */
 };
 
 struct vg_config {
-	char *path;		/* file it came from, NULL for defaults */
+	char *path; /* file it came from, NULL for defaults */
 
 	/* agent: */
-	char *agent_id;		/* default: derived from /etc/machine-id
-				   (or the host name if absent) */
-	char *agency;		/* default "unknown" */
-	char *hostname;		/* default: gethostname() */
+	char *agent_id; /* default: derived from /etc/machine-id
+			   (or the host name if absent) */
+	char *agency;   /* default "unknown" */
+	char *hostname; /* default: gethostname() */
 
 	/* capture: */
 	struct vg_iface_config ifaces[VG_CONFIG_MAX_IFACES];
 	unsigned n_ifaces;
-	unsigned ring_slots;	/* per worker ring, default 8192,
-				   power of two 256..1048576 */
+	unsigned ring_slots; /* per worker ring, default 8192,
+				power of two 256..1048576 */
 
 	/* decode: */
-	unsigned tunnels;	/* enum vg_tunnel mask from decode.tunnels:
-				   list of names; default gre, vxlan, gtp */
+	unsigned tunnels; /* enum vg_tunnel mask from decode.tunnels:
+			     list of names; default gre, vxlan, gtp */
 
 	/* workers: 0 = auto (cores - 1, at least 1), max 64 */
 	unsigned workers;
 
 	/* flows: */
-	unsigned idle_timeout;	  /* seconds, default 120, 1..31536000 */
+	unsigned idle_timeout;    /* seconds, default 120, 1..31536000 */
 	unsigned active_timeout;  /* seconds, default 1800, 1..31536000 */
-	unsigned max_flows;	  /* flows.max, default 1000000, 1..100000000 */
+	unsigned max_flows;       /* flows.max, default 1000000, 1..100000000 */
 	unsigned tcp_max_packets; /* flows.dpi_max_packets.tcp: packets looked
 				     at before giving up, default 80, 3..1000 */
 	unsigned udp_max_packets; /* flows.dpi_max_packets.udp, default 24 */
 
 	/* output: */
-	char *output_file;	/* output.file.path, NULL: none
-				   ("-" means stdout) */
-	bool flow_events;	/* output.flows: emit "flow" events,
-				   default false */
-	unsigned stats_interval; /* output.stats_interval seconds, default 30,
-				    0 = off, max 86400 */
+	char *output_file;        /* output.file.path, NULL: none
+				     ("-" means stdout) */
+	bool flow_events;         /* output.flows: emit "flow" events,
+				     default false */
+	unsigned stats_interval;  /* output.stats_interval seconds, default 30,
+				     0 = off, max 86400 */
 	unsigned event_max_bytes; /* output.event_max_bytes, default 65536,
 				     1024..16777216 */
-	unsigned queue_events;	/* output.queue: events buffered for the
-				   publisher, default 65536, 16..16777216 */
+	unsigned queue_events;    /* output.queue: events buffered for the
+				     publisher, default 65536, 16..16777216 */
 
 	/* log: */
-	int log_level;		/* log.level: error|warning|info|debug,
-				   default info (LOG_* syslog values) */
+	int log_level; /* log.level: error|warning|info|debug,
+			  default info (LOG_* syslog values) */
 };
 
 /* Fill *cfg with every default (caller's storage). VG_OK or VG_ENOMEM. */
@@ -88,7 +88,7 @@ enum vg_err vg_config_defaults(struct vg_config *cfg) VG_MUST_CHECK;
  * errs may be NULL.
  */
 enum vg_err vg_config_load(struct vg_config *cfg, const char *path,
-    FILE *errs) VG_MUST_CHECK;
+			   FILE *errs) VG_MUST_CHECK;
 
 /* Release what a loaded or defaulted config owns. Accepts a zeroed cfg. */
 void vg_config_fini(struct vg_config *cfg);

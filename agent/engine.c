@@ -30,26 +30,26 @@
 #include <time.h>
 #include <unistd.h>
 
-#define REC_PKT 1
+#define REC_PKT  1
 #define REC_TICK 2
 
-#define MAX_WORKERS 64
-#define MAX_SOURCES (VG_CONFIG_MAX_IFACES + 1)
-#define RING_BYTES_PER_SLOT 2048 /* capture.ring_slots x this = ring size */
-#define SNAPSHOT_EVERY 4096	 /* records between counter snapshots */
-#define OUT_CHUNK 65536		 /* event bytes a worker batches */
-#define MAX_PROTO_IDS 1024
-#define MAX_RISK_IDS 64
-#define TICK_US 1000000		 /* time tick to idle workers */
+#define MAX_WORKERS         64
+#define MAX_SOURCES         (VG_CONFIG_MAX_IFACES + 1)
+#define RING_BYTES_PER_SLOT 2048  /* capture.ring_slots x this = ring size */
+#define SNAPSHOT_EVERY      4096  /* records between counter snapshots */
+#define OUT_CHUNK           65536 /* event bytes a worker batches */
+#define MAX_PROTO_IDS       1024
+#define MAX_RISK_IDS        64
+#define TICK_US             1000000 /* time tick to idle workers */
 
 /* A packet in a ring: this header, then the frame from its IP header on. */
 struct pkt_rec {
 	int64_t ts_us;
 	uint32_t wirelen;
-	uint32_t len;	      /* bytes that follow (from l3 to capture end) */
-	uint32_t off_l4;      /* offsets from l3; UINT32_MAX: NULL */
+	uint32_t len;    /* bytes that follow (from l3 to capture end) */
+	uint32_t off_l4; /* offsets from l3; UINT32_MAX: NULL */
 	uint32_t off_payload;
-	struct vg_pkt pkt;    /* pointers are rebuilt by the worker */
+	struct vg_pkt pkt; /* pointers are rebuilt by the worker */
 };
 
 struct source_counters {
@@ -71,7 +71,7 @@ struct source {
 	const struct vg_iface_config *iface; /* live */
 	struct vg_capture *live;
 	_Atomic int done;
-	struct source_counters c;    /* owned by the thread */
+	struct source_counters c; /* owned by the thread */
 	pthread_mutex_t mu;
 	struct source_counters snap; /* under mu */
 };
@@ -116,10 +116,10 @@ struct vg_engine {
 	unsigned tunnels;
 	int64_t start_mono_us;
 	_Atomic int stop_capture; /* capture threads: stop reading */
-	_Atomic int drain;	  /* workers: exit once rings are empty */
+	_Atomic int drain;        /* workers: exit once rings are empty */
 	int started;
 	int stopped;
-	pthread_mutex_t stats_mu; /* serialises stats events */
+	pthread_mutex_t stats_mu;         /* serialises stats events */
 	struct vg_output_stats final_out; /* once the output is closed */
 	char out_name[256];
 	char reason_keys[VG_DEC__COUNT][48];
@@ -298,7 +298,7 @@ worker_main(void *arg)
 			void *rec;
 
 			while (got < 512 &&
-			    (rec = vg_ring_peek(r, &type, &len)) != NULL) {
+			       (rec = vg_ring_peek(r, &type, &len)) != NULL) {
 				if (type == REC_PKT) {
 					worker_packet(w, rec);
 				} else if (type == REC_TICK) {
@@ -384,8 +384,8 @@ send_ticks(struct source *s, int64_t ts_us)
 	unsigned i;
 
 	for (i = 0; i < e->n_workers; i++) {
-		void *p = ring_reserve(s, &e->workers[i], sizeof(ts_us),
-		    REC_TICK);
+		void *p =
+		    ring_reserve(s, &e->workers[i], sizeof(ts_us), REC_TICK);
 
 		if (p) {
 			memcpy(p, &ts_us, sizeof(ts_us));
@@ -433,7 +433,7 @@ source_frame(struct source *s, int dlt, const struct vg_frame *fr)
 
 static void
 source_read(struct source *s, struct vg_capture *cap, int64_t *last_ts,
-    int64_t *next_tick)
+	    int64_t *next_tick)
 {
 	struct vg_engine *e = s->e;
 	int dlt = vg_capture_datalink(cap);
@@ -500,7 +500,7 @@ source_main(void *arg)
 			if (atomic_load(&s->e->stop_capture))
 				break;
 			if (vg_capture_open_file(&cap, s->paths[i], err,
-				sizeof(err)) != VG_OK) {
+						 sizeof(err)) != VG_OK) {
 				s->c.read_errors++;
 				vg_log(LOG_ERR, "%s", err);
 				continue;
@@ -519,7 +519,7 @@ source_main(void *arg)
 
 enum vg_err
 vg_engine_new(struct vg_engine **out, const struct vg_engine_opts *opts,
-    char *err, size_t errlen)
+	      char *err, size_t errlen)
 {
 	const struct vg_config *cfg = opts->cfg;
 	struct vg_engine *e;
@@ -547,7 +547,7 @@ vg_engine_new(struct vg_engine **out, const struct vg_engine_opts *opts,
 	pthread_mutex_init(&e->stats_mu, NULL);
 	for (i = 0; i < VG_DEC__COUNT; i++)
 		snprintf(e->reason_keys[i], sizeof(e->reason_keys[i]),
-		    "decoder.%s", vg_decode_reason_name(i));
+			 "decoder.%s", vg_decode_reason_name(i));
 	e->workers = vg_calloc(e->n_workers, sizeof(*e->workers));
 	if (e->workers == NULL) {
 		free(e);
@@ -556,19 +556,19 @@ vg_engine_new(struct vg_engine **out, const struct vg_engine_opts *opts,
 	for (i = 0; i < e->n_workers; i++) {
 		struct worker *w = &e->workers[i];
 		struct vg_flow_table_opts fo = {
-			.max_flows = cfg->max_flows / e->n_workers
-			    ? cfg->max_flows / e->n_workers : 1,
-			.idle_timeout_us = (int64_t)cfg->idle_timeout * 1000000,
-			.active_timeout_us =
-			    (int64_t)cfg->active_timeout * 1000000,
-			.worker_id = i,
-			.on_end = on_flow_end,
-			.free_flow_state = on_flow_free,
-			.arg = w,
+		    .max_flows = cfg->max_flows / e->n_workers
+				     ? cfg->max_flows / e->n_workers
+				     : 1,
+		    .idle_timeout_us = (int64_t)cfg->idle_timeout * 1000000,
+		    .active_timeout_us = (int64_t)cfg->active_timeout * 1000000,
+		    .worker_id = i,
+		    .on_end = on_flow_end,
+		    .free_flow_state = on_flow_free,
+		    .arg = w,
 		};
 		struct vg_classify_opts co = {
-			.tcp_max_packets = cfg->tcp_max_packets,
-			.udp_max_packets = cfg->udp_max_packets,
+		    .tcp_max_packets = cfg->tcp_max_packets,
+		    .udp_max_packets = cfg->udp_max_packets,
 		};
 
 		w->e = e;
@@ -594,7 +594,7 @@ source_add(struct vg_engine *e, char *err, size_t errlen)
 
 	if (e->n_sources >= MAX_SOURCES) {
 		snprintf(err, errlen, "too many capture sources (max %d)",
-		    MAX_SOURCES);
+			 MAX_SOURCES);
 		return NULL;
 	}
 	s = &e->sources[e->n_sources];
@@ -607,7 +607,7 @@ source_add(struct vg_engine *e, char *err, size_t errlen)
 
 enum vg_err
 vg_engine_add_files(struct vg_engine *e, char *const *paths, int n, char *err,
-    size_t errlen)
+		    size_t errlen)
 {
 	struct source *s;
 	int i;
@@ -615,8 +615,8 @@ vg_engine_add_files(struct vg_engine *e, char *const *paths, int n, char *err,
 	/* Fail early on a file that cannot be read at all. */
 	for (i = 0; i < n; i++) {
 		struct vg_capture *cap;
-		enum vg_err rc = vg_capture_open_file(&cap, paths[i], err,
-		    errlen);
+		enum vg_err rc =
+		    vg_capture_open_file(&cap, paths[i], err, errlen);
 
 		if (rc != VG_OK)
 			return rc;
@@ -660,17 +660,19 @@ vg_engine_start(struct vg_engine *e, char *err, size_t errlen)
 	enum vg_err rc;
 
 	if (e->n_sources == 0) {
-		snprintf(err, errlen, "nothing to capture from");
+		snprintf(err, errlen,
+			 "nothing to capture from: list interfaces "
+			 "under capture.interfaces");
 		return VG_EINVAL;
 	}
 	if (path == NULL)
 		path = "-";
-	rc = vg_output_open(&e->out, path, cfg->queue_events, e->o.offline,
-	    err, errlen);
+	rc = vg_output_open(&e->out, path, cfg->queue_events, e->o.offline, err,
+			    errlen);
 	if (rc != VG_OK)
 		return rc;
 	snprintf(e->out_name, sizeof(e->out_name), "%s",
-	    vg_output_name(e->out));
+		 vg_output_name(e->out));
 	for (i = 0; i < e->n_workers; i++) {
 		for (s = 0; s < e->n_sources; s++) {
 			if (vg_ring_init(&e->workers[i].rings[s], ring_bytes) !=
@@ -684,7 +686,7 @@ vg_engine_start(struct vg_engine *e, char *err, size_t errlen)
 	e->started = 1;
 	for (i = 0; i < e->n_workers; i++) {
 		if (pthread_create(&e->workers[i].th, NULL, worker_main,
-			&e->workers[i]) != 0) {
+				   &e->workers[i]) != 0) {
 			snprintf(err, errlen, "cannot start worker threads");
 			vg_engine_stop(e);
 			return VG_EIO;
@@ -693,7 +695,7 @@ vg_engine_start(struct vg_engine *e, char *err, size_t errlen)
 	}
 	for (s = 0; s < e->n_sources; s++) {
 		if (pthread_create(&e->sources[s].th, NULL, source_main,
-			&e->sources[s]) != 0) {
+				   &e->sources[s]) != 0) {
 			snprintf(err, errlen, "cannot start capture threads");
 			vg_engine_stop(e);
 			return VG_EIO;
@@ -910,28 +912,33 @@ vg_engine_summary(struct vg_engine *e, FILE *out)
 	collect(e, &t);
 	fprintf(out, "vigil-agent %s replay summary\n", VG_VERSION);
 	fprintf(out, "  packets:        %" PRIu64 " (%" PRIu64 " bytes)\n",
-	    t.src.packets, t.src.bytes);
-	fprintf(out, "  decoded:        %" PRIu64 " IP packets, %" PRIu64
-	    " not IP, %" PRIu64 " malformed\n", t.src.reasons[VG_DEC_OK],
-	    t.src.reasons[VG_DEC_NOT_IP], malformed(&t));
+		t.src.packets, t.src.bytes);
+	fprintf(out,
+		"  decoded:        %" PRIu64 " IP packets, %" PRIu64
+		" not IP, %" PRIu64 " malformed\n",
+		t.src.reasons[VG_DEC_OK], t.src.reasons[VG_DEC_NOT_IP],
+		malformed(&t));
 	for (j = 2; j < VG_DEC__COUNT; j++)
 		if (t.src.reasons[j])
 			fprintf(out, "    %-22s %" PRIu64 "\n",
-			    vg_decode_reason_name(j), t.src.reasons[j]);
+				vg_decode_reason_name(j), t.src.reasons[j]);
 	if (t.src.read_errors)
 		fprintf(out, "  read errors:    %" PRIu64 "\n",
-		    t.src.read_errors);
-	fprintf(out, "  flows:          %" PRIu64 " (%" PRIu64
-	    " classified by DPI, %" PRIu64 " guessed, %" PRIu64
-	    " unknown)\n", t.wk.flows_ended, t.wk.dpi.detected,
-	    t.wk.dpi.guessed, t.wk.dpi.unknown);
+			t.src.read_errors);
+	fprintf(out,
+		"  flows:          %" PRIu64 " (%" PRIu64
+		" classified by DPI, %" PRIu64 " guessed, %" PRIu64
+		" unknown)\n",
+		t.wk.flows_ended, t.wk.dpi.detected, t.wk.dpi.guessed,
+		t.wk.dpi.unknown);
 	if (t.wk.flow.evicted)
 		fprintf(out, "  evicted flows:  %" PRIu64 " (flows.max)\n",
-		    t.wk.flow.evicted);
+			t.wk.flow.evicted);
 	if (t.wk.flow.frag_matched || t.wk.flow.frag_orphan)
-		fprintf(out, "  fragments:      %" PRIu64 " on their flow, %"
-		    PRIu64 " orphans\n", t.wk.flow.frag_matched,
-		    t.wk.flow.frag_orphan);
+		fprintf(out,
+			"  fragments:      %" PRIu64 " on their flow, %" PRIu64
+			" orphans\n",
+			t.wk.flow.frag_matched, t.wk.flow.frag_orphan);
 
 	/* Flows by protocol, most first. Names come from worker 0's nDPI
 	 * module: every module has the same table. */
@@ -948,7 +955,7 @@ vg_engine_summary(struct vg_engine *e, FILE *out)
 	fprintf(out, "  flows by protocol:\n");
 	for (i = 0; i < n; i++)
 		fprintf(out, "    %-24s %" PRIu64 "\n", rows[i].name,
-		    rows[i].n);
+			rows[i].n);
 
 	for (j = 0; j < e->n_workers; j++) {
 		risky += e->workers[j].risky_flows;
@@ -958,20 +965,20 @@ vg_engine_summary(struct vg_engine *e, FILE *out)
 	n = 0;
 	for (i = 1; i < MAX_RISK_IDS; i++)
 		if (risk[i] && vg_classify_risk_name(i))
-			rows[n++] = (struct count_row){
-			    vg_classify_risk_name(i), risk[i]};
+			rows[n++] = (struct count_row){vg_classify_risk_name(i),
+						       risk[i]};
 	qsort(rows, n, sizeof(rows[0]), row_cmp);
-	fprintf(out, "  risks seen:     %" PRIu64 " flows with risks\n",
-	    risky);
+	fprintf(out, "  risks seen:     %" PRIu64 " flows with risks\n", risky);
 	for (i = 0; i < n; i++)
 		fprintf(out, "    %-40s %" PRIu64 "\n", rows[i].name,
-		    rows[i].n);
-	fprintf(out, "  events:         %" PRIu64 " written to %s", t.out.events,
-	    e->out_name[0] ? e->out_name : "(none)");
+			rows[i].n);
+	fprintf(out, "  events:         %" PRIu64 " written to %s",
+		t.out.events, e->out_name[0] ? e->out_name : "(none)");
 	if (t.out.dropped || t.out.write_errors || t.wk.event_errors)
-		fprintf(out, " (%" PRIu64 " dropped, %" PRIu64
-		    " write errors, %" PRIu64 " too large)",
-		    t.out.dropped, t.out.write_errors, t.wk.event_errors);
+		fprintf(out,
+			" (%" PRIu64 " dropped, %" PRIu64
+			" write errors, %" PRIu64 " too large)",
+			t.out.dropped, t.out.write_errors, t.wk.event_errors);
 	fprintf(out, "\n");
 }
 

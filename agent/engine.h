@@ -23,28 +23,28 @@ struct vg_engine;
 
 struct vg_engine_opts {
 	const struct vg_config *cfg; /* borrowed for the engine's life */
-	const char *output;	     /* "-", a path, or NULL: cfg's */
-	unsigned workers;	     /* 0: cfg's (or automatic) */
-	int offline;		     /* replay: lossless, packet time only */
-	int flow_events;	     /* emit "flow" events */
+	const char *output;          /* "-", a path, or NULL: cfg's */
+	unsigned workers;            /* 0: cfg's (or automatic) */
+	int offline;                 /* replay: lossless, packet time only */
+	int flow_events;             /* emit "flow" events */
 };
 
 /* Make an engine (no thread started yet). On error, err says why. */
 enum vg_err vg_engine_new(struct vg_engine **out,
-    const struct vg_engine_opts *opts, char *err, size_t errlen)
-    VG_MUST_CHECK;
+			  const struct vg_engine_opts *opts, char *err,
+			  size_t errlen) VG_MUST_CHECK;
 
 /* Sources: capture files (offline) or the config's live interfaces. The
  * files are opened here so that an unreadable one fails before anything
  * runs. */
-enum vg_err vg_engine_add_files(struct vg_engine *e, char *const *paths,
-    int n, char *err, size_t errlen) VG_MUST_CHECK;
+enum vg_err vg_engine_add_files(struct vg_engine *e, char *const *paths, int n,
+				char *err, size_t errlen) VG_MUST_CHECK;
 enum vg_err vg_engine_add_ifaces(struct vg_engine *e, char *err,
-    size_t errlen) VG_MUST_CHECK;
+				 size_t errlen) VG_MUST_CHECK;
 
 /* Start every thread. */
-enum vg_err vg_engine_start(struct vg_engine *e, char *err, size_t errlen)
-    VG_MUST_CHECK;
+enum vg_err vg_engine_start(struct vg_engine *e, char *err,
+			    size_t errlen) VG_MUST_CHECK;
 
 /* Wait up to timeout_ms for all sources to end (replay: end of files).
  * 1 when they have, 0 on timeout. */

@@ -17,10 +17,10 @@
 
 /* Who and where: fields every event carries. All strings borrowed. */
 struct vg_event_ctx {
-	const char *host;	/* "host" (the sensor's host name) */
-	const char *agent_id;	/* "vigil.agent_id" */
-	const char *agency;	/* "vigil.agency" (may be NULL: omitted) */
-	const char *version;	/* "vigil.agent_version" */
+	const char *host;     /* "host" (the sensor's host name) */
+	const char *agent_id; /* "vigil.agent_id" */
+	const char *agency;   /* "vigil.agency" (may be NULL: omitted) */
+	const char *version;  /* "vigil.agent_version" */
 };
 
 #define VG_MAX_RISKS 64
@@ -32,31 +32,31 @@ struct vg_event_ctx {
  * "src" is the side that sent the first packet (the client).
  */
 struct vg_flow_info {
-	uint64_t flow_id;	/* EVE "flow_id" (printed as a number) */
-	int64_t start_us;	/* first packet, microseconds since the epoch */
-	int64_t end_us;		/* last packet */
-	uint8_t ip_version;	/* 4 or 6 */
-	uint8_t proto;		/* IP protocol number */
+	uint64_t flow_id;   /* EVE "flow_id" (printed as a number) */
+	int64_t start_us;   /* first packet, microseconds since the epoch */
+	int64_t end_us;     /* last packet */
+	uint8_t ip_version; /* 4 or 6 */
+	uint8_t proto;      /* IP protocol number */
 	uint8_t src_ip[16];
 	uint8_t dst_ip[16];
-	uint16_t src_port;	/* TCP/UDP only */
+	uint16_t src_port; /* TCP/UDP only */
 	uint16_t dst_port;
-	uint8_t icmp_type;	/* ICMP/ICMPv6: type and code of the first
-				   packet, for Community ID and EVE */
+	uint8_t icmp_type; /* ICMP/ICMPv6: type and code of the first
+			      packet, for Community ID and EVE */
 	uint8_t icmp_code;
-	uint16_t vlan;		/* 0: none */
-	uint8_t tcp_flags_ts;	/* OR of TCP flags, client to server */
+	uint16_t vlan;        /* 0: none */
+	uint8_t tcp_flags_ts; /* OR of TCP flags, client to server */
 	uint8_t tcp_flags_tc;
 	uint64_t pkts_toserver, pkts_toclient;
 	uint64_t bytes_toserver, bytes_toclient;
-	const char *reason;	/* "timeout", "forced", "shutdown" */
-	const char *state;	/* "new", "established", "closed" */
-	uint8_t tunneled;	/* inner flow of a tunnel (enum vg_tunnel) */
+	const char *reason; /* "timeout", "forced", "shutdown" */
+	const char *state;  /* "new", "established", "closed" */
+	uint8_t tunneled;   /* inner flow of a tunnel (enum vg_tunnel) */
 
 	/* nDPI results */
-	const char *app_proto;	    /* EVE "app_proto", lower-case: "tls" */
-	const char *ndpi_protocol;  /* ndpi_protocol2name(): "TLS.Google" */
-	const char *ndpi_category;  /* "Web" */
+	const char *app_proto;       /* EVE "app_proto", lower-case: "tls" */
+	const char *ndpi_protocol;   /* ndpi_protocol2name(): "TLS.Google" */
+	const char *ndpi_category;   /* "Web" */
 	const char *ndpi_confidence; /* "DPI", "Match by port", ... */
 	const char *risks[VG_MAX_RISKS]; /* names, static strings */
 	unsigned n_risks;
@@ -64,23 +64,23 @@ struct vg_flow_info {
 
 	/* Application metadata (all optional) */
 	const char *tls_sni;
-	const char *tls_version;    /* "TLSv1.2" */
-	const char *tls_ja3;	    /* JA3 client hash (hex) */
-	const char *tls_ja3s;	    /* JA3S server hash (hex) */
+	const char *tls_version; /* "TLSv1.2" */
+	const char *tls_ja3;     /* JA3 client hash (hex) */
+	const char *tls_ja3s;    /* JA3S server hash (hex) */
 	const char *tls_subject;
 	const char *tls_issuer;
 	const char *tls_alpn;
-	int64_t tls_notbefore;	    /* seconds since the epoch, 0: unknown */
+	int64_t tls_notbefore; /* seconds since the epoch, 0: unknown */
 	int64_t tls_notafter;
 	const char *http_host;
 	const char *http_url;
 	const char *http_user_agent;
 	const char *http_method;
-	unsigned http_status;	    /* 0: unknown */
+	unsigned http_status; /* 0: unknown */
 	const char *http_content_type;
 	const char *dns_query;
-	unsigned dns_qtype;	    /* 0: unknown */
-	int dns_rcode;		    /* -1: unknown */
+	unsigned dns_qtype; /* 0: unknown */
+	int dns_rcode;      /* -1: unknown */
 	const char *ssh_client;
 	const char *ssh_server;
 };
@@ -99,20 +99,21 @@ struct vg_stat_kv {
  * buffer's cap is reached (out is then left as it was before the call).
  */
 enum vg_err vg_event_flow(struct vg_buf *out, const struct vg_event_ctx *ctx,
-    const struct vg_flow_info *fi, int64_t ts_us) VG_MUST_CHECK;
+			  const struct vg_flow_info *fi,
+			  int64_t ts_us) VG_MUST_CHECK;
 
 /*
  * Append a "stats" event: {"event_type":"stats","stats":{...}} where the
  * dotted keys become nested objects, plus "uptime" in seconds.
  */
 enum vg_err vg_event_stats(struct vg_buf *out, const struct vg_event_ctx *ctx,
-    const struct vg_stat_kv *kv, size_t n, double uptime_s, int64_t ts_us)
-    VG_MUST_CHECK;
+			   const struct vg_stat_kv *kv, size_t n,
+			   double uptime_s, int64_t ts_us) VG_MUST_CHECK;
 
 /* Append s as a JSON string literal (with quotes), escaping control
  * characters and replacing invalid UTF-8 with \ufffd. */
-enum vg_err vg_json_str(struct vg_buf *out, const char *s, size_t len)
-    VG_MUST_CHECK;
+enum vg_err vg_json_str(struct vg_buf *out, const char *s,
+			size_t len) VG_MUST_CHECK;
 
 /* Format ts_us as EVE does: "2026-11-29T09:20:00.123456+0000" (UTC). out
  * must hold 32 bytes. */
@@ -125,7 +126,7 @@ void vg_eve_time(char out[32], int64_t ts_us);
  * is applied from icmp_type/icmp_code). Returns VG_OK or VG_EINVAL.
  */
 enum vg_err vg_community_id(char out[64], uint16_t seed,
-    const struct vg_flow_info *fi) VG_MUST_CHECK;
+			    const struct vg_flow_info *fi) VG_MUST_CHECK;
 
 /* A new UUIDv7 (RFC 9562) for unix time ms, lower-case with dashes. out must
  * hold 37 bytes. Random bits come from a per-thread generator seeded by

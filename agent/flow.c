@@ -75,7 +75,7 @@ addr_word(const uint8_t a[16])
 
 static inline uint32_t
 sym_hash(const uint8_t *a, uint16_t ap, const uint8_t *b, uint16_t bp,
-    uint8_t proto, uint16_t vlan)
+	 uint8_t proto, uint16_t vlan)
 {
 	uint64_t ha = addr_word(a) + ((uint64_t)ap << 17);
 	uint64_t hb = addr_word(b) + ((uint64_t)bp << 17);
@@ -102,7 +102,7 @@ vg_flow_shard_hash(const struct vg_pkt *p)
 
 enum vg_err
 vg_flow_table_new(struct vg_flow_table **out,
-    const struct vg_flow_table_opts *opts)
+		  const struct vg_flow_table_opts *opts)
 {
 	struct vg_flow_table *t;
 	uint32_t n = 1024;
@@ -156,7 +156,7 @@ lru_append(struct vg_flow_table *t, struct vg_flow *f)
 /* Remove f from the table, report it, and free it. */
 static void
 flow_end(struct vg_flow_table *t, struct vg_flow *f, enum vg_flow_end why,
-    int silent)
+	 int silent)
 {
 	struct vg_flow **pp = &t->buckets[f->hash & t->mask];
 
@@ -178,7 +178,7 @@ expire(struct vg_flow_table *t, int64_t now_us)
 	struct vg_flow *f;
 
 	while ((f = t->lru_head) != NULL &&
-	    now_us - f->last_us >= t->o.idle_timeout_us) {
+	       now_us - f->last_us >= t->o.idle_timeout_us) {
 		t->st.ended_idle++;
 		flow_end(t, f, VG_FLOW_END_IDLE, 0);
 	}
@@ -212,7 +212,7 @@ vg_flow_table_free(struct vg_flow_table *t, int silent)
  * -1 if it is another flow. */
 static inline int
 flow_match(const struct vg_flow *f, const uint8_t *src, uint16_t sport,
-    const uint8_t *dst, uint16_t dport, uint8_t proto, uint16_t vlan)
+	   const uint8_t *dst, uint16_t dport, uint8_t proto, uint16_t vlan)
 {
 	const struct vg_flow_key *k = &f->key;
 
@@ -228,16 +228,16 @@ flow_match(const struct vg_flow *f, const uint8_t *src, uint16_t sport,
 }
 
 static struct vg_flow *
-lookup(struct vg_flow_table *t, uint32_t h, const uint8_t *src,
-    uint16_t sport, const uint8_t *dst, uint16_t dport, uint8_t proto,
-    uint16_t vlan, int *dir)
+lookup(struct vg_flow_table *t, uint32_t h, const uint8_t *src, uint16_t sport,
+       const uint8_t *dst, uint16_t dport, uint8_t proto, uint16_t vlan,
+       int *dir)
 {
 	struct vg_flow *f;
 
 	for (f = t->buckets[h & t->mask]; f != NULL; f = f->hnext) {
 		if (f->hash == h &&
 		    (*dir = flow_match(f, src, sport, dst, dport, proto,
-			 vlan)) >= 0)
+				       vlan)) >= 0)
 			return f;
 	}
 	return NULL;
@@ -247,7 +247,7 @@ static uint64_t
 new_flow_id(struct vg_flow_table *t)
 {
 	uint64_t x = ((uint64_t)t->o.worker_id << 56) |
-	    (++t->id_counter & 0x00ffffffffffffffULL);
+		     (++t->id_counter & 0x00ffffffffffffffULL);
 	uint64_t id;
 
 	/* EVE readers parse flow_id as a number; keep it below 2^51 so that
@@ -258,7 +258,7 @@ new_flow_id(struct vg_flow_table *t)
 
 static struct vg_flow *
 flow_create(struct vg_flow_table *t, uint32_t h, const struct vg_pkt *p,
-    int64_t ts_us)
+	    int64_t ts_us)
 {
 	struct vg_flow *f;
 
@@ -295,7 +295,7 @@ flow_create(struct vg_flow_table *t, uint32_t h, const struct vg_pkt *p,
 
 static void
 account(struct vg_flow_table *t, struct vg_flow *f, int dir, int64_t ts_us,
-    uint32_t bytes, uint8_t tcp_flags)
+	uint32_t bytes, uint8_t tcp_flags)
 {
 	if (ts_us - f->first_us >= t->o.active_timeout_us) {
 		/* A long-lived flow: report what it did so far and start
@@ -328,7 +328,7 @@ static void
 frag_remember(struct vg_flow_table *t, const struct vg_pkt *p, int64_t ts_us)
 {
 	uint32_t h = sym_hash(p->src, 0, p->dst, 0, p->proto, p->vlan) ^
-	    (uint32_t)mix64(p->frag_id);
+		     (uint32_t)mix64(p->frag_id);
 	struct frag_slot *s = &t->frags[h & (FRAG_SLOTS - 1)];
 
 	memcpy(s->src, p->src, 16);
@@ -344,14 +344,14 @@ frag_remember(struct vg_flow_table *t, const struct vg_pkt *p, int64_t ts_us)
 
 struct vg_flow *
 vg_flow_track(struct vg_flow_table *t, const struct vg_pkt *p, int64_t ts_us,
-    uint32_t bytes, int *dir)
+	      uint32_t bytes, int *dir)
 {
 	uint32_t h = vg_flow_hash_pkt(p);
 	struct vg_flow *f;
 
 	expire(t, ts_us);
 	f = lookup(t, h, p->src, p->sport, p->dst, p->dport, p->proto, p->vlan,
-	    dir);
+		   dir);
 	if (f == NULL) {
 		f = flow_create(t, h, p, ts_us);
 		if (f == NULL)
@@ -366,10 +366,10 @@ vg_flow_track(struct vg_flow_table *t, const struct vg_pkt *p, int64_t ts_us,
 
 void
 vg_flow_track_fragment(struct vg_flow_table *t, const struct vg_pkt *p,
-    int64_t ts_us, uint32_t bytes)
+		       int64_t ts_us, uint32_t bytes)
 {
 	uint32_t h = sym_hash(p->src, 0, p->dst, 0, p->proto, p->vlan) ^
-	    (uint32_t)mix64(p->frag_id);
+		     (uint32_t)mix64(p->frag_id);
 	struct frag_slot *s = &t->frags[h & (FRAG_SLOTS - 1)];
 	struct vg_flow *f;
 	int dir;
@@ -379,12 +379,13 @@ vg_flow_track_fragment(struct vg_flow_table *t, const struct vg_pkt *p,
 	 * another datagram that happened to reuse the IP id. */
 	if (!s->used || s->id != p->frag_id || s->proto != p->proto ||
 	    s->vlan != p->vlan || ts_us - s->ts_us > 60 * 1000000LL ||
-	    memcmp(s->src, p->src, 16) != 0 || memcmp(s->dst, p->dst, 16) != 0) {
+	    memcmp(s->src, p->src, 16) != 0 ||
+	    memcmp(s->dst, p->dst, 16) != 0) {
 		t->st.frag_orphan++;
 		return;
 	}
-	f = lookup(t,
-	    sym_hash(s->src, s->sport, s->dst, s->dport, s->proto, s->vlan),
+	f = lookup(
+	    t, sym_hash(s->src, s->sport, s->dst, s->dport, s->proto, s->vlan),
 	    s->src, s->sport, s->dst, s->dport, s->proto, s->vlan, &dir);
 	if (f == NULL) {
 		t->st.frag_orphan++;
@@ -396,7 +397,7 @@ vg_flow_track_fragment(struct vg_flow_table *t, const struct vg_pkt *p,
 
 void
 vg_flow_table_stats(const struct vg_flow_table *t,
-    struct vg_flow_table_stats *st)
+		    struct vg_flow_table_stats *st)
 {
 	*st = t->st;
 }

@@ -24,8 +24,8 @@ struct vg_flow_meta; /* owned by the classifier (classify.h) */
 
 /* A bidirectional flow key. Addresses: IPv4 in the first 4 bytes. */
 struct vg_flow_key {
-	uint8_t a[16];	/* one endpoint */
-	uint8_t b[16];	/* the other */
+	uint8_t a[16]; /* one endpoint */
+	uint8_t b[16]; /* the other */
 	uint16_t a_port;
 	uint16_t b_port;
 	uint16_t vlan;
@@ -34,74 +34,75 @@ struct vg_flow_key {
 };
 
 enum vg_flow_end {
-	VG_FLOW_END_IDLE = 0,	/* idle timeout */
-	VG_FLOW_END_ACTIVE,	/* active timeout: an interim record */
-	VG_FLOW_END_EVICTED,	/* flows.max reached */
-	VG_FLOW_END_SHUTDOWN,	/* end of capture or agent stop */
+	VG_FLOW_END_IDLE = 0, /* idle timeout */
+	VG_FLOW_END_ACTIVE,   /* active timeout: an interim record */
+	VG_FLOW_END_EVICTED,  /* flows.max reached */
+	VG_FLOW_END_SHUTDOWN, /* end of capture or agent stop */
 };
 
 /* Flow state bits (struct vg_flow.flags). */
-#define VG_FLOW_F_DPI_DONE 0x01	  /* classification is final */
-#define VG_FLOW_F_BIDIR 0x02	  /* packets seen both ways */
+#define VG_FLOW_F_DPI_DONE   0x01 /* classification is final */
+#define VG_FLOW_F_BIDIR      0x02 /* packets seen both ways */
 #define VG_FLOW_F_TCP_CLOSED 0x04 /* FIN both ways or RST */
 
 struct vg_flow {
-	struct vg_flow_key key;	   /* key.a / a_port is the client */
-	struct vg_flow *hnext;	   /* hash chain */
-	struct vg_flow *lru_prev;  /* least recently seen first */
+	struct vg_flow_key key;   /* key.a / a_port is the client */
+	struct vg_flow *hnext;    /* hash chain */
+	struct vg_flow *lru_prev; /* least recently seen first */
 	struct vg_flow *lru_next;
-	uint32_t hash;		   /* vg_flow_hash(&key) */
-	uint8_t flags;		   /* VG_FLOW_F_* */
-	uint8_t tcp_flags[2];	   /* OR of flags: [0] to server, [1] to client */
-	uint8_t icmp_type;	   /* of the first packet */
+	uint32_t hash;        /* vg_flow_hash(&key) */
+	uint8_t flags;        /* VG_FLOW_F_* */
+	uint8_t tcp_flags[2]; /* OR of flags: [0] to server, [1] to client */
+	uint8_t icmp_type;    /* of the first packet */
 	uint8_t icmp_code;
-	uint8_t tunnel;		   /* enum vg_tunnel bits of the first packet */
-	uint16_t dpi_packets;	   /* packets given to the classifier */
-	int64_t first_us;	   /* first packet (packet time) */
-	int64_t last_us;	   /* last packet */
-	uint64_t pkts[2];	   /* [0] to server, [1] to client */
+	uint8_t tunnel;       /* enum vg_tunnel bits of the first packet */
+	uint16_t dpi_packets; /* packets given to the classifier */
+	int64_t first_us;     /* first packet (packet time) */
+	int64_t last_us;      /* last packet */
+	uint64_t pkts[2];     /* [0] to server, [1] to client */
 	uint64_t bytes[2];
-	uint64_t flow_id;	   /* EVE flow_id */
-	uint64_t risk;		   /* nDPI risk bit mask */
-	uint16_t master_proto;	   /* nDPI ids */
+	uint64_t flow_id;      /* EVE flow_id */
+	uint64_t risk;         /* nDPI risk bit mask */
+	uint16_t master_proto; /* nDPI ids */
 	uint16_t app_proto;
 	uint16_t category;
 	uint8_t confidence;
-	void *dpi;		   /* nDPI state while classifying, else NULL */
+	void *dpi;                 /* nDPI state while classifying, else NULL */
 	struct vg_flow_meta *meta; /* application metadata, or NULL */
 };
 
 /* Callback for each flow that ends. The flow is freed when it returns. */
 typedef void (*vg_flow_end_fn)(void *arg, struct vg_flow *f,
-    enum vg_flow_end why);
+			       enum vg_flow_end why);
 
 struct vg_flow_table_opts {
-	unsigned max_flows;	   /* hard bound on live flows */
+	unsigned max_flows; /* hard bound on live flows */
 	int64_t idle_timeout_us;
 	int64_t active_timeout_us;
-	unsigned worker_id;	   /* mixed into flow ids */
-	vg_flow_end_fn on_end;	   /* called for each flow that ends */
+	unsigned worker_id;    /* mixed into flow ids */
+	vg_flow_end_fn on_end; /* called for each flow that ends */
 	void (*free_flow_state)(void *arg, struct vg_flow *f); /* releases
 				      f->dpi and f->meta */
 	void *arg;
 };
 
 struct vg_flow_table_stats {
-	uint64_t active;	/* flows in the table now */
+	uint64_t active; /* flows in the table now */
 	uint64_t created;
 	uint64_t ended_idle;
-	uint64_t ended_active;	/* interim records on active timeout */
-	uint64_t evicted;	/* flows.max reached */
-	uint64_t alloc_failed;	/* packets dropped for want of memory */
-	uint64_t frag_matched;	/* later fragments counted on their flow */
-	uint64_t frag_orphan;	/* later fragments with no known flow */
+	uint64_t ended_active; /* interim records on active timeout */
+	uint64_t evicted;      /* flows.max reached */
+	uint64_t alloc_failed; /* packets dropped for want of memory */
+	uint64_t frag_matched; /* later fragments counted on their flow */
+	uint64_t frag_orphan;  /* later fragments with no known flow */
 };
 
 struct vg_flow_table;
 
 /* Make a table. *out owned (free with vg_flow_table_free). */
-enum vg_err vg_flow_table_new(struct vg_flow_table **out,
-    const struct vg_flow_table_opts *opts) VG_MUST_CHECK;
+enum vg_err
+vg_flow_table_new(struct vg_flow_table **out,
+		  const struct vg_flow_table_opts *opts) VG_MUST_CHECK;
 /* End every flow (on_end with VG_FLOW_END_SHUTDOWN unless `silent`) and
  * free the table. Accepts NULL. */
 void vg_flow_table_free(struct vg_flow_table *t, int silent);
@@ -121,11 +122,11 @@ uint32_t vg_flow_shard_hash(const struct vg_pkt *p);
  * no memory could be had (counted).
  */
 struct vg_flow *vg_flow_track(struct vg_flow_table *t, const struct vg_pkt *p,
-    int64_t ts_us, uint32_t bytes, int *dir);
+			      int64_t ts_us, uint32_t bytes, int *dir);
 
 /* Account a later IP fragment on its flow if the first fragment was seen. */
 void vg_flow_track_fragment(struct vg_flow_table *t, const struct vg_pkt *p,
-    int64_t ts_us, uint32_t bytes);
+			    int64_t ts_us, uint32_t bytes);
 
 /* Advance packet time without a packet (idle workers): expire idle flows. */
 void vg_flow_tick(struct vg_flow_table *t, int64_t now_us);
@@ -135,6 +136,6 @@ void vg_flow_flush(struct vg_flow_table *t);
 
 /* Counters (a snapshot; call from the owning thread). */
 void vg_flow_table_stats(const struct vg_flow_table *t,
-    struct vg_flow_table_stats *st);
+			 struct vg_flow_table_stats *st);
 
 #endif /* VG_FLOW_H */

@@ -50,7 +50,7 @@ vg_log(int level, const char *fmt, ...)
 		return;
 	/* "<N>" prefixes let journald keep the level (sd-daemon(3)). */
 	n = snprintf(line, sizeof(line), "<%d>vigil-agent[%ld]: %s: ", level,
-	    (long)getpid(), level_name(level));
+		     (long)getpid(), level_name(level));
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return;
 	va_start(ap, fmt);
@@ -68,7 +68,7 @@ vg_ratelimit_ok(struct vg_ratelimit *rl, unsigned burst, unsigned interval_s)
 	if (now - rl->window_start_us >= (int64_t)interval_s * 1000000) {
 		if (rl->suppressed)
 			vg_log(LOG_WARNING, "%u similar messages suppressed",
-			    rl->suppressed);
+			       rl->suppressed);
 		rl->window_start_us = now;
 		rl->count = 0;
 		rl->suppressed = 0;

@@ -28,6 +28,6 @@ struct vg_ratelimit {
 
 /* True if a message may be logged now; counts suppressed ones. */
 int vg_ratelimit_ok(struct vg_ratelimit *rl, unsigned burst,
-    unsigned interval_s);
+		    unsigned interval_s);
 
 #endif /* VG_LOG_H */

@@ -31,7 +31,8 @@
 static void
 usage(FILE *out)
 {
-	fprintf(out,
+	fprintf(
+	    out,
 	    "usage: vigil-agent run [-c FILE]\n"
 	    "       vigil-agent replay [-c FILE] [--flows] [--output PATH|-]"
 	    " [--workers N] CAPTURE...\n"
@@ -98,13 +99,13 @@ static int
 parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"output", required_argument, NULL, 'o'},
-		{"workers", required_argument, NULL, 'w'},
-		{"flows", no_argument, NULL, 'f'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"workers", required_argument, NULL, 'w'},
+	    {"flows", no_argument, NULL, 'f'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	char *end;
 	unsigned long n;
@@ -113,7 +114,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	memset(o, 0, sizeof(*o));
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:o:w:fvh", longopts, NULL)) !=
-	    -1) {
+	       -1) {
 		switch (ch) {
 		case 'c':
 			o->config = optarg;
@@ -125,9 +126,10 @@ parse_opts(int argc, char **argv, struct opts *o)
 			errno = 0;
 			n = strtoul(optarg, &end, 10);
 			if (errno || *end || end == optarg || n < 1 || n > 64) {
-				fprintf(stderr, "vigil-agent: --workers: "
-						"expected 1..64, got \"%s\"\n",
-				    optarg);
+				fprintf(stderr,
+					"vigil-agent: --workers: "
+					"expected 1..64, got \"%s\"\n",
+					optarg);
 				return -1;
 			}
 			o->workers = (unsigned)n;
@@ -162,7 +164,7 @@ cmd_check(int argc, char **argv)
 	if (o.verbose)
 		vg_config_dump(&cfg, stdout);
 	fprintf(stderr, "%s: configuration OK\n",
-	    o.config ? o.config : "(built-in defaults)");
+		o.config ? o.config : "(built-in defaults)");
 	vg_config_fini(&cfg);
 	return 0;
 }
@@ -170,7 +172,7 @@ cmd_check(int argc, char **argv)
 /* Run an engine until its sources end (replay) or a signal (both). */
 static int
 drive(struct vg_engine *e, const struct vg_config *cfg, const sigset_t *sigs,
-    int offline)
+      int offline)
 {
 	int64_t interval = (int64_t)cfg->stats_interval * 1000000;
 	int64_t next = vg_now_mono_us() + interval;
@@ -182,7 +184,7 @@ drive(struct vg_engine *e, const struct vg_config *cfg, const sigset_t *sigs,
 		sig = wait_signal(sigs, offline ? 50 : 500);
 		if (sig == SIGTERM || sig == SIGINT) {
 			vg_log(LOG_INFO, "%s: draining and stopping",
-			    strsignal(sig));
+			       strsignal(sig));
 			break;
 		}
 		if (sig == SIGHUP)
@@ -231,7 +233,7 @@ run_engine(int argc, char **argv, int offline)
 	status = EXIT_INPUT;
 	if (offline) {
 		if (vg_engine_add_files(e, argv + optind, argc - optind, err,
-			sizeof(err)) != VG_OK)
+					sizeof(err)) != VG_OK)
 			goto out;
 	} else if (vg_engine_add_ifaces(e, err, sizeof(err)) != VG_OK) {
 		goto out;
@@ -239,8 +241,8 @@ run_engine(int argc, char **argv, int offline)
 	if (vg_engine_start(e, err, sizeof(err)) != VG_OK)
 		goto out;
 	if (!offline)
-		vg_log(LOG_INFO, "vigil-agent %s running (nDPI %s)",
-		    VG_VERSION, vg_classify_ndpi_version());
+		vg_log(LOG_INFO, "vigil-agent %s running (nDPI %s)", VG_VERSION,
+		       vg_classify_ndpi_version());
 	drive(e, &cfg, &sigs, offline);
 	if (offline)
 		vg_engine_summary(e, stderr);
@@ -266,7 +268,7 @@ main(int argc, char **argv)
 	cmd = argv[1];
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("vigil-agent %s (nDPI %s, %s)\n", VG_VERSION,
-		    vg_classify_ndpi_version(), vg_capture_lib_version());
+		       vg_classify_ndpi_version(), vg_capture_lib_version());
 		return 0;
 	}
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ||

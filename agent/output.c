@@ -24,7 +24,7 @@ struct vg_output {
 	pthread_cond_t nonempty;
 	pthread_cond_t nonfull;
 	struct chunk *head, *tail;
-	unsigned queued;     /* events in the queue */
+	unsigned queued; /* events in the queue */
 	unsigned max_events;
 	int lossless;
 	int closing;
@@ -86,7 +86,7 @@ publisher(void *arg)
 			pthread_mutex_unlock(&o->mu);
 			if (rc != 0 && vg_ratelimit_ok(&rl, 5, 60))
 				vg_log(LOG_ERR, "output %s: write failed: %s",
-				    o->name, strerror(errno));
+				       o->name, strerror(errno));
 			free(c);
 			c = next;
 		}
@@ -98,7 +98,7 @@ publisher(void *arg)
 
 enum vg_err
 vg_output_open(struct vg_output **out, const char *path, unsigned max_events,
-    int lossless, char *err, size_t errlen)
+	       int lossless, char *err, size_t errlen)
 {
 	struct vg_output *o;
 
@@ -114,8 +114,8 @@ vg_output_open(struct vg_output **out, const char *path, unsigned max_events,
 	if (strcmp(path, "-") == 0) {
 		o->fd = STDOUT_FILENO;
 	} else {
-		o->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-		    0640);
+		o->fd =
+		    open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 		if (o->fd < 0) {
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 			free(o->name);
@@ -200,7 +200,7 @@ vg_output_close(struct vg_output *o, struct vg_output_stats *final)
 	if (o->own_fd) {
 		if (fsync(o->fd) != 0 && errno != EINVAL)
 			vg_log(LOG_WARNING, "output %s: fsync: %s", o->name,
-			    strerror(errno));
+			       strerror(errno));
 		close(o->fd);
 	}
 	if (final) {

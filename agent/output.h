@@ -19,7 +19,7 @@ struct vg_output;
 
 struct vg_output_stats {
 	uint64_t events;       /* events written */
-	uint64_t bytes;	       /* bytes written */
+	uint64_t bytes;        /* bytes written */
 	uint64_t dropped;      /* events dropped: queue full (live) */
 	uint64_t write_errors; /* failed writes */
 	uint64_t queued;       /* events waiting now */
@@ -32,8 +32,8 @@ struct vg_output_stats {
  * On VG_EIO, err says why.
  */
 enum vg_err vg_output_open(struct vg_output **out, const char *path,
-    unsigned max_events, int lossless, char *err, size_t errlen)
-    VG_MUST_CHECK;
+			   unsigned max_events, int lossless, char *err,
+			   size_t errlen) VG_MUST_CHECK;
 
 /*
  * Queue the lines in b (n_events of them); b is emptied (its contents are
@@ -41,7 +41,7 @@ enum vg_err vg_output_open(struct vg_output **out, const char *path,
  * (live mode, queue full; counted).
  */
 enum vg_err vg_output_submit(struct vg_output *o, struct vg_buf *b,
-    unsigned n_events);
+			     unsigned n_events);
 
 /* Write everything queued, flush, stop the thread, close. If final is not
  * NULL it receives the last counters. Accepts NULL. */

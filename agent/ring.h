@@ -30,10 +30,10 @@ struct vg_ring {
 	uint64_t mask;
 	uint64_t cap;
 	_Alignas(64) _Atomic uint64_t head; /* written by the producer */
-	uint64_t tail_cache;		    /* producer's view of tail */
+	uint64_t tail_cache;                /* producer's view of tail */
 	_Alignas(64) _Atomic uint64_t tail; /* written by the consumer */
-	uint64_t head_cache;		    /* consumer's view of head */
-	uint64_t pending;		    /* consumer: size being read */
+	uint64_t head_cache;                /* consumer's view of head */
+	uint64_t pending;                   /* consumer: size being read */
 };
 
 /* cap_bytes must be a power of two >= 4096. VG_OK, VG_EINVAL, VG_ENOMEM. */
@@ -117,8 +117,8 @@ vg_ring_peek(struct vg_ring *r, uint32_t *type, uint32_t *len)
 
 	for (;;) {
 		if (tail == r->head_cache) {
-			r->head_cache = atomic_load_explicit(&r->head,
-			    memory_order_acquire);
+			r->head_cache = atomic_load_explicit(
+			    &r->head, memory_order_acquire);
 			if (tail == r->head_cache)
 				return NULL;
 		}
@@ -141,7 +141,7 @@ vg_ring_release(struct vg_ring *r)
 	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
 
 	atomic_store_explicit(&r->tail, tail + r->pending,
-	    memory_order_release);
+			      memory_order_release);
 	r->pending = 0;
 }
 

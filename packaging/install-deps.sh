@@ -10,7 +10,7 @@ set -euo pipefail
 
 pkgs=(
   # build
-  gcc make cmake pkg-config clang libclang-rt-14-dev
+  gcc make cmake pkg-config clang libclang-rt-14-dev clang-format
   libpcap-dev libndpi-dev libcyaml-dev libyaml-dev libjansson-dev libssl-dev
   # tests
   libcmocka-dev libndpi-bin python3 iproute2 procps

@@ -55,12 +55,12 @@ table(struct rec *r, unsigned max, int64_t idle, int64_t active)
 {
 	struct vg_flow_table *t;
 	struct vg_flow_table_opts o = {
-		.max_flows = max,
-		.idle_timeout_us = idle,
-		.active_timeout_us = active,
-		.on_end = on_end,
-		.free_flow_state = on_free,
-		.arg = r,
+	    .max_flows = max,
+	    .idle_timeout_us = idle,
+	    .active_timeout_us = active,
+	    .on_end = on_end,
+	    .free_flow_state = on_free,
+	    .arg = r,
 	};
 
 	memset(r, 0, sizeof(*r));
@@ -69,8 +69,7 @@ table(struct rec *r, unsigned max, int64_t idle, int64_t active)
 }
 
 static struct vg_pkt
-pkt4(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
-    uint8_t proto)
+pkt4(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport, uint8_t proto)
 {
 	struct vg_pkt p;
 
@@ -259,7 +258,8 @@ test_fragments(void **state)
 	later.frag_id = 0x1234;
 	other.frag = VG_FRAG_LATER;
 	other.frag_id = 0x9999;
-	assert_int_equal(vg_flow_shard_hash(&first), vg_flow_shard_hash(&later));
+	assert_int_equal(vg_flow_shard_hash(&first),
+			 vg_flow_shard_hash(&later));
 	f = vg_flow_track(t, &first, 1 * SEC, 1500, &dir);
 	assert_non_null(f);
 	vg_flow_track_fragment(t, &later, 1 * SEC, 700);
@@ -306,7 +306,7 @@ test_ipv6_and_ids(void **state)
 	p.sport = 10000;
 	p.src[1] = 1;
 	assert_int_not_equal(vg_flow_track(t, &p, SEC, 100, &dir)->flow_id,
-	    ids[0]);
+			     ids[0]);
 	vg_flow_table_free(t, 1);
 }
 
@@ -314,12 +314,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_directions_meet),
-		cmocka_unit_test(test_idle_timeout),
-		cmocka_unit_test(test_active_timeout),
-		cmocka_unit_test(test_eviction),
-		cmocka_unit_test(test_fragments),
-		cmocka_unit_test(test_ipv6_and_ids),
+	    cmocka_unit_test(test_directions_meet),
+	    cmocka_unit_test(test_idle_timeout),
+	    cmocka_unit_test(test_active_timeout),
+	    cmocka_unit_test(test_eviction),
+	    cmocka_unit_test(test_fragments),
+	    cmocka_unit_test(test_ipv6_and_ids),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
