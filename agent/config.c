@@ -102,6 +102,7 @@ struct raw_flows {
 	char *active_timeout;
 	char *max;
 	struct raw_dpi dpi_max_packets;
+	char *dpi_idle_timeout;
 };
 
 struct raw_file {
@@ -213,7 +214,7 @@ static const struct key keys[] = {
 	1),
     IFC("capture.interfaces[].immediate", K_BOOL, 0, immediate, bool, 0, 1, 0),
     CFG("capture.ring_slots", K_UINT, F_POW2, ring_slots, unsigned,
-	capture.ring_slots, 256, 1048576, 8192),
+	capture.ring_slots, 256, 1048576, 4096),
 
     SECTION("decode", K_MAP, 0),
     {"decode.tunnels", K_TUNNELS, 0,
@@ -234,6 +235,8 @@ static const struct key keys[] = {
 	flows.dpi_max_packets.tcp, 3, 1000, 80),
     CFG("flows.dpi_max_packets.udp", K_UINT, 0, udp_max_packets, unsigned,
 	flows.dpi_max_packets.udp, 3, 1000, 24),
+    CFG("flows.dpi_idle_timeout", K_DURATION, 0, dpi_idle_timeout, unsigned,
+	flows.dpi_idle_timeout, 1, 31536000, 10),
 
     SECTION("output", K_MAP, 0),
     SECTION("output.file", K_MAP, 0),
@@ -340,6 +343,7 @@ static const cyaml_schema_field_t flows_fields[] = {
     RAW_STR("max", struct raw_flows, max),
     CYAML_FIELD_MAPPING("dpi_max_packets", CYAML_FLAG_OPTIONAL,
 			struct raw_flows, dpi_max_packets, dpi_fields),
+    RAW_STR("dpi_idle_timeout", struct raw_flows, dpi_idle_timeout),
     CYAML_FIELD_END,
 };
 

@@ -41,7 +41,7 @@ struct vg_config {
 	/* capture: */
 	struct vg_iface_config ifaces[VG_CONFIG_MAX_IFACES];
 	unsigned n_ifaces;
-	unsigned ring_slots; /* per worker ring, default 8192,
+	unsigned ring_slots; /* per worker ring, default 4096,
 				power of two 256..1048576 */
 
 	/* decode: */
@@ -58,6 +58,10 @@ struct vg_config {
 	unsigned tcp_max_packets; /* flows.dpi_max_packets.tcp: packets looked
 				     at before giving up, default 80, 3..1000 */
 	unsigned udp_max_packets; /* flows.dpi_max_packets.udp, default 24 */
+	unsigned dpi_idle_timeout; /* flows.dpi_idle_timeout: seconds of
+				      silence after which a flow still being
+				      classified gives up, default 10,
+				      1..31536000 */
 
 	/* output: */
 	char *output_file;        /* output.file.path, NULL: none

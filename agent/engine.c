@@ -252,6 +252,14 @@ on_flow_end(void *arg, struct vg_flow *f, enum vg_flow_end why)
 }
 
 static void
+on_dpi_idle(void *arg, struct vg_flow *f)
+{
+	struct worker *w = arg;
+
+	vg_classify_finish(w->cl, f);
+}
+
+static void
 on_flow_free(void *arg, struct vg_flow *f)
 {
 	(void)arg;
@@ -564,6 +572,8 @@ vg_engine_new(struct vg_engine **out, const struct vg_engine_opts *opts,
 		    .worker_id = i,
 		    .on_end = on_flow_end,
 		    .free_flow_state = on_flow_free,
+		    .dpi_idle_us = (int64_t)cfg->dpi_idle_timeout * 1000000,
+		    .on_dpi_idle = on_dpi_idle,
 		    .arg = w,
 		};
 		struct vg_classify_opts co = {
@@ -770,6 +780,7 @@ collect(struct vg_engine *e, struct totals *t)
 		t->wk.flow.alloc_failed += c->flow.alloc_failed;
 		t->wk.flow.frag_matched += c->flow.frag_matched;
 		t->wk.flow.frag_orphan += c->flow.frag_orphan;
+		t->wk.flow.dpi_idle += c->flow.dpi_idle;
 		t->wk.dpi.dpi_packets += c->dpi.dpi_packets;
 		t->wk.dpi.detected += c->dpi.detected;
 		t->wk.dpi.guessed += c->dpi.guessed;
@@ -832,6 +843,7 @@ vg_engine_emit_stats(struct vg_engine *e)
 	KV("flow.frag_matched", t.wk.flow.frag_matched);
 	KV("flow.frag_orphan", t.wk.flow.frag_orphan);
 	KV("ndpi.dpi_packets", t.wk.dpi.dpi_packets);
+	KV("ndpi.idle_giveups", t.wk.flow.dpi_idle);
 	KV("ndpi.detected", t.wk.dpi.detected);
 	KV("ndpi.guessed", t.wk.dpi.guessed);
 	KV("ndpi.unknown", t.wk.dpi.unknown);

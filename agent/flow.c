@@ -40,6 +40,8 @@ struct vg_flow_table {
 	uint32_t mask;
 	struct vg_flow *lru_head; /* least recently seen */
 	struct vg_flow *lru_tail;
+	struct vg_flow *dpi_head; /* in classification, least recent first */
+	struct vg_flow *dpi_tail;
 	uint64_t id_counter;
 	struct vg_flow_table_stats st;
 	struct frag_slot frags[FRAG_SLOTS];
@@ -153,6 +155,40 @@ lru_append(struct vg_flow_table *t, struct vg_flow *f)
 	t->lru_tail = f;
 }
 
+/*
+ * The second list holds only the flows still in classification, so that
+ * one silent for dpi_idle_us can give up and free its nDPI state long
+ * before its idle timeout: scans and half-open connections would otherwise
+ * hold about 1 KiB each for minutes.
+ */
+static void
+dpi_unlink(struct vg_flow_table *t, struct vg_flow *f)
+{
+	if (f->dpi_prev)
+		f->dpi_prev->dpi_next = f->dpi_next;
+	else
+		t->dpi_head = f->dpi_next;
+	if (f->dpi_next)
+		f->dpi_next->dpi_prev = f->dpi_prev;
+	else
+		t->dpi_tail = f->dpi_prev;
+	f->dpi_prev = f->dpi_next = NULL;
+	f->flags &= (uint8_t)~VG_FLOW_F_DPI_LIST;
+}
+
+static void
+dpi_append(struct vg_flow_table *t, struct vg_flow *f)
+{
+	f->dpi_next = NULL;
+	f->dpi_prev = t->dpi_tail;
+	if (t->dpi_tail)
+		t->dpi_tail->dpi_next = f;
+	else
+		t->dpi_head = f;
+	t->dpi_tail = f;
+	f->flags |= VG_FLOW_F_DPI_LIST;
+}
+
 /* Remove f from the table, report it, and free it. */
 static void
 flow_end(struct vg_flow_table *t, struct vg_flow *f, enum vg_flow_end why,
@@ -164,6 +200,8 @@ flow_end(struct vg_flow_table *t, struct vg_flow *f, enum vg_flow_end why,
 		pp = &(*pp)->hnext;
 	*pp = f->hnext;
 	lru_unlink(t, f);
+	if (f->flags & VG_FLOW_F_DPI_LIST)
+		dpi_unlink(t, f);
 	if (!silent)
 		t->o.on_end(t->o.arg, f, why);
 	if (t->o.free_flow_state)
@@ -181,6 +219,18 @@ expire(struct vg_flow_table *t, int64_t now_us)
 	       now_us - f->last_us >= t->o.idle_timeout_us) {
 		t->st.ended_idle++;
 		flow_end(t, f, VG_FLOW_END_IDLE, 0);
+	}
+	/* Flows whose classification became final leave the list here when
+	 * they reach its head; silent ones still classifying give up. */
+	while ((f = t->dpi_head) != NULL &&
+	       ((f->flags & VG_FLOW_F_DPI_DONE) ||
+		(t->o.dpi_idle_us > 0 &&
+		 now_us - f->last_us >= t->o.dpi_idle_us))) {
+		dpi_unlink(t, f);
+		if (!(f->flags & VG_FLOW_F_DPI_DONE) && t->o.on_dpi_idle) {
+			t->st.dpi_idle++;
+			t->o.on_dpi_idle(t->o.arg, f);
+		}
 	}
 }
 
@@ -288,6 +338,7 @@ flow_create(struct vg_flow_table *t, uint32_t h, const struct vg_pkt *p,
 	f->hnext = t->buckets[h & t->mask];
 	t->buckets[h & t->mask] = f;
 	lru_append(t, f);
+	dpi_append(t, f);
 	t->st.active++;
 	t->st.created++;
 	return f;
@@ -321,6 +372,11 @@ account(struct vg_flow_table *t, struct vg_flow *f, int dir, int64_t ts_us,
 	if (t->lru_tail != f) {
 		lru_unlink(t, f);
 		lru_append(t, f);
+	}
+	if ((f->flags & VG_FLOW_F_DPI_LIST) && t->dpi_tail != f) {
+		dpi_unlink(t, f);
+		if (!(f->flags & VG_FLOW_F_DPI_DONE))
+			dpi_append(t, f);
 	}
 }
 

@@ -44,14 +44,17 @@ enum vg_flow_end {
 #define VG_FLOW_F_DPI_DONE   0x01 /* classification is final */
 #define VG_FLOW_F_BIDIR      0x02 /* packets seen both ways */
 #define VG_FLOW_F_TCP_CLOSED 0x04 /* FIN both ways or RST */
+#define VG_FLOW_F_DPI_LIST   0x08 /* on the list of flows in classification */
 
 struct vg_flow {
 	struct vg_flow_key key;   /* key.a / a_port is the client */
 	struct vg_flow *hnext;    /* hash chain */
 	struct vg_flow *lru_prev; /* least recently seen first */
 	struct vg_flow *lru_next;
-	uint32_t hash;        /* vg_flow_hash(&key) */
-	uint8_t flags;        /* VG_FLOW_F_* */
+	struct vg_flow *dpi_prev; /* flows still in classification, */
+	struct vg_flow *dpi_next; /* least recently seen first */
+	uint32_t hash;            /* vg_flow_hash(&key) */
+	uint8_t flags;            /* VG_FLOW_F_* */
 	uint8_t tcp_flags[2]; /* OR of flags: [0] to server, [1] to client */
 	uint8_t icmp_type;    /* of the first packet */
 	uint8_t icmp_code;
@@ -83,6 +86,11 @@ struct vg_flow_table_opts {
 	vg_flow_end_fn on_end; /* called for each flow that ends */
 	void (*free_flow_state)(void *arg, struct vg_flow *f); /* releases
 				      f->dpi and f->meta */
+	int64_t dpi_idle_us; /* a flow still in classification (flag
+				VG_FLOW_F_DPI_DONE clear) silent this
+				long is handed to on_dpi_idle */
+	void (*on_dpi_idle)(void *arg, struct vg_flow *f); /* must make the
+				      classification final (may be NULL) */
 	void *arg;
 };
 
@@ -95,6 +103,7 @@ struct vg_flow_table_stats {
 	uint64_t alloc_failed; /* packets dropped for want of memory */
 	uint64_t frag_matched; /* later fragments counted on their flow */
 	uint64_t frag_orphan;  /* later fragments with no known flow */
+	uint64_t dpi_idle;     /* classifications ended by dpi_idle_us */
 };
 
 struct vg_flow_table;

@@ -198,7 +198,7 @@ test_defaults(void **state)
 	}
 
 	assert_int_equal(cfg.n_ifaces, 0);
-	assert_int_equal(cfg.ring_slots, 8192);
+	assert_int_equal(cfg.ring_slots, 4096);
 	assert_int_equal(cfg.tunnels, DEF_TUNNELS);
 	assert_int_equal(cfg.workers, 0);
 	assert_int_equal(cfg.idle_timeout, 120);
@@ -382,7 +382,7 @@ test_value_syntax(void **state)
 	vg_config_fini(&cfg);
 
 	load_text(&cfg, "---\n...\n");
-	assert_int_equal(cfg.ring_slots, 8192);
+	assert_int_equal(cfg.ring_slots, 4096);
 	vg_config_fini(&cfg);
 }
 

@@ -310,6 +310,66 @@ test_ipv6_and_ids(void **state)
 	vg_flow_table_free(t, 1);
 }
 
+static unsigned dpi_idle_calls;
+
+static void
+on_dpi_idle(void *arg, struct vg_flow *f)
+{
+	(void)arg;
+	dpi_idle_calls++;
+	f->flags |= VG_FLOW_F_DPI_DONE;
+}
+
+static void
+test_dpi_idle_giveup(void **state)
+{
+	struct rec r;
+	struct vg_flow_table *t;
+	struct vg_flow_table_opts o = {
+	    .max_flows = 100,
+	    .idle_timeout_us = 120 * SEC,
+	    .active_timeout_us = 3600 * SEC,
+	    .on_end = on_end,
+	    .free_flow_state = on_free,
+	    .dpi_idle_us = 10 * SEC,
+	    .on_dpi_idle = on_dpi_idle,
+	    .arg = &r,
+	};
+	struct vg_pkt a = pkt4(1, 1000, 2, 80, 6);
+	struct vg_pkt b = pkt4(1, 1001, 2, 80, 6);
+	struct vg_pkt c = pkt4(1, 1002, 2, 80, 6);
+	struct vg_flow *fa, *fb, *fc;
+	struct vg_flow_table_stats st;
+	int dir;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	dpi_idle_calls = 0;
+	assert_int_equal(vg_flow_table_new(&t, &o), VG_OK);
+	fa = vg_flow_track(t, &a, 1 * SEC, 60, &dir);
+	fb = vg_flow_track(t, &b, 2 * SEC, 60, &dir);
+	fc = vg_flow_track(t, &c, 3 * SEC, 60, &dir);
+	fb->flags |= VG_FLOW_F_DPI_DONE; /* b is classified */
+	/* a keeps talking, c falls silent. */
+	assert_non_null(vg_flow_track(t, &a, 9 * SEC, 60, &dir));
+	vg_flow_tick(t, 12 * SEC);
+	assert_int_equal(dpi_idle_calls, 0);
+	vg_flow_tick(t, 13 * SEC);
+	assert_int_equal(dpi_idle_calls, 1); /* c, not b (done), not a */
+	assert_true(fc->flags & VG_FLOW_F_DPI_DONE);
+	assert_false(fa->flags & VG_FLOW_F_DPI_DONE);
+	vg_flow_tick(t, 19 * SEC);
+	assert_int_equal(dpi_idle_calls, 2); /* now a */
+	vg_flow_tick(t, 100 * SEC);
+	assert_int_equal(dpi_idle_calls, 2);
+	assert_int_equal(r.n, 0); /* the flows themselves live on */
+	vg_flow_table_stats(t, &st);
+	assert_int_equal(st.dpi_idle, 2);
+	assert_int_equal(st.active, 3);
+	vg_flow_table_free(t, 0);
+	assert_int_equal(r.n, 3);
+}
+
 int
 main(void)
 {
@@ -320,6 +380,7 @@ main(void)
 	    cmocka_unit_test(test_eviction),
 	    cmocka_unit_test(test_fragments),
 	    cmocka_unit_test(test_ipv6_and_ids),
+	    cmocka_unit_test(test_dpi_idle_giveup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
