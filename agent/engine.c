@@ -35,7 +35,8 @@
 
 #define MAX_WORKERS         64
 #define MAX_SOURCES         (VG_CONFIG_MAX_IFACES + 1)
-#define RING_BYTES_PER_SLOT 2048  /* capture.ring_slots x this = ring size */
+#define RING_BYTES_PER_SLOT 2048 /* capture.ring_slots x this = ring size */
+#define RING_MIN_BYTES      (1u << 20)
 #define SNAPSHOT_EVERY      4096  /* records between counter snapshots */
 #define OUT_CHUNK           65536 /* event bytes a worker batches */
 #define MAX_PROTO_IDS       1024
@@ -45,7 +46,8 @@
 /* A packet in a ring: this header, then the frame from its IP header on. */
 struct pkt_rec {
 	int64_t ts_us;
-	uint32_t wirelen;
+	uint32_t bytes;  /* counted on the flow: captured length, as
+			    ndpiReader counts, so that results compare */
 	uint32_t len;    /* bytes that follow (from l3 to capture end) */
 	uint32_t off_l4; /* offsets from l3; UINT32_MAX: NULL */
 	uint32_t off_payload;
@@ -56,6 +58,7 @@ struct source_counters {
 	uint64_t packets;
 	uint64_t bytes;
 	uint64_t ring_drops; /* live: worker ring full */
+	uint64_t oversize;   /* frames too large for a ring */
 	uint64_t read_errors;
 	uint64_t reasons[VG_DEC__COUNT];
 	struct vg_capture_stats cap;
@@ -282,10 +285,10 @@ worker_packet(struct worker *w, struct pkt_rec *r)
 		w->now_us = r->ts_us;
 	w->c.packets++;
 	if (p.frag == VG_FRAG_LATER) {
-		vg_flow_track_fragment(w->ft, &p, w->now_us, r->wirelen);
+		vg_flow_track_fragment(w->ft, &p, w->now_us, r->bytes);
 		return;
 	}
-	f = vg_flow_track(w->ft, &p, w->now_us, r->wirelen, &dir);
+	f = vg_flow_track(w->ft, &p, w->now_us, r->bytes, &dir);
 	if (f != NULL)
 		vg_classify_packet(w->cl, f, &p, w->now_us);
 }
@@ -425,11 +428,18 @@ source_frame(struct source *s, int dlt, const struct vg_frame *fr)
 	if (why != VG_DEC_OK)
 		return;
 	w = &e->workers[vg_flow_shard_hash(&p) % e->n_workers];
+	/* A record must fit in half a ring, or a replay could wait forever
+	 * for room that padding never leaves (libpcap caps frames at 256 KiB
+	 * and rings are at least 1 MiB, so this is a guard, not a limit). */
+	if (sizeof(*r) + p.l3_len > w->rings[s->idx].cap / 2) {
+		s->c.oversize++;
+		return;
+	}
 	r = ring_reserve(s, w, (uint32_t)sizeof(*r) + p.l3_len, REC_PKT);
 	if (r == NULL)
 		return;
 	r->ts_us = fr->ts_us;
-	r->wirelen = fr->caplen; /* bytes as captured, like ndpiReader */
+	r->bytes = fr->caplen;
 	r->len = p.l3_len;
 	r->off_l4 = off_of(p.l3, p.l4);
 	r->off_payload = off_of(p.l3, p.payload);
@@ -677,6 +687,8 @@ vg_engine_start(struct vg_engine *e, char *err, size_t errlen)
 	}
 	if (path == NULL)
 		path = "-";
+	if (ring_bytes < RING_MIN_BYTES)
+		ring_bytes = RING_MIN_BYTES;
 	rc = vg_output_open(&e->out, path, cfg->queue_events, e->o.offline, err,
 			    errlen);
 	if (rc != VG_OK)
@@ -755,6 +767,7 @@ collect(struct vg_engine *e, struct totals *t)
 		t->src.packets += s->snap.packets;
 		t->src.bytes += s->snap.bytes;
 		t->src.ring_drops += s->snap.ring_drops;
+		t->src.oversize += s->snap.oversize;
 		t->src.read_errors += s->snap.read_errors;
 		for (j = 0; j < VG_DEC__COUNT; j++)
 			t->src.reasons[j] += s->snap.reasons[j];
@@ -827,6 +840,7 @@ vg_engine_emit_stats(struct vg_engine *e)
 	KV("capture.kernel_drops", t.src.cap.kernel_drops);
 	KV("capture.if_drops", t.src.cap.if_drops);
 	KV("capture.ring_drops", t.src.ring_drops);
+	KV("capture.oversize", t.src.oversize);
 	KV("capture.read_errors", t.src.read_errors);
 	KV("decoder.pkts", t.src.reasons[VG_DEC_OK]);
 	KV("decoder.invalid", malformed(&t));

@@ -6,7 +6,8 @@
  * doubly linked list of every flow ordered by last packet time (least
  * recent first). Because packet time only moves forward in one worker, the
  * head of that list is always the flow to expire or evict next, so idle
- * expiry costs O(1) per expired flow and nothing when there is none.
+ * expiry costs O(1) per expired flow and nothing when there is none. A
+ * second list of the same kind holds the flows still in classification.
  *
  * Later IP fragments carry no ports. The first fragment of a datagram
  * records its flow in a small direct-mapped table keyed by (addresses,
@@ -34,14 +35,16 @@ struct frag_slot {
 	int64_t ts_us;
 };
 
+struct flow_list {
+	struct vg_flow *head; /* least recently seen */
+	struct vg_flow *tail;
+};
+
 struct vg_flow_table {
 	struct vg_flow_table_opts o;
 	struct vg_flow **buckets;
 	uint32_t mask;
-	struct vg_flow *lru_head; /* least recently seen */
-	struct vg_flow *lru_tail;
-	struct vg_flow *dpi_head; /* in classification, least recent first */
-	struct vg_flow *dpi_tail;
+	struct flow_list list[2]; /* [LRU] every flow, [DPI] classifying */
 	uint64_t id_counter;
 	struct vg_flow_table_stats st;
 	struct frag_slot frags[FRAG_SLOTS];
@@ -129,64 +132,56 @@ vg_flow_table_new(struct vg_flow_table **out,
 	return VG_OK;
 }
 
-static void
-lru_unlink(struct vg_flow_table *t, struct vg_flow *f)
-{
-	if (f->lru_prev)
-		f->lru_prev->lru_next = f->lru_next;
-	else
-		t->lru_head = f->lru_next;
-	if (f->lru_next)
-		f->lru_next->lru_prev = f->lru_prev;
-	else
-		t->lru_tail = f->lru_prev;
-	f->lru_prev = f->lru_next = NULL;
-}
-
-static void
-lru_append(struct vg_flow_table *t, struct vg_flow *f)
-{
-	f->lru_next = NULL;
-	f->lru_prev = t->lru_tail;
-	if (t->lru_tail)
-		t->lru_tail->lru_next = f;
-	else
-		t->lru_head = f;
-	t->lru_tail = f;
-}
-
 /*
- * The second list holds only the flows still in classification, so that
- * one silent for dpi_idle_us can give up and free its nDPI state long
- * before its idle timeout: scans and half-open connections would otherwise
- * hold about 1 KiB each for minutes.
+ * The table keeps two lists ordered by last packet, least recent first:
+ * every flow (LRU: what idles out or is evicted next), and the flows still
+ * in classification (DPI), so that one silent for dpi_idle_us can give up
+ * and free its nDPI state long before its idle timeout: scans and
+ * half-open connections would otherwise hold about 1 KiB each for minutes.
  */
+enum { LRU = 0, DPI = 1 };
+
 static void
-dpi_unlink(struct vg_flow_table *t, struct vg_flow *f)
+list_unlink(struct flow_list *l, struct vg_flow *f, int i)
 {
-	if (f->dpi_prev)
-		f->dpi_prev->dpi_next = f->dpi_next;
+	if (f->link[i].prev)
+		f->link[i].prev->link[i].next = f->link[i].next;
 	else
-		t->dpi_head = f->dpi_next;
-	if (f->dpi_next)
-		f->dpi_next->dpi_prev = f->dpi_prev;
+		l->head = f->link[i].next;
+	if (f->link[i].next)
+		f->link[i].next->link[i].prev = f->link[i].prev;
 	else
-		t->dpi_tail = f->dpi_prev;
-	f->dpi_prev = f->dpi_next = NULL;
-	f->flags &= (uint8_t)~VG_FLOW_F_DPI_LIST;
+		l->tail = f->link[i].prev;
+	f->link[i].prev = f->link[i].next = NULL;
 }
 
 static void
-dpi_append(struct vg_flow_table *t, struct vg_flow *f)
+list_append(struct flow_list *l, struct vg_flow *f, int i)
 {
-	f->dpi_next = NULL;
-	f->dpi_prev = t->dpi_tail;
-	if (t->dpi_tail)
-		t->dpi_tail->dpi_next = f;
+	f->link[i].next = NULL;
+	f->link[i].prev = l->tail;
+	if (l->tail)
+		l->tail->link[i].next = f;
 	else
-		t->dpi_head = f;
-	t->dpi_tail = f;
-	f->flags |= VG_FLOW_F_DPI_LIST;
+		l->head = f;
+	l->tail = f;
+}
+
+/* f just had a packet: move it to the tail. */
+static void
+list_touch(struct flow_list *l, struct vg_flow *f, int i)
+{
+	if (l->tail != f) {
+		list_unlink(l, f, i);
+		list_append(l, f, i);
+	}
+}
+
+static void
+dpi_leave(struct vg_flow_table *t, struct vg_flow *f)
+{
+	list_unlink(&t->list[DPI], f, DPI);
+	f->flags &= (uint8_t)~VG_FLOW_F_DPI_LIST;
 }
 
 /* Remove f from the table, report it, and free it. */
@@ -199,9 +194,9 @@ flow_end(struct vg_flow_table *t, struct vg_flow *f, enum vg_flow_end why,
 	while (*pp != f)
 		pp = &(*pp)->hnext;
 	*pp = f->hnext;
-	lru_unlink(t, f);
+	list_unlink(&t->list[LRU], f, LRU);
 	if (f->flags & VG_FLOW_F_DPI_LIST)
-		dpi_unlink(t, f);
+		dpi_leave(t, f);
 	if (!silent)
 		t->o.on_end(t->o.arg, f, why);
 	if (t->o.free_flow_state)
@@ -215,18 +210,18 @@ expire(struct vg_flow_table *t, int64_t now_us)
 {
 	struct vg_flow *f;
 
-	while ((f = t->lru_head) != NULL &&
+	while ((f = t->list[LRU].head) != NULL &&
 	       now_us - f->last_us >= t->o.idle_timeout_us) {
 		t->st.ended_idle++;
 		flow_end(t, f, VG_FLOW_END_IDLE, 0);
 	}
 	/* Flows whose classification became final leave the list here when
 	 * they reach its head; silent ones still classifying give up. */
-	while ((f = t->dpi_head) != NULL &&
+	while ((f = t->list[DPI].head) != NULL &&
 	       ((f->flags & VG_FLOW_F_DPI_DONE) ||
 		(t->o.dpi_idle_us > 0 &&
 		 now_us - f->last_us >= t->o.dpi_idle_us))) {
-		dpi_unlink(t, f);
+		dpi_leave(t, f);
 		if (!(f->flags & VG_FLOW_F_DPI_DONE) && t->o.on_dpi_idle) {
 			t->st.dpi_idle++;
 			t->o.on_dpi_idle(t->o.arg, f);
@@ -243,8 +238,8 @@ vg_flow_tick(struct vg_flow_table *t, int64_t now_us)
 void
 vg_flow_flush(struct vg_flow_table *t)
 {
-	while (t->lru_head)
-		flow_end(t, t->lru_head, VG_FLOW_END_SHUTDOWN, 0);
+	while (t->list[LRU].head)
+		flow_end(t, t->list[LRU].head, VG_FLOW_END_SHUTDOWN, 0);
 }
 
 void
@@ -252,8 +247,8 @@ vg_flow_table_free(struct vg_flow_table *t, int silent)
 {
 	if (t == NULL)
 		return;
-	while (t->lru_head)
-		flow_end(t, t->lru_head, VG_FLOW_END_SHUTDOWN, silent);
+	while (t->list[LRU].head)
+		flow_end(t, t->list[LRU].head, VG_FLOW_END_SHUTDOWN, silent);
 	free(t->buckets);
 	free(t);
 }
@@ -312,9 +307,9 @@ flow_create(struct vg_flow_table *t, uint32_t h, const struct vg_pkt *p,
 {
 	struct vg_flow *f;
 
-	if (t->st.active >= t->o.max_flows && t->lru_head) {
+	if (t->st.active >= t->o.max_flows && t->list[LRU].head) {
 		t->st.evicted++;
-		flow_end(t, t->lru_head, VG_FLOW_END_EVICTED, 0);
+		flow_end(t, t->list[LRU].head, VG_FLOW_END_EVICTED, 0);
 	}
 	f = calloc(1, sizeof(*f));
 	if (f == NULL) {
@@ -337,8 +332,9 @@ flow_create(struct vg_flow_table *t, uint32_t h, const struct vg_pkt *p,
 	f->flow_id = new_flow_id(t);
 	f->hnext = t->buckets[h & t->mask];
 	t->buckets[h & t->mask] = f;
-	lru_append(t, f);
-	dpi_append(t, f);
+	list_append(&t->list[LRU], f, LRU);
+	list_append(&t->list[DPI], f, DPI);
+	f->flags |= VG_FLOW_F_DPI_LIST;
 	t->st.active++;
 	t->st.created++;
 	return f;
@@ -369,23 +365,28 @@ account(struct vg_flow_table *t, struct vg_flow *f, int dir, int64_t ts_us,
 		    ((f->tcp_flags[0] & 0x01) && (f->tcp_flags[1] & 0x01)))
 			f->flags |= VG_FLOW_F_TCP_CLOSED;
 	}
-	if (t->lru_tail != f) {
-		lru_unlink(t, f);
-		lru_append(t, f);
+	list_touch(&t->list[LRU], f, LRU);
+	if (f->flags & VG_FLOW_F_DPI_LIST) {
+		if (f->flags & VG_FLOW_F_DPI_DONE)
+			dpi_leave(t, f);
+		else
+			list_touch(&t->list[DPI], f, DPI);
 	}
-	if ((f->flags & VG_FLOW_F_DPI_LIST) && t->dpi_tail != f) {
-		dpi_unlink(t, f);
-		if (!(f->flags & VG_FLOW_F_DPI_DONE))
-			dpi_append(t, f);
-	}
+}
+
+/* The slot of p's datagram: addresses, protocol, VLAN and IP id. */
+static struct frag_slot *
+frag_slot_of(struct vg_flow_table *t, const struct vg_pkt *p)
+{
+	uint32_t h = vg_flow_shard_hash(p) ^ (uint32_t)mix64(p->frag_id);
+
+	return &t->frags[h & (FRAG_SLOTS - 1)];
 }
 
 static void
 frag_remember(struct vg_flow_table *t, const struct vg_pkt *p, int64_t ts_us)
 {
-	uint32_t h = sym_hash(p->src, 0, p->dst, 0, p->proto, p->vlan) ^
-		     (uint32_t)mix64(p->frag_id);
-	struct frag_slot *s = &t->frags[h & (FRAG_SLOTS - 1)];
+	struct frag_slot *s = frag_slot_of(t, p);
 
 	memcpy(s->src, p->src, 16);
 	memcpy(s->dst, p->dst, 16);
@@ -424,9 +425,7 @@ void
 vg_flow_track_fragment(struct vg_flow_table *t, const struct vg_pkt *p,
 		       int64_t ts_us, uint32_t bytes)
 {
-	uint32_t h = sym_hash(p->src, 0, p->dst, 0, p->proto, p->vlan) ^
-		     (uint32_t)mix64(p->frag_id);
-	struct frag_slot *s = &t->frags[h & (FRAG_SLOTS - 1)];
+	struct frag_slot *s = frag_slot_of(t, p);
 	struct vg_flow *f;
 	int dir;
 

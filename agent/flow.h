@@ -47,14 +47,16 @@ enum vg_flow_end {
 #define VG_FLOW_F_DPI_LIST   0x08 /* on the list of flows in classification */
 
 struct vg_flow {
-	struct vg_flow_key key;   /* key.a / a_port is the client */
-	struct vg_flow *hnext;    /* hash chain */
-	struct vg_flow *lru_prev; /* least recently seen first */
-	struct vg_flow *lru_next;
-	struct vg_flow *dpi_prev; /* flows still in classification, */
-	struct vg_flow *dpi_next; /* least recently seen first */
-	uint32_t hash;            /* vg_flow_hash(&key) */
-	uint8_t flags;            /* VG_FLOW_F_* */
+	struct vg_flow_key key; /* key.a / a_port is the client */
+	struct vg_flow *hnext;  /* hash chain */
+	/* Links in the table's two lists, both least recently seen first:
+	 * [0] every flow, [1] flows still in classification. */
+	struct {
+		struct vg_flow *prev;
+		struct vg_flow *next;
+	} link[2];
+	uint32_t hash;        /* vg_flow_hash(&key) */
+	uint8_t flags;        /* VG_FLOW_F_* */
 	uint8_t tcp_flags[2]; /* OR of flags: [0] to server, [1] to client */
 	uint8_t icmp_type;    /* of the first packet */
 	uint8_t icmp_code;
