@@ -25,6 +25,9 @@
  *     mapped back to a key path and to the line pass 1 recorded.
  *  4. The strings libcyaml loaded are converted with the same functions
  *     pass 1 used to check them, and copied into the caller's struct.
+ *     Relative paths are made absolute here, and values that must differ
+ *     between a list's entries are compared (both errors at the line pass
+ *     1 recorded).
  */
 #include "config.h"
 
@@ -42,6 +45,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -53,7 +58,7 @@
 #define MAX_FILE_BYTES (1 * MiB) /* a configuration is a few KiB */
 #define MAX_STRING     4096      /* longest string value (BPF filters) */
 #define MAX_DEPTH      8         /* the schema nests 4 deep */
-#define MAX_LINES      512       /* recorded key lines; the schema bounds it */
+#define MAX_LINES      1024      /* key lines recorded; keys[] allows ~610 */
 #define PATH_LEN       160       /* dotted key path, truncated if longer */
 #define MSG_LEN        256
 
@@ -65,6 +70,7 @@
 /*
  * libcyaml's view of the file. Every scalar is a string (NULL when the key
  * is absent) that the strict parsers below convert; see the file comment.
+ * libcyaml keeps the length of a list "x" in "x_count".
  */
 struct raw_iface {
 	char *name;
@@ -73,6 +79,12 @@ struct raw_iface {
 	char *buffer_size;
 	char *promiscuous;
 	char *immediate;
+};
+
+struct raw_ioc {
+	char *name;
+	char *type;
+	char *path;
 };
 
 struct raw_agent {
@@ -105,6 +117,21 @@ struct raw_flows {
 	char *dpi_idle_timeout;
 };
 
+struct raw_detection {
+	char **rules;
+	unsigned rules_count;
+	char **home_net;
+	unsigned home_net_count;
+	struct raw_ioc *ioc;
+	unsigned ioc_count;
+	char *state_max;
+};
+
+struct raw_geoip {
+	char *country_db;
+	char *asn_db;
+};
+
 struct raw_file {
 	char *path;
 };
@@ -127,6 +154,8 @@ struct raw_config {
 	struct raw_decode decode;
 	char *workers;
 	struct raw_flows flows;
+	struct raw_detection detection;
+	struct raw_geoip geoip;
 	struct raw_output output;
 	struct raw_log log;
 };
@@ -134,74 +163,175 @@ struct raw_config {
 /* What a key holds. */
 enum kind {
 	K_MAP,      /* a mapping of further keys */
-	K_SEQ,      /* a list; its entries are described by "<path>[]" */
+	K_SEQ,      /* a list of mappings, into an array of entry structs;
+		       "<path>[]" (K_MAP) and "<path>[].<key>" rows describe
+		       the entries */
+	K_STRINGS,  /* a list of strings, into a char *[]; "<path>[]"
+		       (K_STRING) checks each entry */
 	K_TUNNELS,  /* decode.tunnels: a list of K_TUNNEL names -> a mask */
 	K_UINT,     /* decimal integer */
 	K_SIZE,     /* bytes: integer, or with a KiB, MiB or GiB suffix */
 	K_DURATION, /* seconds: integer, or with an s, m, h or d suffix */
 	K_BOOL,     /* true/false, yes/no, on/off */
-	K_STRING,
-	K_LEVEL,  /* syslog level name, see levels[] */
-	K_TUNNEL, /* tunnel name, see tunnel_names[] */
+	K_STRING,   /* with choices: one of them, any case, stored as there */
+	K_LEVEL,    /* syslog level name, see levels[] */
+	K_TUNNEL,   /* tunnel name, see tunnel_names[] */
 };
 
-#define F_IFACE     0x01 /* field is in struct vg_iface_config, raw_iface */
-#define F_REQUIRED  0x02 /* the enclosing mapping must have this key */
-#define F_POW2      0x04 /* number must be a power of two */
-#define F_NONEMPTY  0x08 /* string must not be empty */
-#define F_NOCTL     0x10 /* string must not contain control characters */
-#define F_AGENCY    0x20 /* string must match [a-z0-9][a-z0-9._-]{0,63} */
-#define F_NULLEMPTY 0x40 /* an empty string is stored as NULL */
+#define F_ENTRY     0x001 /* off, raw: in one list entry (see struct list) */
+#define F_REQUIRED  0x002 /* the enclosing mapping must have this key */
+#define F_POW2      0x004 /* number must be a power of two */
+#define F_NONEMPTY  0x008 /* string must not be empty */
+#define F_NOCTL     0x010 /* string must not contain control characters */
+#define F_AGENCY    0x020 /* string must match [a-z0-9][a-z0-9._-]{0,63} */
+#define F_NULLEMPTY 0x040 /* an empty string is stored as NULL */
+#define F_PATH      0x080 /* file path; relative: to the file's directory */
+#define F_CIDR      0x100 /* an address or a network, no host bits set */
+#define F_UNIQUE    0x200 /* F_ENTRY string: unique among the entries */
 
 /*
- * One row per key. Pass 1, the conversion, the defaults and the dump are
- * all driven by this table, so a key's type, bounds and default live here
- * and nowhere else. Rows are in document order (the dump relies on it).
- * For K_SEQ and K_TUNNELS, max is the most entries the list may have.
+ * Where the entries of a list (K_SEQ, K_STRINGS) go: the list row's off is
+ * an array in struct vg_config, its raw the array libcyaml allocates. Its
+ * F_ENTRY rows say where their field is in one entry: "<list>[].<key>"
+ * rows for a list of mappings, the one "<list>[]" row (off and raw 0) for
+ * a list of strings, whose entries are the strings themselves.
+ */
+struct list {
+	size_t count;     /* unsigned in struct vg_config: entries stored */
+	size_t set;       /* bool in struct vg_config: the key was in the
+			     file; 0 when the list has no such field */
+	size_t size;      /* one entry of the array at off */
+	size_t raw_count; /* unsigned in struct raw_config: libcyaml's count */
+	size_t raw_size;  /* one entry of the array at raw */
+	const char *const *def; /* K_STRINGS: default entries, NULL-ended */
+	const char *unset;      /* with set: what leaving the key out means */
+};
+
+/* struct vg_config starts with path, so no bool can be at offset 0. */
+_Static_assert(offsetof(struct vg_config, path) == 0, "list.set 0 is none");
+
+/*
+ * One row per key. Pass 1, the conversion, the defaults, the dump and
+ * vg_config_fini() are all driven by this table, so a key's type, bounds
+ * and default live here and nowhere else. Rows are in document order (the
+ * dump relies on it). For lists, min and max bound the number of entries,
+ * and list says where they go. A K_SEQ's entries may only hold scalars.
  */
 struct key {
 	const char *path; /* dotted; "[]" stands for any list index */
 	enum kind kind;
 	unsigned flags;
-	size_t off; /* field in struct vg_config (F_IFACE: iface) */
-	size_t raw; /* char * in struct raw_config (F_IFACE: raw_iface) */
+	size_t off; /* field in struct vg_config (F_ENTRY: in the entry) */
+	size_t raw; /* in struct raw_config (F_ENTRY: in the raw entry) */
 	unsigned long long min;
 	unsigned long long max;
 	unsigned long long def;
+	const struct list *list;    /* K_SEQ, K_STRINGS */
+	const char *const *choices; /* K_STRING: the values allowed,
+				       NULL-ended; NULL: any */
 };
 
 /*
  * offsetof() that fails to compile unless the member has type t, so that
- * a row can never store a bool through an unsigned pointer.
+ * a row can never store a bool through an unsigned pointer. (An array
+ * member has the type of a pointer to its first entry here.)
  */
 #define TYPED_OFF(st, m, t)                                                    \
 	(offsetof(st, m) + 0 * sizeof(_Generic(((st *)NULL)->m, t : 1)))
 
-#define SECTION(p, k, n)                                                       \
+#define SECTION(p)                                                             \
 	{                                                                      \
-		p, k, 0, 0, 0, 0, n, 0                                         \
+		.path = p, .kind = K_MAP                                       \
 	}
 #define CFG(p, k, fl, m, t, r, lo, hi, d)                                      \
 	{                                                                      \
-		p, k, fl, TYPED_OFF(struct vg_config, m, t),                   \
-		    TYPED_OFF(struct raw_config, r, char *), lo, hi, d         \
-	}
-#define IFC(p, k, fl, m, t, lo, hi, d)                                         \
-	{                                                                      \
-		p, k, (fl) | F_IFACE, TYPED_OFF(struct vg_iface_config, m, t), \
-		    TYPED_OFF(struct raw_iface, m, char *), lo, hi, d          \
+		.path = p, .kind = k, .flags = fl,                             \
+		.off = TYPED_OFF(struct vg_config, m, t),                      \
+		.raw = TYPED_OFF(struct raw_config, r, char *), .min = lo,     \
+		.max = hi, .def = d                                            \
 	}
 #define CFG_STR(p, fl, m, r) CFG(p, K_STRING, fl, m, char *, r, 0, 0, 0)
 
+/* The bool field m that says whether a list was set, or none. */
+#define SET(m)  TYPED_OFF(struct vg_config, m, bool)
+#define NO_SET  0
+#define NO_DEFS NULL
+
+/* hi, if array m of struct vg_config has room for hi entries. */
+#define ROOM(m)     VG_ARRAY_LEN(((struct vg_config *)NULL)->m)
+#define FITS(m, hi) ((hi) + 0 * sizeof(char[(hi) <= ROOM(m) ? 1 : -1]))
+
+/*
+ * List p of lo..hi entries: entries of type t in array m of struct
+ * vg_config (count in n, set flag s), libcyaml's array r of type rt.
+ */
+#define LIST(p, k, lo, hi, m, t, n, s, r, rt, d, u)                            \
+	{                                                                      \
+		.path = p, .kind = k,                                          \
+		.off = TYPED_OFF(struct vg_config, m, t *),                    \
+		.raw = TYPED_OFF(struct raw_config, r, rt *), .min = lo,       \
+		.max = FITS(m, hi),                                            \
+		.list = &(const struct list){                                  \
+		    .count = TYPED_OFF(struct vg_config, n, unsigned),         \
+		    .set = s,                                                  \
+		    .size = sizeof(t),                                         \
+		    .raw_count =                                               \
+			TYPED_OFF(struct raw_config, r##_count, unsigned),     \
+		    .raw_size = sizeof(rt),                                    \
+		    .def = d,                                                  \
+		    .unset = u,                                                \
+		},                                                             \
+	}
+/* List p of mappings, each an entry of type t (raw: rt). */
+#define SEQ(p, hi, m, t, n, s, r, rt, u)                                       \
+	LIST(p, K_SEQ, 0, hi, m, t, n, s, r, rt, NO_DEFS, u)
+/* List p of strings. */
+#define STRINGS(p, lo, hi, m, n, s, r, d, u)                                   \
+	LIST(p, K_STRINGS, lo, hi, m, char *, n, s, r, char *, d, u)
+/* "<list>[]": what each entry of a list is (K_SEQ: K_MAP). */
+#define ENTRIES(p, k)                                                          \
+	{                                                                      \
+		.path = p, .kind = k                                           \
+	}
+/* "<list>[]" of a K_STRINGS list: each entry is a string, stored as is. */
+#define STRING_ENTRIES(p, fl)                                                  \
+	{                                                                      \
+		.path = p, .kind = K_STRING, .flags = (fl) | F_ENTRY           \
+	}
+/* Field m of a list entry: type t in struct st, a string in raw rst. */
+#define ENTRY(p, k, fl, st, rst, m, t, lo, hi, d, ch)                          \
+	{                                                                      \
+		.path = p, .kind = k, .flags = (fl) | F_ENTRY,                 \
+		.off = TYPED_OFF(st, m, t), .raw = TYPED_OFF(rst, m, char *),  \
+		.min = lo, .max = hi, .def = d, .choices = ch                  \
+	}
+#define IFC(p, k, fl, m, t, lo, hi, d)                                         \
+	ENTRY(p, k, fl, struct vg_iface_config, struct raw_iface, m, t, lo,    \
+	      hi, d, NULL)
+#define IOC(p, fl, m, ch)                                                      \
+	ENTRY(p, K_STRING, (fl) | F_REQUIRED, struct vg_ioc_config,            \
+	      struct raw_ioc, m, char *, 0, 0, 0, ch)
+
+/* IoC list types (detection.ioc[].type). */
+static const char *const ioc_types[] = {"ip", "domain", "ja3", "sha256", NULL};
+
+/* detection.home_net when the key is absent: private and local networks. */
+static const char *const default_home_net[] = {
+    "10.0.0.0/8",  "172.16.0.0/12", "192.168.0.0/16",
+    "127.0.0.0/8", "fc00::/7",      "::1/128",
+    NULL};
+
 static const struct key keys[] = {
-    SECTION("agent", K_MAP, 0),
+    SECTION("agent"),
     CFG_STR("agent.id", F_NONEMPTY | F_NOCTL, agent_id, agent.id),
     CFG_STR("agent.agency", F_AGENCY, agency, agent.agency),
     CFG_STR("agent.hostname", F_NONEMPTY | F_NOCTL, hostname, agent.hostname),
 
-    SECTION("capture", K_MAP, 0),
-    SECTION("capture.interfaces", K_SEQ, VG_CONFIG_MAX_IFACES),
-    SECTION("capture.interfaces[]", K_MAP, 0),
+    SECTION("capture"),
+    SEQ("capture.interfaces", VG_CONFIG_MAX_IFACES, ifaces,
+	struct vg_iface_config, n_ifaces, NO_SET, capture.interfaces,
+	struct raw_iface, NULL),
+    ENTRIES("capture.interfaces[]", K_MAP),
     IFC("capture.interfaces[].name", K_STRING,
 	F_REQUIRED | F_NONEMPTY | F_NOCTL, name, char *, 0, 0, 0),
     IFC("capture.interfaces[].bpf", K_STRING, F_NULLEMPTY, bpf, char *, 0, 0,
@@ -216,21 +346,24 @@ static const struct key keys[] = {
     CFG("capture.ring_slots", K_UINT, F_POW2, ring_slots, unsigned,
 	capture.ring_slots, 256, 1048576, 4096),
 
-    SECTION("decode", K_MAP, 0),
-    {"decode.tunnels", K_TUNNELS, 0,
-     TYPED_OFF(struct vg_config, tunnels, unsigned), 0, 0, 16, DEFAULT_TUNNELS},
-    {"decode.tunnels[]", K_TUNNEL, 0, 0, 0, 0, 0, 0},
+    SECTION("decode"),
+    {.path = "decode.tunnels",
+     .kind = K_TUNNELS,
+     .off = TYPED_OFF(struct vg_config, tunnels, unsigned),
+     .max = 16,
+     .def = DEFAULT_TUNNELS},
+    ENTRIES("decode.tunnels[]", K_TUNNEL),
 
     CFG("workers", K_UINT, 0, workers, unsigned, workers, 0, 64, 0),
 
-    SECTION("flows", K_MAP, 0),
+    SECTION("flows"),
     CFG("flows.idle_timeout", K_DURATION, 0, idle_timeout, unsigned,
 	flows.idle_timeout, 1, 31536000, 120),
     CFG("flows.active_timeout", K_DURATION, 0, active_timeout, unsigned,
 	flows.active_timeout, 1, 31536000, 1800),
     CFG("flows.max", K_UINT, 0, max_flows, unsigned, flows.max, 1, 100000000,
 	1000000),
-    SECTION("flows.dpi_max_packets", K_MAP, 0),
+    SECTION("flows.dpi_max_packets"),
     CFG("flows.dpi_max_packets.tcp", K_UINT, 0, tcp_max_packets, unsigned,
 	flows.dpi_max_packets.tcp, 3, 1000, 80),
     CFG("flows.dpi_max_packets.udp", K_UINT, 0, udp_max_packets, unsigned,
@@ -238,8 +371,30 @@ static const struct key keys[] = {
     CFG("flows.dpi_idle_timeout", K_DURATION, 0, dpi_idle_timeout, unsigned,
 	flows.dpi_idle_timeout, 1, 31536000, 10),
 
-    SECTION("output", K_MAP, 0),
-    SECTION("output.file", K_MAP, 0),
+    SECTION("detection"),
+    STRINGS("detection.rules", 0, VG_CONFIG_MAX_LIST, rule_paths, n_rule_paths,
+	    SET(rule_paths_set), detection.rules, NO_DEFS, "the shipped rules"),
+    STRING_ENTRIES("detection.rules[]", F_NONEMPTY | F_NOCTL | F_PATH),
+    STRINGS("detection.home_net", 1, VG_CONFIG_MAX_LIST, home_net, n_home_net,
+	    NO_SET, detection.home_net, default_home_net, NULL),
+    STRING_ENTRIES("detection.home_net[]", F_CIDR),
+    SEQ("detection.ioc", VG_CONFIG_MAX_LIST, ioc, struct vg_ioc_config, n_ioc,
+	SET(ioc_set), detection.ioc, struct raw_ioc, "the shipped lists"),
+    ENTRIES("detection.ioc[]", K_MAP),
+    IOC("detection.ioc[].name", F_AGENCY | F_UNIQUE, name, NULL),
+    IOC("detection.ioc[].type", 0, type, ioc_types),
+    IOC("detection.ioc[].path", F_NONEMPTY | F_NOCTL | F_PATH, path, NULL),
+    CFG("detection.state_max", K_UINT, 0, state_max, unsigned,
+	detection.state_max, 1000, 10000000, 100000),
+
+    SECTION("geoip"),
+    CFG_STR("geoip.country_db", F_NONEMPTY | F_NOCTL | F_PATH, geoip_country_db,
+	    geoip.country_db),
+    CFG_STR("geoip.asn_db", F_NONEMPTY | F_NOCTL | F_PATH, geoip_asn_db,
+	    geoip.asn_db),
+
+    SECTION("output"),
+    SECTION("output.file"),
     CFG_STR("output.file.path", F_NONEMPTY | F_NOCTL, output_file,
 	    output.file.path),
     CFG("output.flows", K_BOOL, 0, flow_events, bool, output.flows, 0, 1, 0),
@@ -250,13 +405,23 @@ static const struct key keys[] = {
     CFG("output.queue", K_UINT, 0, queue_events, unsigned, output.queue, 16,
 	16777216, 65536),
 
-    SECTION("log", K_MAP, 0),
+    SECTION("log"),
     CFG("log.level", K_LEVEL, 0, log_level, int, log.level, LOG_ERR, LOG_DEBUG,
 	LOG_INFO),
 };
 
-/* Each frame of pass 1 keeps a 64-bit set of the rows it has seen. */
-_Static_assert(VG_ARRAY_LEN(keys) <= 64, "keys[] outgrew the seen masks");
+/*
+ * A set of rows of keys[], one bit each: what a mapping of pass 1 has
+ * seen, and what the whole file has.
+ */
+#define ROWSET_WORDS 2
+
+struct rowset {
+	uint64_t w[ROWSET_WORDS];
+};
+
+_Static_assert(VG_ARRAY_LEN(keys) <= 64 * ROWSET_WORDS,
+	       "keys[] outgrew struct rowset: raise ROWSET_WORDS");
 
 /* log.level names; shared by pass 1, the conversion and the dump. */
 static const struct {
@@ -305,6 +470,20 @@ static const cyaml_schema_value_t iface_schema = {
     CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct raw_iface, iface_fields),
 };
 
+static const cyaml_schema_field_t ioc_fields[] = {
+    CYAML_FIELD_STRING_PTR("name", CYAML_FLAG_DEFAULT, struct raw_ioc, name, 0,
+			   CYAML_UNLIMITED),
+    CYAML_FIELD_STRING_PTR("type", CYAML_FLAG_DEFAULT, struct raw_ioc, type, 0,
+			   CYAML_UNLIMITED),
+    CYAML_FIELD_STRING_PTR("path", CYAML_FLAG_DEFAULT, struct raw_ioc, path, 0,
+			   CYAML_UNLIMITED),
+    CYAML_FIELD_END,
+};
+
+static const cyaml_schema_value_t ioc_schema = {
+    CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, struct raw_ioc, ioc_fields),
+};
+
 static const cyaml_schema_value_t string_schema = {
     CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 0, CYAML_UNLIMITED),
 };
@@ -347,6 +526,26 @@ static const cyaml_schema_field_t flows_fields[] = {
     CYAML_FIELD_END,
 };
 
+static const cyaml_schema_field_t detection_fields[] = {
+    CYAML_FIELD_SEQUENCE("rules", CYAML_FLAG_OPTIONAL | CYAML_FLAG_POINTER,
+			 struct raw_detection, rules, &string_schema, 0,
+			 VG_CONFIG_MAX_LIST),
+    CYAML_FIELD_SEQUENCE("home_net", CYAML_FLAG_OPTIONAL | CYAML_FLAG_POINTER,
+			 struct raw_detection, home_net, &string_schema, 0,
+			 VG_CONFIG_MAX_LIST),
+    CYAML_FIELD_SEQUENCE("ioc", CYAML_FLAG_OPTIONAL | CYAML_FLAG_POINTER,
+			 struct raw_detection, ioc, &ioc_schema, 0,
+			 VG_CONFIG_MAX_LIST),
+    RAW_STR("state_max", struct raw_detection, state_max),
+    CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t geoip_fields[] = {
+    RAW_STR("country_db", struct raw_geoip, country_db),
+    RAW_STR("asn_db", struct raw_geoip, asn_db),
+    CYAML_FIELD_END,
+};
+
 static const cyaml_schema_field_t file_fields[] = {
     RAW_STR("path", struct raw_file, path),
     CYAML_FIELD_END,
@@ -377,6 +576,10 @@ static const cyaml_schema_field_t top_fields[] = {
     RAW_STR("workers", struct raw_config, workers),
     CYAML_FIELD_MAPPING("flows", CYAML_FLAG_OPTIONAL, struct raw_config, flows,
 			flows_fields),
+    CYAML_FIELD_MAPPING("detection", CYAML_FLAG_OPTIONAL, struct raw_config,
+			detection, detection_fields),
+    CYAML_FIELD_MAPPING("geoip", CYAML_FLAG_OPTIONAL, struct raw_config, geoip,
+			geoip_fields),
     CYAML_FIELD_MAPPING("output", CYAML_FLAG_OPTIONAL, struct raw_config,
 			output, output_fields),
     CYAML_FIELD_MAPPING("log", CYAML_FLAG_OPTIONAL, struct raw_config, log,
@@ -412,7 +615,7 @@ struct frame {
 	const struct key *pending; /* mapping: row of the key just read, NULL
 				      when its value is to be skipped */
 	char pdisp[PATH_LEN];      /* mapping: display path of that key */
-	uint64_t seen;             /* mapping: rows seen in it */
+	struct rowset seen;        /* mapping: rows seen in it */
 	unsigned index;            /* list: entries so far */
 };
 
@@ -427,13 +630,17 @@ struct loader {
 
 	struct frame st[MAX_DEPTH];
 	unsigned depth;
-	unsigned skip;    /* depth inside a subtree being skipped */
-	uint64_t present; /* rows seen anywhere (non-list keys) */
-	unsigned docs;    /* documents started */
-	bool has_mapping; /* the document is a mapping: worth loading */
+	unsigned skip;         /* depth inside a subtree being skipped */
+	struct rowset present; /* rows seen anywhere */
+	unsigned docs;         /* documents started */
+	bool has_mapping;      /* the document is a mapping: worth loading */
 
 	char cylog[2048]; /* libcyaml's error output */
 	size_t cylog_len;
+
+	/* Directory of the file, absolute, for F_PATH; "" for "/". */
+	char base[PATH_MAX];
+	bool base_ok; /* false: the current directory was unknown */
 };
 
 /*
@@ -501,20 +708,27 @@ find_key(const char *path)
 	return NULL;
 }
 
-static uint64_t
-key_bit(const struct key *k)
+static bool
+rowset_has(const struct rowset *set, const struct key *k)
 {
-	return (uint64_t)1 << (k - keys);
+	size_t i = (size_t)(k - keys);
+
+	return (set->w[i / 64] >> (i % 64)) & 1;
 }
 
-/* The storage of row k's field, for the struct it belongs to. */
-static void *
-field_of(const struct key *k, struct vg_config *cfg,
-	 struct vg_iface_config *ifc)
+static void
+rowset_add(struct rowset *set, const struct key *k)
 {
-	if (k->flags & F_IFACE)
-		return (char *)ifc + k->off;
-	return (char *)cfg + k->off;
+	size_t i = (size_t)(k - keys);
+
+	set->w[i / 64] |= (uint64_t)1 << (i % 64);
+}
+
+/* The storage of row k's field in base (struct vg_config, or an entry). */
+static void *
+field_of(const struct key *k, void *base)
+{
+	return (char *)base + k->off;
 }
 
 static void add_error(struct loader *ld, unsigned line, const char *key,
@@ -675,6 +889,86 @@ agency_ok(const char *s, size_t len)
 	return true;
 }
 
+/*
+ * Is s an address ("192.0.2.1", "2001:db8::1": a /32 or /128) or a
+ * network in CIDR notation ("10.0.0.0/8", "2001:db8::/32")? A network with
+ * host bits set below its prefix ("10.0.0.1/8") is refused: it is most
+ * often a typo, and which network was meant cannot be told. On failure
+ * msg says why; q is s escaped for messages.
+ */
+static bool
+cidr_ok(const char *s, const char *q, char *msg, size_t msgsz)
+{
+	unsigned char addr[16]; /* struct in6_addr */
+	char text[INET6_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	size_t len = slash != NULL ? (size_t)(slash - s) : strlen(s);
+	unsigned long long prefix;
+	unsigned bits, i;
+	bool host = false;
+	int af;
+
+	if (len >= sizeof(text))
+		goto bad;
+	memcpy(text, s, len);
+	text[len] = '\0';
+	af = strchr(text, ':') != NULL ? AF_INET6 : AF_INET;
+	bits = af == AF_INET6 ? 128 : 32;
+	/* glibc's inet_pton takes only dotted-quad decimal for AF_INET. */
+	if (inet_pton(af, text, addr) != 1)
+		goto bad;
+	prefix = bits;
+	/* The prefix is decimal with no leading zero, as ioc.c reads it. */
+	if (slash != NULL &&
+	    ((slash[1] == '0' && slash[2] != '\0') ||
+	     parse_number(slash + 1, no_units, &prefix) != NUM_OK ||
+	     prefix > bits))
+		goto bad;
+	for (i = (unsigned)prefix; i < bits; i++) {
+		unsigned char bit = (unsigned char)(0x80u >> (i % 8));
+
+		host |= (addr[i / 8] & bit) != 0;
+		addr[i / 8] &= (unsigned char)~bit;
+	}
+	if (!host)
+		return true;
+	if (inet_ntop(af, addr, text, sizeof(text)) == NULL)
+		goto bad;
+	snprintf(msg, msgsz,
+		 "host bits are set below the prefix: \"%s\" (the network is "
+		 "%s/%llu)",
+		 q, text, prefix);
+	return false;
+
+bad:
+	snprintf(msg, msgsz, "not a CIDR: \"%s\"", q);
+	return false;
+}
+
+/* names (NULL-ended) as "a, b, c or d". */
+static void
+name_list(char *buf, size_t bufsz, const char *const *names)
+{
+	size_t i;
+
+	buf[0] = '\0';
+	for (i = 0; names[i] != NULL; i++)
+		join(buf, bufsz, buf,
+		     i == 0                 ? ""
+		     : names[i + 1] == NULL ? " or "
+					    : ", ",
+		     names[i]);
+}
+
+/* Last part of row k's path: "name" for "detection.ioc[].name". */
+static const char *
+key_name(const struct key *k)
+{
+	const char *dot = strrchr(k->path, '.');
+
+	return dot != NULL ? dot + 1 : k->path;
+}
+
 static const char *
 level_name(int level)
 {
@@ -693,6 +987,7 @@ kind_name(enum kind kind)
 	case K_MAP:
 		return "a mapping";
 	case K_SEQ:
+	case K_STRINGS:
 	case K_TUNNELS:
 		return "a list";
 	case K_UINT:
@@ -716,13 +1011,14 @@ kind_name(enum kind kind)
 /*
  * Check scalar s (len bytes, from the file) against row k. On success
  * *out is the number, boolean, level or tunnel bit it stands for (strings:
- * 0). On failure msg says why, quoting the value.
+ * the index in k->choices, else 0). On failure msg says why, quoting the
+ * value.
  */
 static bool
 check_scalar(const struct key *k, const char *s, size_t len,
 	     unsigned long long *out, char *msg, size_t msgsz)
 {
-	char q[80], lo[32], hi[32];
+	char q[80], lo[32], hi[32], names[128];
 	enum num_result nr;
 	size_t i;
 
@@ -810,14 +1106,28 @@ check_scalar(const struct key *k, const char *s, size_t len,
 		if ((k->flags & F_AGENCY) && !agency_ok(s, len)) {
 			snprintf(
 			    msg, msgsz,
-			    "invalid agency \"%s\": use 1 to 64 of a-z 0-9 . _ "
-			    "- starting with a letter or digit",
-			    q);
+			    "invalid %s \"%s\": use 1 to 64 of a-z 0-9 . _ - "
+			    "starting with a letter or digit",
+			    key_name(k), q);
 			return false;
 		}
-		return true;
+		if ((k->flags & F_CIDR) && !cidr_ok(s, q, msg, msgsz))
+			return false;
+		if (k->choices == NULL)
+			return true;
+		for (i = 0; k->choices[i] != NULL; i++) {
+			if (strcasecmp(s, k->choices[i]) == 0) {
+				*out = i;
+				return true;
+			}
+		}
+		name_list(names, sizeof(names), k->choices);
+		snprintf(msg, msgsz, "unknown %s \"%s\" (expected %s)",
+			 key_name(k), q, names);
+		return false;
 	case K_MAP:
 	case K_SEQ:
+	case K_STRINGS:
 	case K_TUNNELS:
 		break;
 	}
@@ -900,6 +1210,7 @@ on_value(struct loader *ld, const struct key *row, const char *disp,
 		}
 		break;
 	case K_SEQ:
+	case K_STRINGS:
 	case K_TUNNELS:
 		if (ev->type == YAML_SEQUENCE_START_EVENT) {
 			push(ld, row, disp, ev);
@@ -920,6 +1231,13 @@ on_value(struct loader *ld, const struct key *row, const char *disp,
 	}
 	if (empty)
 		add_error(ld, line_at(ev), disp, "no value (expected %s)",
+			  kind_name(row->kind));
+	else if (is_start(ev) && line_of(ld, disp) != 0)
+		/*
+		 * A block mapping or list starts at its first entry, maybe
+		 * lines below: the key (or "-") is what is wrongly typed.
+		 */
+		add_error(ld, line_of(ld, disp), disp, "expected %s",
 			  kind_name(row->kind));
 	else
 		add_error(ld, line_at(ev), disp, "expected %s",
@@ -965,13 +1283,13 @@ on_key(struct loader *ld, struct frame *f, const yaml_event_t *ev)
 		add_error(ld, line_at(ev), f->pdisp, "unknown key");
 		return;
 	}
-	if (f->seen & key_bit(row)) {
+	if (rowset_has(&f->seen, row)) {
 		add_error(ld, line_at(ev), f->pdisp,
 			  "duplicate key (first set on line %u)", first);
 		return;
 	}
-	f->seen |= key_bit(row);
-	ld->present |= key_bit(row);
+	rowset_add(&f->seen, row);
+	rowset_add(&ld->present, row);
 	f->pending = row;
 }
 
@@ -1053,13 +1371,28 @@ check_required(struct loader *ld, const struct frame *f)
 	for (i = 0; i < VG_ARRAY_LEN(keys); i++) {
 		const struct key *k = &keys[i];
 
-		if (!(k->flags & F_REQUIRED) || (f->seen & key_bit(k)) ||
+		if (!(k->flags & F_REQUIRED) || rowset_has(&f->seen, k) ||
 		    strncmp(k->path, f->row->path, n) != 0 ||
 		    k->path[n] != '.' || strchr(k->path + n + 1, '.') != NULL)
 			continue;
 		join(disp, sizeof(disp), f->disp, ".", k->path + n + 1);
 		add_error(ld, f->line, disp, "required key missing");
 	}
+}
+
+/* End of list f: had it enough entries? (Too many are refused as met.) */
+static void
+check_count(struct loader *ld, const struct frame *f)
+{
+	if (f->index >= f->row->min)
+		return;
+	if (f->index == 0)
+		add_error(ld, f->line, f->disp,
+			  "must not be empty (%llu to %llu entries)",
+			  f->row->min, f->row->max);
+	else
+		add_error(ld, f->line, f->disp,
+			  "too few entries (at least %llu)", f->row->min);
 }
 
 /* Path of whatever pass 1 was looking at, for syntax errors. */
@@ -1144,6 +1477,8 @@ walk(struct loader *ld, const char *buf, size_t len)
 				ld->depth--;
 				if (ev.type == YAML_MAPPING_END_EVENT)
 					check_required(ld, &ld->st[ld->depth]);
+				else
+					check_count(ld, &ld->st[ld->depth]);
 			}
 			break;
 		case YAML_STREAM_END_EVENT:
@@ -1286,6 +1621,9 @@ store(const struct key *k, void *field, unsigned long long v, const char *s)
 	case K_STRING:
 		if (s == NULL)
 			return VG_EINVAL;
+		/* A choice is stored as the table spells it ("IP" -> "ip"). */
+		if (k->choices != NULL)
+			s = k->choices[v];
 		return set_string(field, s, (k->flags & F_NULLEMPTY) != 0);
 	case K_BOOL:
 		*(bool *)field = v != 0;
@@ -1302,10 +1640,146 @@ store(const struct key *k, void *field, unsigned long long v, const char *s)
 		break;
 	case K_MAP:
 	case K_SEQ:
+	case K_STRINGS:
 	case K_TUNNEL:
 		break;
 	}
 	return VG_OK;
+}
+
+/* Lists (see struct list). */
+
+/* Is row k a field of the entries of list row l ("<l>[]", "<l>[].x")? */
+static bool
+is_entry_of(const struct key *k, const struct key *l)
+{
+	size_t n = strlen(l->path);
+
+	return (k->flags & F_ENTRY) && strncmp(k->path, l->path, n) == 0 &&
+	       strncmp(k->path + n, "[]", 2) == 0;
+}
+
+/* "detection.ioc[2].name" for field k of entry j of list l. */
+static void
+entry_path(char *dst, size_t dstsz, const struct key *l, unsigned j,
+	   const struct key *k)
+{
+	snprintf(dst, dstsz, "%s[%u]%s", l->path, j,
+		 k->path + strlen(l->path) + 2);
+}
+
+static unsigned *
+list_count(const struct key *l, struct vg_config *cfg)
+{
+	return (unsigned *)((char *)cfg + l->list->count);
+}
+
+static char *
+entry_at(const struct key *l, struct vg_config *cfg, unsigned j)
+{
+	return (char *)cfg + l->off + (size_t)j * l->list->size;
+}
+
+/* Free the strings of list l's entries, and empty it. */
+static void
+free_list(const struct key *l, struct vg_config *cfg)
+{
+	unsigned *n = list_count(l, cfg), j;
+	size_t i;
+
+	for (j = 0; j < *n && j < l->max; j++)
+		for (i = 0; i < VG_ARRAY_LEN(keys); i++)
+			if (is_entry_of(&keys[i], l) &&
+			    keys[i].kind == K_STRING)
+				free(*(char **)field_of(&keys[i],
+							entry_at(l, cfg, j)));
+	memset(entry_at(l, cfg, 0), 0, l->max * l->list->size);
+	*n = 0;
+}
+
+/* Fill a new entry of list l with its defaults. */
+static void
+entry_defaults(const struct key *l, char *entry)
+{
+	size_t i;
+
+	memset(entry, 0, l->list->size);
+	for (i = 0; i < VG_ARRAY_LEN(keys); i++)
+		if (is_entry_of(&keys[i], l) && keys[i].kind != K_STRING)
+			(void)store(&keys[i], field_of(&keys[i], entry),
+				    keys[i].def, NULL);
+}
+
+/* Make l hold its default entries (K_STRINGS: l->list->def). */
+static enum vg_err
+list_defaults(const struct key *l, struct vg_config *cfg)
+{
+	unsigned *n = list_count(l, cfg);
+	char **dst;
+
+	free_list(l, cfg);
+	if (l->list->def == NULL)
+		return VG_OK;
+	for (; l->list->def[*n] != NULL && *n < l->max; (*n)++) {
+		dst = (char **)entry_at(l, cfg, *n);
+		*dst = strdup(l->list->def[*n]);
+		if (*dst == NULL)
+			return VG_ENOMEM;
+	}
+	return VG_OK;
+}
+
+/* Drop "." and empty parts of absolute path p: "/a/./b//c/" -> "/a/b/c". */
+static void
+clean_path(char *p)
+{
+	char *r = p, *w = p;
+	size_t n;
+
+	/* Each part written is preceded by at least one '/' read: w <= r. */
+	for (;;) {
+		while (*r == '/')
+			r++;
+		n = strcspn(r, "/");
+		if (n == 0)
+			break;
+		if (n != 1 || r[0] != '.') {
+			*w++ = '/';
+			memmove(w, r, n);
+			w += n;
+		}
+		r += n;
+	}
+	if (w == p)
+		*w++ = '/';
+	*w = '\0';
+}
+
+/*
+ * Relative path s made absolute against the configuration file's
+ * directory, so that a configuration and its rules can move together.
+ * ".." is kept: what it means depends on symbolic links. false (msg
+ * says why) if that cannot be done.
+ */
+static bool
+absolute_path(const struct loader *ld, const char *s, char *buf, size_t bufsz,
+	      char *msg, size_t msgsz)
+{
+	int n;
+
+	if (!ld->base_ok) {
+		snprintf(msg, msgsz,
+			 "relative path, and the current directory is unknown");
+		return false;
+	}
+	n = snprintf(buf, bufsz, "%s/%s", ld->base, s);
+	if (n < 0 || (size_t)n >= bufsz) {
+		snprintf(msg, msgsz, "longer than %zu bytes once made absolute",
+			 bufsz - 1);
+		return false;
+	}
+	clean_path(buf);
+	return true;
 }
 
 /*
@@ -1317,7 +1791,7 @@ convert_one(struct loader *ld, const struct key *k, void *field, const char *s,
 	    const char *disp)
 {
 	unsigned long long v;
-	char msg[MSG_LEN];
+	char msg[MSG_LEN], abs[PATH_MAX];
 
 	if (s == NULL)
 		return VG_OK;
@@ -1325,87 +1799,144 @@ convert_one(struct loader *ld, const struct key *k, void *field, const char *s,
 		add_error(ld, line_of(ld, disp), disp, "%s", msg);
 		return VG_OK;
 	}
+	if ((k->flags & F_PATH) && s[0] != '/') {
+		if (!absolute_path(ld, s, abs, sizeof(abs), msg, sizeof(msg))) {
+			add_error(ld, line_of(ld, disp), disp, "%s", msg);
+			return VG_OK;
+		}
+		s = abs;
+	}
 	return store(k, field, v, s);
 }
 
+/*
+ * Field k (F_UNIQUE) of entry j of list l against the entries before it.
+ * Checked here, with every value at hand, rather than in pass 1.
+ */
 static void
-iface_defaults(struct vg_iface_config *ifc)
+check_unique(struct loader *ld, const struct key *l, const struct key *k,
+	     struct vg_config *cfg, unsigned j, const char *disp)
 {
+	const char *s = *(char **)field_of(k, entry_at(l, cfg, j)), *t;
+	char first[PATH_LEN], q[80];
+	unsigned i;
+
+	for (i = 0; i < j && s != NULL; i++) {
+		t = *(char **)field_of(k, entry_at(l, cfg, i));
+		if (t == NULL || strcmp(s, t) != 0)
+			continue;
+		entry_path(first, sizeof(first), l, i, k);
+		escape(q, sizeof(q), s, strlen(s), 48);
+		add_error(ld, line_of(ld, disp), disp,
+			  "duplicate %s \"%s\" (first used on line %u)",
+			  key_name(k), q, line_of(ld, first));
+		return;
+	}
+}
+
+/* Step 4 for list row l (K_SEQ, K_STRINGS): its entries into cfg. */
+static enum vg_err
+convert_list(struct loader *ld, const struct key *l, struct vg_config *cfg,
+	     const struct raw_config *raw)
+{
+	const char *src = *(const char *const *)((const char *)raw + l->raw);
+	unsigned count =
+	    *(const unsigned *)((const char *)raw + l->list->raw_count);
+	unsigned *n = list_count(l, cfg), j;
+	char disp[PATH_LEN], *entry;
+	const char *s;
+	enum vg_err err;
 	size_t i;
 
-	memset(ifc, 0, sizeof(*ifc));
-	for (i = 0; i < VG_ARRAY_LEN(keys); i++)
-		if ((keys[i].flags & F_IFACE) && keys[i].kind != K_STRING)
-			(void)store(&keys[i], field_of(&keys[i], NULL, ifc),
-				    keys[i].def, NULL);
+	/*
+	 * An empty list and no key look the same to libcyaml: pass 1 knows
+	 * whether the key was there. Absent, the defaults stay.
+	 */
+	if (!rowset_has(&ld->present, l))
+		return VG_OK;
+	if (l->list->set != 0)
+		*(bool *)((char *)cfg + l->list->set) = true;
+	free_list(l, cfg);
+	/* Pass 1 and the schema refused more; never trust that here. */
+	if (count > l->max)
+		count = (unsigned)l->max;
+	for (j = 0; j < count; j++) {
+		/* Counted first, so that vg_config_fini() frees it. */
+		entry = entry_at(l, cfg, (*n)++);
+		entry_defaults(l, entry);
+		for (i = 0; i < VG_ARRAY_LEN(keys); i++) {
+			const struct key *k = &keys[i];
+
+			if (!is_entry_of(k, l))
+				continue;
+			entry_path(disp, sizeof(disp), l, j, k);
+			s = *(char *const *)(src + j * l->list->raw_size +
+					     k->raw);
+			err = convert_one(ld, k, field_of(k, entry), s, disp);
+			if (err != VG_OK)
+				return err;
+			if (k->flags & F_UNIQUE)
+				check_unique(ld, l, k, cfg, j, disp);
+		}
+	}
+	return VG_OK;
+}
+
+/* Step 4 for decode.tunnels: names into a mask. */
+static void
+convert_tunnels(struct loader *ld, const struct key *k, struct vg_config *cfg,
+		const struct raw_config *raw)
+{
+	const struct key *entry = find_key("decode.tunnels[]");
+	char disp[PATH_LEN], msg[MSG_LEN], *s;
+	unsigned long long mask = 0, bit;
+	unsigned j;
+
+	/* As for lists: pass 1 knows whether the key was there. */
+	if (!rowset_has(&ld->present, k))
+		return;
+	for (j = 0; j < raw->decode.tunnels_count; j++) {
+		s = raw->decode.tunnels[j];
+		snprintf(disp, sizeof(disp), "%s[%u]", k->path, j);
+		if (check_scalar(entry, s, strlen(s), &bit, msg, sizeof(msg)))
+			mask |= bit;
+		else
+			add_error(ld, line_of(ld, disp), disp, "%s", msg);
+	}
+	cfg->tunnels = (unsigned)mask;
 }
 
 /* Step 4: libcyaml's strings into cfg (which holds the defaults). */
 static enum vg_err
 convert(struct loader *ld, struct vg_config *cfg, const struct raw_config *raw)
 {
-	const struct key *entry = find_key("decode.tunnels[]");
-	const struct raw_iface *ri;
-	struct vg_iface_config *ifc;
-	char disp[PATH_LEN], msg[MSG_LEN], *s;
-	unsigned long long mask, bit;
+	const char *s;
 	enum vg_err err;
 	size_t i;
-	unsigned j;
 
 	for (i = 0; i < VG_ARRAY_LEN(keys); i++) {
 		const struct key *k = &keys[i];
 
-		if ((k->flags & F_IFACE) || k->kind == K_MAP ||
-		    k->kind == K_SEQ || k->kind == K_TUNNEL)
+		/* List entries are converted with their list. */
+		if (strstr(k->path, "[]") != NULL)
 			continue;
-		if (k->kind == K_TUNNELS) {
-			/*
-			 * An empty list and no key look the same to libcyaml:
-			 * pass 1 knows whether the key was there.
-			 */
-			if (!(ld->present & key_bit(k)))
-				continue;
-			mask = 0;
-			for (j = 0; j < raw->decode.tunnels_count; j++) {
-				s = raw->decode.tunnels[j];
-				snprintf(disp, sizeof(disp), "%s[%u]", k->path,
-					 j);
-				if (check_scalar(entry, s, strlen(s), &bit, msg,
-						 sizeof(msg)))
-					mask |= bit;
-				else
-					add_error(ld, line_of(ld, disp), disp,
-						  "%s", msg);
-			}
-			cfg->tunnels = (unsigned)mask;
+		switch (k->kind) {
+		case K_MAP:
 			continue;
+		case K_TUNNELS:
+			convert_tunnels(ld, k, cfg, raw);
+			continue;
+		case K_SEQ:
+		case K_STRINGS:
+			err = convert_list(ld, k, cfg, raw);
+			break;
+		default:
+			s = *(char *const *)((const char *)raw + k->raw);
+			err = convert_one(ld, k, field_of(k, cfg), s, k->path);
+			break;
 		}
-		s = *(char *const *)((const char *)raw + k->raw);
-		err = convert_one(ld, k, field_of(k, cfg, NULL), s, k->path);
 		if (err != VG_OK)
 			return err;
-	}
-
-	for (j = 0; j < raw->capture.interfaces_count; j++) {
-		ri = &raw->capture.interfaces[j];
-		ifc = &cfg->ifaces[cfg->n_ifaces++];
-		iface_defaults(ifc);
-		for (i = 0; i < VG_ARRAY_LEN(keys); i++) {
-			const struct key *k = &keys[i];
-
-			if (!(k->flags & F_IFACE))
-				continue;
-			/* "capture.interfaces[].x" -> "capture.interfaces[j].x"
-			 */
-			snprintf(disp, sizeof(disp), "capture.interfaces[%u]%s",
-				 j, strstr(k->path, "[]") + 2);
-			s = *(char *const *)((const char *)ri + k->raw);
-			err =
-			    convert_one(ld, k, field_of(k, NULL, ifc), s, disp);
-			if (err != VG_OK)
-				return err;
-		}
 	}
 	return VG_OK;
 }
@@ -1536,6 +2067,30 @@ machine_id(void)
 	return strdup(buf);
 }
 
+/*
+ * The directory of the configuration file, absolute, into ld->base (for
+ * F_PATH). Lexical only: the file may be reached through a symbolic link
+ * to a directory holding its rules.
+ */
+static void
+config_dir(struct loader *ld, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	int dirlen = slash != NULL ? (int)(slash - path) : 0;
+	char cwd[PATH_MAX];
+	int n;
+
+	if (path[0] == '/') {
+		n = snprintf(ld->base, sizeof(ld->base), "%.*s", dirlen, path);
+	} else {
+		if (getcwd(cwd, sizeof(cwd)) == NULL)
+			return;
+		n = snprintf(ld->base, sizeof(ld->base), "%s/%.*s", cwd, dirlen,
+			     path);
+	}
+	ld->base_ok = n >= 0 && (size_t)n < sizeof(ld->base);
+}
+
 enum vg_err
 vg_config_defaults(struct vg_config *cfg)
 {
@@ -1543,10 +2098,20 @@ vg_config_defaults(struct vg_config *cfg)
 	size_t i;
 
 	memset(cfg, 0, sizeof(*cfg));
-	for (i = 0; i < VG_ARRAY_LEN(keys); i++)
-		if (!(keys[i].flags & F_IFACE) && keys[i].kind != K_STRING)
-			(void)store(&keys[i], field_of(&keys[i], cfg, NULL),
-				    keys[i].def, NULL);
+	for (i = 0; i < VG_ARRAY_LEN(keys); i++) {
+		const struct key *k = &keys[i];
+
+		if (k->flags & F_ENTRY)
+			continue;
+		if (k->list != NULL) {
+			if (list_defaults(k, cfg) != VG_OK) {
+				vg_config_fini(cfg);
+				return VG_ENOMEM;
+			}
+		} else if (k->kind != K_STRING) {
+			(void)store(k, field_of(k, cfg), k->def, NULL);
+		}
+	}
 
 	if (gethostname(host, sizeof(host)) != 0 || host[0] == '\0')
 		snprintf(host, sizeof(host), "localhost");
@@ -1593,6 +2158,7 @@ vg_config_load(struct vg_config *cfg, const char *path, FILE *errs)
 		err = VG_EINVAL;
 		goto out;
 	}
+	config_dir(ld, path);
 	err = walk(ld, buf, len);
 	if (err == VG_OK && ld->n_errs == 0 && ld->has_mapping)
 		err = load_typed(ld, cfg, buf, len);
@@ -1619,18 +2185,20 @@ out:
 void
 vg_config_fini(struct vg_config *cfg)
 {
-	unsigned i;
+	size_t i;
 
 	if (cfg == NULL)
 		return;
 	free(cfg->path);
-	free(cfg->agent_id);
-	free(cfg->agency);
-	free(cfg->hostname);
-	free(cfg->output_file);
-	for (i = 0; i < cfg->n_ifaces && i < VG_CONFIG_MAX_IFACES; i++) {
-		free(cfg->ifaces[i].name);
-		free(cfg->ifaces[i].bpf);
+	for (i = 0; i < VG_ARRAY_LEN(keys); i++) {
+		const struct key *k = &keys[i];
+
+		if (k->flags & F_ENTRY)
+			continue; /* freed with its list */
+		if (k->list != NULL)
+			free_list(k, cfg);
+		else if (k->kind == K_STRING)
+			free(*(char **)field_of(k, cfg));
 	}
 	memset(cfg, 0, sizeof(*cfg));
 }
@@ -1696,32 +2264,38 @@ dump_value(FILE *out, const struct key *k, const void *field)
 		break;
 	case K_MAP:
 	case K_SEQ:
+	case K_STRINGS:
 	case K_TUNNEL:
 		break;
 	}
 }
 
+/* Entries of list l: "- name: x" then "  bpf: y" (or "- x" for strings). */
 static void
-dump_ifaces(FILE *out, const struct vg_config *cfg, const char *indent)
+dump_entries(FILE *out, const struct key *l, const struct vg_config *cfg,
+	     int indent)
 {
-	const struct vg_iface_config *ifc;
-	const char *lead;
+	const char *entry, *lead, *sub;
+	const void *field;
+	unsigned n = *(const unsigned *)((const char *)cfg + l->list->count);
 	unsigned j;
 	size_t i;
 
-	for (j = 0; j < cfg->n_ifaces; j++) {
-		ifc = &cfg->ifaces[j];
+	for (j = 0; j < n && j < l->max; j++) {
+		entry = (const char *)cfg + l->off + (size_t)j * l->list->size;
 		lead = "- ";
 		for (i = 0; i < VG_ARRAY_LEN(keys); i++) {
 			const struct key *k = &keys[i];
-			const void *field = (const char *)ifc + k->off;
 
-			if (!(k->flags & F_IFACE) ||
+			field = entry + k->off;
+			if (!is_entry_of(k, l) ||
 			    (k->kind == K_STRING &&
 			     *(char *const *)field == NULL))
 				continue;
-			fprintf(out, "%s%s%s: ", indent, lead,
-				strrchr(k->path, '.') + 1);
+			fprintf(out, "%*s%s", indent, "", lead);
+			sub = k->path + strlen(l->path) + 2; /* "" or ".bpf" */
+			if (*sub != '\0')
+				fprintf(out, "%s: ", sub + 1);
 			dump_value(out, k, field);
 			fputc('\n', out);
 			lead = "  ";
@@ -1729,14 +2303,44 @@ dump_ifaces(FILE *out, const struct vg_config *cfg, const char *indent)
 	}
 }
 
+/*
+ * Is row k not set at all: a NULL string, a list whose key was absent,
+ * or a mapping of nothing but those? It is then written as a comment,
+ * since "key:" with nothing after it would not load again.
+ */
+static bool
+is_unset(const struct key *k, const struct vg_config *cfg)
+{
+	const void *field = (const char *)cfg + k->off;
+	size_t i, n = strlen(k->path);
+
+	switch (k->kind) {
+	case K_STRING:
+		return *(char *const *)field == NULL;
+	case K_SEQ:
+	case K_STRINGS:
+		return k->list->set != 0 &&
+		       !*(const bool *)((const char *)cfg + k->list->set);
+	case K_MAP:
+		for (i = 0; i < VG_ARRAY_LEN(keys); i++)
+			if (strncmp(keys[i].path, k->path, n) == 0 &&
+			    keys[i].path[n] == '.' && keys[i].kind != K_MAP &&
+			    strstr(keys[i].path, "[]") == NULL &&
+			    !is_unset(&keys[i], cfg))
+				return false;
+		return true;
+	default:
+		return false;
+	}
+}
+
 void
 vg_config_dump(const struct vg_config *cfg, FILE *out)
 {
-	static const char spaces[] = "        ";
-	const struct key *k;
-	const char *name, *p;
+	const struct key *k, *unset = NULL;
+	const char *name, *p, *why;
 	size_t i;
-	unsigned depth;
+	int indent;
 
 	if (cfg->path != NULL) {
 		fputs("# loaded from ", out);
@@ -1745,27 +2349,38 @@ vg_config_dump(const struct vg_config *cfg, FILE *out)
 	}
 	for (i = 0; i < VG_ARRAY_LEN(keys); i++) {
 		k = &keys[i];
-		if ((k->flags & F_IFACE) || strstr(k->path, "[]") != NULL)
+		/* List entries are written with their list. */
+		if (strstr(k->path, "[]") != NULL)
 			continue;
-		depth = 0;
+		/* So is what an unset mapping holds. */
+		if (unset != NULL &&
+		    strncmp(k->path, unset->path, strlen(unset->path)) == 0 &&
+		    k->path[strlen(unset->path)] == '.')
+			continue;
+		indent = 0;
 		for (p = k->path; *p != '\0'; p++)
-			depth += *p == '.';
+			indent += 2 * (*p == '.');
 		name = strrchr(k->path, '.');
 		name = name != NULL ? name + 1 : k->path;
-		/* An unset output file is left out, as in the example. */
-		if (cfg->output_file == NULL &&
-		    strncmp(k->path, "output.file", 11) == 0)
+		if (is_unset(k, cfg)) {
+			why = k->list != NULL ? k->list->unset : NULL;
+			fprintf(out, "%*s# %s: not set%s%s%s\n", indent, "",
+				name, why != NULL ? " (" : "",
+				why != NULL ? why : "", why != NULL ? ")" : "");
+			if (k->kind == K_MAP)
+				unset = k;
 			continue;
-		fprintf(out, "%.*s%s:", (int)(2 * depth), spaces, name);
+		}
+		fprintf(out, "%*s%s:", indent, "", name);
 		if (k->kind == K_MAP) {
 			fputc('\n', out);
-		} else if (k->kind == K_SEQ) {
-			/* capture.interfaces is the only other list. */
-			if (cfg->n_ifaces == 0) {
+		} else if (k->list != NULL) {
+			if (*(const unsigned *)((const char *)cfg +
+						k->list->count) == 0) {
 				fputs(" []\n", out);
 			} else {
 				fputc('\n', out);
-				dump_ifaces(out, cfg, "    ");
+				dump_entries(out, k, cfg, indent + 2);
 			}
 		} else {
 			fputc(' ', out);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #define VG_CONFIG_MAX_IFACES 16
+#define VG_CONFIG_MAX_LIST   64 /* entries of detection.rules, home_net, ioc */
 #define VG_CONFIG_MAX_ERRORS 64
 
 /* One live capture source (capture.interfaces[]). */
@@ -27,6 +28,15 @@ struct vg_iface_config {
 				 range 1 MiB..2 GiB */
 	bool promiscuous;     /* default true */
 	bool immediate;       /* default false */
+};
+
+/* One named IoC list (detection.ioc[]). */
+struct vg_ioc_config {
+	char *name; /* required: [a-z0-9][a-z0-9_.-]{0,63} (same rule as
+		       agent.agency), unique among detection.ioc */
+	char *type; /* required: "ip", "domain", "ja3" or "sha256" (stored
+		       lower-case, validated) */
+	char *path; /* required: file path, absolute after loading */
 };
 
 struct vg_config {
@@ -63,6 +73,31 @@ struct vg_config {
 				      classified gives up, default 10,
 				      1..31536000 */
 
+	/*
+	 * detection: relative paths in the file are resolved against the
+	 * directory of the configuration file and stored absolute.
+	 */
+	char *rule_paths[VG_CONFIG_MAX_LIST]; /* detection.rules: files and
+						 folders */
+	unsigned n_rule_paths;
+	bool rule_paths_set; /* false: the key is absent -> the shipped rules
+				(resolved by the caller) */
+	char *home_net[VG_CONFIG_MAX_LIST]; /* detection.home_net: CIDR strings
+					       as written (validated) */
+	unsigned n_home_net; /* default: 10.0.0.0/8, 172.16.0.0/12,
+				192.168.0.0/16, 127.0.0.0/8, fc00::/7,
+				::1/128 */
+	struct vg_ioc_config ioc[VG_CONFIG_MAX_LIST]; /* detection.ioc */
+	unsigned n_ioc;
+	bool ioc_set;       /* false: key absent -> the shipped lists
+			       (resolved by the caller) */
+	unsigned state_max; /* detection.state_max: entries of stateful-rule
+			       state, default 100000, 1000..10000000 */
+
+	/* geoip: (relative paths resolved as for detection) */
+	char *geoip_country_db; /* geoip.country_db, NULL: none */
+	char *geoip_asn_db;     /* geoip.asn_db, NULL: none */
+
 	/* output: */
 	char *output_file;        /* output.file.path, NULL: none
 				     ("-" means stdout) */
@@ -89,7 +124,10 @@ enum vg_err vg_config_defaults(struct vg_config *cfg) VG_MUST_CHECK;
  * "FILE:LINE: KEY: MESSAGE\n" (KEY is the dotted path, e.g.
  * "flows.idle_timeout"), *cfg is left finalized (nothing to free), and
  * VG_EINVAL (bad content) or VG_EIO (cannot read the file) is returned.
- * errs may be NULL.
+ * errs may be NULL. Relative paths in the file (detection.rules,
+ * detection.ioc[].path, geoip.*) are made absolute against the directory
+ * of path (taken lexically; from the current directory if path is
+ * relative).
  */
 enum vg_err vg_config_load(struct vg_config *cfg, const char *path,
 			   FILE *errs) VG_MUST_CHECK;
@@ -97,7 +135,12 @@ enum vg_err vg_config_load(struct vg_config *cfg, const char *path,
 /* Release what a loaded or defaulted config owns. Accepts a zeroed cfg. */
 void vg_config_fini(struct vg_config *cfg);
 
-/* Write the effective configuration as YAML (for `vigil-agent check -v`). */
+/*
+ * Write the effective configuration as YAML (for `vigil-agent check -v`):
+ * a file that loads again to the same configuration. Settings that are not
+ * set (a list left to the shipped default, an absent path) are written as
+ * comments.
+ */
 void vg_config_dump(const struct vg_config *cfg, FILE *out);
 
 #endif /* VG_CONFIG_H */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests for agent/config.c: defaults, the shipped example, a file
- * setting every key, value syntax, and the exact FILE:LINE: KEY: line of
- * every kind of mistake. Fixtures are in tests/data/config/.
+ * setting every key, value syntax, lists (of strings, of mappings),
+ * relative paths, and the exact FILE:LINE: KEY: line of every kind of
+ * mistake. Fixtures are in tests/data/config/.
  */
 #include "config.h"
 
@@ -85,6 +86,24 @@ assert_same_config(const struct vg_config *a, const struct vg_config *b)
 {
 	unsigned i;
 
+	assert_int_equal(a->rule_paths_set, b->rule_paths_set);
+	assert_int_equal(a->n_rule_paths, b->n_rule_paths);
+	for (i = 0; i < a->n_rule_paths; i++)
+		assert_same_string(a->rule_paths[i], b->rule_paths[i]);
+	assert_int_equal(a->n_home_net, b->n_home_net);
+	for (i = 0; i < a->n_home_net; i++)
+		assert_same_string(a->home_net[i], b->home_net[i]);
+	assert_int_equal(a->ioc_set, b->ioc_set);
+	assert_int_equal(a->n_ioc, b->n_ioc);
+	for (i = 0; i < a->n_ioc; i++) {
+		assert_same_string(a->ioc[i].name, b->ioc[i].name);
+		assert_same_string(a->ioc[i].type, b->ioc[i].type);
+		assert_same_string(a->ioc[i].path, b->ioc[i].path);
+	}
+	assert_int_equal(a->state_max, b->state_max);
+	assert_same_string(a->geoip_country_db, b->geoip_country_db);
+	assert_same_string(a->geoip_asn_db, b->geoip_asn_db);
+
 	assert_same_string(a->agent_id, b->agent_id);
 	assert_same_string(a->agency, b->agency);
 	assert_same_string(a->hostname, b->hostname);
@@ -108,6 +127,7 @@ assert_same_config(const struct vg_config *a, const struct vg_config *b)
 	assert_int_equal(a->max_flows, b->max_flows);
 	assert_int_equal(a->tcp_max_packets, b->tcp_max_packets);
 	assert_int_equal(a->udp_max_packets, b->udp_max_packets);
+	assert_int_equal(a->dpi_idle_timeout, b->dpi_idle_timeout);
 	assert_same_string(a->output_file, b->output_file);
 	assert_int_equal(a->flow_events, b->flow_events);
 	assert_int_equal(a->stats_interval, b->stats_interval);
@@ -206,6 +226,25 @@ test_defaults(void **state)
 	assert_int_equal(cfg.max_flows, 1000000);
 	assert_int_equal(cfg.tcp_max_packets, 80);
 	assert_int_equal(cfg.udp_max_packets, 24);
+	assert_int_equal(cfg.dpi_idle_timeout, 10);
+
+	assert_false(cfg.rule_paths_set);
+	assert_int_equal(cfg.n_rule_paths, 0);
+	assert_null(cfg.rule_paths[0]);
+	assert_int_equal(cfg.n_home_net, 6);
+	assert_string_equal(cfg.home_net[0], "10.0.0.0/8");
+	assert_string_equal(cfg.home_net[1], "172.16.0.0/12");
+	assert_string_equal(cfg.home_net[2], "192.168.0.0/16");
+	assert_string_equal(cfg.home_net[3], "127.0.0.0/8");
+	assert_string_equal(cfg.home_net[4], "fc00::/7");
+	assert_string_equal(cfg.home_net[5], "::1/128");
+	assert_null(cfg.home_net[6]);
+	assert_false(cfg.ioc_set);
+	assert_int_equal(cfg.n_ioc, 0);
+	assert_int_equal(cfg.state_max, 100000);
+	assert_null(cfg.geoip_country_db);
+	assert_null(cfg.geoip_asn_db);
+
 	assert_null(cfg.output_file);
 	assert_false(cfg.flow_events);
 	assert_int_equal(cfg.stats_interval, 30);
@@ -285,6 +324,31 @@ test_full(void **state)
 	assert_int_equal(cfg.max_flows, 250000);
 	assert_int_equal(cfg.tcp_max_packets, 40);
 	assert_int_equal(cfg.udp_max_packets, 12);
+
+	/* Relative paths are made absolute against the file's directory. */
+	assert_true(cfg.rule_paths_set);
+	assert_int_equal(cfg.n_rule_paths, 2);
+	assert_string_equal(cfg.rule_paths[0], "/etc/vigil/rules/network");
+	assert_string_equal(cfg.rule_paths[1], DATA_DIR "local-rules.yaml");
+	assert_int_equal(cfg.n_home_net, 3);
+	assert_string_equal(cfg.home_net[0], "10.0.0.0/8");
+	assert_string_equal(cfg.home_net[1], "2001:db8::/32");
+	assert_string_equal(cfg.home_net[2], "192.0.2.7"); /* as written */
+	assert_null(cfg.home_net[3]);
+	assert_true(cfg.ioc_set);
+	assert_int_equal(cfg.n_ioc, 2);
+	assert_string_equal(cfg.ioc[0].name, "blocklist-ip");
+	assert_string_equal(cfg.ioc[0].type, "ip");
+	assert_string_equal(cfg.ioc[0].path, DATA_DIR "ioc/blocklist-ip.txt");
+	assert_string_equal(cfg.ioc[1].name, "bad.domains");
+	assert_string_equal(cfg.ioc[1].type, "domain"); /* "DOMAIN" */
+	assert_string_equal(cfg.ioc[1].path, "/var/lib/vigil/ioc/domains.txt");
+	assert_int_equal(cfg.state_max, 500000);
+	assert_string_equal(cfg.geoip_country_db,
+			    "/var/lib/vigil/country.mmdb");
+	/* "." parts go, ".." stays (it depends on symbolic links). */
+	assert_string_equal(cfg.geoip_asn_db, DATA_DIR "geo/../asn.mmdb");
+
 	assert_string_equal(cfg.output_file, "/var/log/vigil/events.json");
 	assert_true(cfg.flow_events);
 	assert_int_equal(cfg.stats_interval, 300);
@@ -318,6 +382,7 @@ test_dump_round_trip(void **state)
 		vg_config_dump(&a, f);
 		assert_int_equal(fclose(f), 0);
 		assert_non_null(strstr(text, "\nflows:\n  idle_timeout: "));
+		assert_non_null(strstr(text, "\ndetection:\n"));
 		load_text(&b, text);
 		assert_same_config(&a, &b);
 		vg_config_fini(&a);
@@ -325,6 +390,387 @@ test_dump_round_trip(void **state)
 		free(text);
 		text = NULL;
 	}
+}
+
+/* Dump cfg into a new string (owned). */
+static char *
+dump(const struct vg_config *cfg)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	vg_config_dump(cfg, f);
+	assert_int_equal(fclose(f), 0);
+	return text;
+}
+
+/* Load text, dump it, load the dump: the same configuration. */
+static void
+round_trip(const char *text, const char *want)
+{
+	struct vg_config a, b;
+	char *out;
+
+	load_text(&a, text);
+	out = dump(&a);
+	if (strstr(out, want) == NULL)
+		fail_msg("expected \"%s\" in:\n%s", want, out);
+	load_text(&b, out);
+	assert_same_config(&a, &b);
+	vg_config_fini(&a);
+	vg_config_fini(&b);
+	free(out);
+}
+
+/*
+ * Unset lists and strings are dumped as comments (a bare "key:" would not
+ * load); explicitly empty lists as [].
+ */
+static void
+test_dump_unset(void **state)
+{
+	struct vg_config cfg;
+	char *out;
+
+	(void)state;
+	assert_int_equal(vg_config_defaults(&cfg), VG_OK);
+	out = dump(&cfg);
+	assert_non_null(strstr(out, "\ndetection:\n"
+				    "  # rules: not set (the shipped rules)\n"
+				    "  home_net:\n    - \"10.0.0.0/8\"\n"));
+	assert_non_null(strstr(out, "    - \"::1/128\"\n"
+				    "  # ioc: not set (the shipped lists)\n"
+				    "  state_max: 100000\n"
+				    "# geoip: not set\n"
+				    "output:\n"
+				    "  # file: not set\n"));
+	vg_config_fini(&cfg);
+	free(out);
+
+	round_trip("detection:\n  rules: []\n  ioc: []\n",
+		   "  rules: []\n  home_net:\n");
+	round_trip("detection:\n  ioc: []\n", "  ioc: []\n");
+	round_trip("geoip:\n  asn_db: /a.mmdb\n",
+		   "geoip:\n  # country_db: not set\n"
+		   "  asn_db: \"/a.mmdb\"\n");
+	round_trip("detection:\n  rules: [\"/odd \\\"name\\\"\\\\x\"]\n",
+		   "    - \"/odd \\\"name\\\"\\\\x\"\n");
+
+	/* Explicitly empty is not the same as absent. */
+	load_text(&cfg, "detection:\n  rules: []\n  ioc: []\n");
+	assert_true(cfg.rule_paths_set);
+	assert_int_equal(cfg.n_rule_paths, 0);
+	assert_true(cfg.ioc_set);
+	assert_int_equal(cfg.n_ioc, 0);
+	assert_int_equal(cfg.n_home_net, 6); /* untouched: the defaults */
+	vg_config_fini(&cfg);
+}
+
+/* Addresses and networks detection.home_net takes. */
+static void
+test_home_net(void **state)
+{
+	static const char *const good[] = {
+	    "0.0.0.0/0",           "10.0.0.0/8",     "192.0.2.7",
+	    "192.0.2.7/32",        "192.0.2.128/25", "::/0",
+	    "2001:db8::/32",       "2001:db8::1",    "2001:db8::1/128",
+	    "::ffff:10.0.0.0/104", "fe80::/10",      "10.0.0.0/32",
+	};
+	char text[4096];
+	struct vg_config cfg;
+	size_t i, o;
+
+	(void)state;
+	o = (size_t)snprintf(text, sizeof(text), "detection:\n  home_net:\n");
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		o += (size_t)snprintf(text + o, sizeof(text) - o,
+				      "    - \"%s\"\n", good[i]);
+	load_text(&cfg, text);
+	assert_int_equal(cfg.n_home_net, sizeof(good) / sizeof(good[0]));
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_string_equal(cfg.home_net[i], good[i]);
+	vg_config_fini(&cfg);
+}
+
+/* Spellings home_net refuses, each on line 3 of its file. */
+static void
+test_home_net_errors(void **state)
+{
+	static const struct {
+		const char *cidr;
+		const char *msg;
+	} cases[] = {
+	    {"10.0.0.0/33", "not a CIDR: \"10.0.0.0/33\""},
+	    {"2001:db8::/129", "not a CIDR"},
+	    {"10.0.0.0/", "not a CIDR"},
+	    {"10.0.0.0/-1", "not a CIDR"},
+	    {"10.0.0.0/+8", "not a CIDR"},
+	    {"10.0.0.0/ 8", "not a CIDR"},
+	    {"10.0.0.0/8/8", "not a CIDR"},
+	    {"10.0.0.0/0x8", "not a CIDR"},
+	    {"10.0.0.0/08", "not a CIDR"},
+	    {"10.0.0.0/00", "not a CIDR"},
+	    {"10.0.0.0/99999999999999999999999", "not a CIDR"},
+	    {"10.0.0/8", "not a CIDR"},
+	    {"010.0.0.0/8", "not a CIDR"},
+	    {" 10.0.0.0/8", "not a CIDR"},
+	    {"10.0.0.0/8 ", "not a CIDR"},
+	    {"fe80::1%eth0/64", "not a CIDR"},
+	    {"2001:db8:::/48", "not a CIDR"},
+	    {"example.org/24", "not a CIDR"},
+	    {"", "not a CIDR: \"\""},
+	    {"/8", "not a CIDR"},
+	    {"10.0.0.1/8", "host bits are set below the prefix: "
+			   "\"10.0.0.1/8\" (the network is 10.0.0.0/8)"},
+	    {"192.168.1.1/24", "(the network is 192.168.1.0/24)"},
+	    {"0.0.0.1/0", "(the network is 0.0.0.0/0)"},
+	    {"2001:db8::1/64", "(the network is 2001:db8::/64)"},
+	    {"::1/127", "(the network is ::/127)"},
+	};
+	char text[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "detection:\n  home_net:\n    - \"%s\"\n",
+			 cases[i].cidr);
+		expect_error(text, 3, "detection.home_net[0]", cases[i].msg);
+	}
+}
+
+/* Relative paths against the directory of the file, wherever it is. */
+static void
+test_relative_paths(void **state)
+{
+	char cwd[PATH_MAX], want[PATH_MAX + 64];
+	struct vg_config cfg;
+	struct result r;
+	const char *dir;
+
+	(void)state;
+	load_text(&cfg,
+		  "detection:\n"
+		  "  rules: [a.yaml, ./b//c/./, -, /abs/./x, ../up]\n"
+		  "  ioc:\n"
+		  "    - {name: x, type: SHA256, path: \"ioc list.txt\"}\n"
+		  "geoip:\n"
+		  "  country_db: .\n");
+	/* write_tmp() puts the file in /tmp. */
+	assert_int_equal(cfg.n_rule_paths, 5);
+	assert_string_equal(cfg.rule_paths[0], "/tmp/a.yaml");
+	assert_string_equal(cfg.rule_paths[1], "/tmp/b/c");
+	assert_string_equal(cfg.rule_paths[2], "/tmp/-");   /* not stdin */
+	assert_string_equal(cfg.rule_paths[3], "/abs/./x"); /* as written */
+	assert_string_equal(cfg.rule_paths[4], "/tmp/../up");
+	assert_string_equal(cfg.ioc[0].type, "sha256");
+	assert_string_equal(cfg.ioc[0].path, "/tmp/ioc list.txt");
+	assert_string_equal(cfg.geoip_country_db, "/tmp");
+	vg_config_fini(&cfg);
+
+	/* A configuration named relative to the current directory. */
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(DATA_DIR ".."), 0);
+	r = load(&cfg, "config/full.yaml");
+	dir = getcwd(want, sizeof(want));
+	assert_int_equal(chdir(cwd), 0);
+	assert_non_null(dir);
+	if (r.err != VG_OK)
+		fail_msg("%s", r.out);
+	strcat(want, "/config/local-rules.yaml");
+	assert_string_equal(cfg.rule_paths[1], want);
+	assert_string_equal(cfg.path, "config/full.yaml");
+	vg_config_fini(&cfg);
+	free(r.out);
+}
+
+/* detection.* mistakes written inline: exact line, key and message. */
+static void
+test_detection_errors(void **state)
+{
+	char many[8192];
+	size_t i, o;
+
+	(void)state;
+	/* Wrong types. */
+	expect_error("detection:\n  home_net:\n    a: 10.0.0.0/8\n", 2,
+		     "detection.home_net", "expected a list");
+	expect_error("detection:\n  home_net: {a: 1}\n", 2,
+		     "detection.home_net", "expected a list");
+	expect_error("detection:\n  home_net: 10.0.0.0/8\n", 2,
+		     "detection.home_net", "expected a list");
+	expect_error("detection:\n  home_net:\n", 2, "detection.home_net",
+		     "no value (expected a list)");
+	expect_error("detection:\n  rules: [a, [b]]\n", 2, "detection.rules[1]",
+		     "expected a string");
+	expect_error("detection:\n  rules:\n    - a\n    - x: y\n", 4,
+		     "detection.rules[1]", "expected a string");
+	expect_error("detection:\n  ioc: blocklist\n", 2, "detection.ioc",
+		     "expected a list");
+	expect_error("detection:\n  ioc:\n    - blocklist\n", 3,
+		     "detection.ioc[0]", "expected a mapping");
+	expect_error("detection:\n  ioc:\n    - name: a\n      type: [ip]\n"
+		     "      path: a\n",
+		     4, "detection.ioc[0].type", "expected a string");
+	expect_error("detection: []\n", 1, "detection", "expected a mapping");
+	expect_error("geoip:\n  asn_db: [a]\n", 2, "geoip.asn_db",
+		     "expected a string");
+
+	/* Values. */
+	expect_error("detection:\n  rules: [a, \"\"]\n", 2,
+		     "detection.rules[1]", "must not be empty");
+	expect_error("detection:\n  rules:\n    - \"a\\nb\"\n", 3,
+		     "detection.rules[0]", "control characters");
+	expect_error("detection:\n  state_max: 999\n", 2, "detection.state_max",
+		     "out of range (1000..10000000)");
+	expect_error("detection:\n  state_max: 10000001\n", 2,
+		     "detection.state_max", "out of range");
+	expect_error("detection:\n  state_max: 1e5\n", 2, "detection.state_max",
+		     "expected an integer");
+	expect_error("geoip:\n  country_db: \"\"\n", 2, "geoip.country_db",
+		     "must not be empty");
+	expect_error("geoip:\n  city_db: x\n", 2, "geoip.city_db",
+		     "unknown key");
+	expect_error(
+	    "detection:\n  ioc:\n    - {name: a, type: ip, path: \"\"}\n", 3,
+	    "detection.ioc[0].path", "must not be empty");
+	expect_error(
+	    "detection:\n  ioc:\n    - {name: -a, type: ip, path: x}\n", 3,
+	    "detection.ioc[0].name", "invalid name \"-a\"");
+	expect_error(
+	    "detection:\n  ioc:\n    - {name: a, type: \"\", path: x}\n", 3,
+	    "detection.ioc[0].type",
+	    "unknown type \"\" (expected ip, domain, ja3 or sha256)");
+	expect_error("detection:\n  ioc:\n    - {name: a, type: ip, path: x,"
+		     " format: csv}\n",
+		     3, "detection.ioc[0].format", "unknown key");
+	expect_error("detection:\n  ioc:\n    - {name: a, type: ip, path: x,"
+		     " name: b}\n",
+		     3, "detection.ioc[0].name", "duplicate key");
+	expect_error("detection:\n  ioc:\n    - type: ip\n      path: x\n", 3,
+		     "detection.ioc[0].name", "required key missing");
+	expect_error("detection:\n  ioc:\n    - {name: a, path: x}\n", 3,
+		     "detection.ioc[0].type", "required key missing");
+	/* Duplicate names, in flow style: the second one's line. */
+	expect_error("detection:\n  ioc:\n    - {name: a, type: ip, path: x}\n"
+		     "    - {name: b, type: ip, path: x}\n"
+		     "    - {name: a, type: ja3, path: y}\n",
+		     5, "detection.ioc[2].name",
+		     "duplicate name \"a\" (first used on line 3)");
+	/* A path too long once made absolute (/tmp/ + 4092 bytes). */
+	o = (size_t)snprintf(many, sizeof(many), "geoip:\n  asn_db: ");
+	for (i = 0; i < 4092; i++)
+		many[o++] = 'a';
+	snprintf(many + o, sizeof(many) - o, "\n");
+	expect_error(many, 2, "geoip.asn_db", "once made absolute");
+
+	/* 65 entries: the 65th is refused, on its own line. */
+	o = (size_t)snprintf(many, sizeof(many), "detection:\n  rules:\n");
+	for (i = 0; i <= VG_CONFIG_MAX_LIST; i++)
+		o += (size_t)snprintf(many + o, sizeof(many) - o,
+				      "    - r%zu.yaml\n", i);
+	expect_error(many, 3 + VG_CONFIG_MAX_LIST, "detection.rules[64]",
+		     "too many entries (at most 64)");
+	o = (size_t)snprintf(many, sizeof(many), "detection:\n  home_net: [");
+	for (i = 0; i <= VG_CONFIG_MAX_LIST; i++)
+		o += (size_t)snprintf(many + o, sizeof(many) - o,
+				      "%s10.%zu.0.0/16", i > 0 ? ", " : "", i);
+	snprintf(many + o, sizeof(many) - o, "]\n");
+	expect_error(many, 2, "detection.home_net[64]",
+		     "too many entries (at most 64)");
+	o = (size_t)snprintf(many, sizeof(many), "detection:\n  ioc:\n");
+	for (i = 0; i <= VG_CONFIG_MAX_LIST; i++)
+		o += (size_t)snprintf(many + o, sizeof(many) - o,
+				      "    - {name: l%zu, type: ip, path: x}\n",
+				      i);
+	expect_error(many, 3 + VG_CONFIG_MAX_LIST, "detection.ioc[64]",
+		     "too many entries (at most 64)");
+}
+
+/* Exactly 64 entries of every list load. */
+static void
+test_full_lists(void **state)
+{
+	char text[16384];
+	struct vg_config cfg;
+	size_t i, o;
+
+	(void)state;
+	o = (size_t)snprintf(text, sizeof(text), "detection:\n  rules:\n");
+	for (i = 0; i < VG_CONFIG_MAX_LIST; i++)
+		o += (size_t)snprintf(text + o, sizeof(text) - o,
+				      "    - /r/%zu.yaml\n", i);
+	o += (size_t)snprintf(text + o, sizeof(text) - o, "  home_net:\n");
+	for (i = 0; i < VG_CONFIG_MAX_LIST; i++)
+		o += (size_t)snprintf(text + o, sizeof(text) - o,
+				      "    - 10.%zu.0.0/16\n", i);
+	o += (size_t)snprintf(text + o, sizeof(text) - o, "  ioc:\n");
+	for (i = 0; i < VG_CONFIG_MAX_LIST; i++)
+		o += (size_t)snprintf(
+		    text + o, sizeof(text) - o,
+		    "    - {name: l%zu, type: ja3, path: /x}\n", i);
+	load_text(&cfg, text);
+	assert_int_equal(cfg.n_rule_paths, VG_CONFIG_MAX_LIST);
+	assert_string_equal(cfg.rule_paths[63], "/r/63.yaml");
+	assert_int_equal(cfg.n_home_net, VG_CONFIG_MAX_LIST);
+	assert_string_equal(cfg.home_net[63], "10.63.0.0/16");
+	assert_int_equal(cfg.n_ioc, VG_CONFIG_MAX_LIST);
+	assert_string_equal(cfg.ioc[63].name, "l63");
+	vg_config_fini(&cfg);
+	round_trip(text, "    - name: \"l63\"\n      type: \"ja3\"\n");
+}
+
+/* The keys that were there before detection and geoip, set beside them. */
+static void
+test_old_keys_beside_new(void **state)
+{
+	struct vg_config cfg;
+
+	(void)state;
+	load_text(&cfg, "capture:\n"
+			"  interfaces:\n"
+			"    - {name: eth0, snaplen: 128}\n"
+			"    - name: eth1\n"
+			"      promiscuous: off\n"
+			"decode:\n"
+			"  tunnels: [vxlan]\n"
+			"detection:\n"
+			"  home_net: [192.168.0.0/16]\n"
+			"  ioc:\n"
+			"    - {name: a, type: ip, path: /a}\n"
+			"flows:\n"
+			"  max: 7\n"
+			"geoip:\n"
+			"  asn_db: /asn.mmdb\n"
+			"log:\n"
+			"  level: warning\n");
+	assert_int_equal(cfg.n_ifaces, 2);
+	assert_string_equal(cfg.ifaces[0].name, "eth0");
+	assert_int_equal(cfg.ifaces[0].snaplen, 128);
+	assert_true(cfg.ifaces[0].promiscuous);
+	assert_int_equal(cfg.ifaces[0].buffer_size, 16u << 20);
+	assert_false(cfg.ifaces[1].promiscuous);
+	assert_int_equal(cfg.ifaces[1].snaplen, 65535);
+	assert_int_equal(cfg.tunnels, VG_TUN_VXLAN);
+	assert_int_equal(cfg.max_flows, 7);
+	assert_int_equal(cfg.log_level, LOG_WARNING);
+	assert_int_equal(cfg.n_home_net, 1);
+	assert_int_equal(cfg.n_ioc, 1);
+	assert_false(cfg.rule_paths_set);
+	assert_string_equal(cfg.geoip_asn_db, "/asn.mmdb");
+	assert_null(cfg.geoip_country_db);
+	vg_config_fini(&cfg);
+
+	/* Old errors keep their lines and keys with the new keys about. */
+	expect_error("detection:\n  state_max: 5000\ncapture:\n  interfaces:\n"
+		     "    - {name: a, snaplen: 1}\n",
+		     5, "capture.interfaces[0].snaplen", "out of range");
+	expect_error("detection:\n  home_net: [10.0.0.0/8]\ndecode:\n"
+		     "  tunnels: [ipsec]\n",
+		     4, "decode.tunnels[0]", "unknown tunnel");
 }
 
 /* Sizes, durations and booleans in every accepted spelling. */
@@ -490,6 +936,23 @@ test_error_fixtures(void **state)
 	     "3000 is not a power of two"},
 	    {"bad-syntax.yaml", 3, "(document)", "YAML syntax error"},
 	    {"bad-not-mapping.yaml", 1, "(document)", "must be a mapping"},
+	    {"bad-cidr.yaml", 5, "detection.home_net[1]",
+	     "not a CIDR: \"10.0.0.256/32\""},
+	    {"bad-cidr-prefix.yaml", 2, "detection.home_net[1]",
+	     "not a CIDR: \"10.0.0.1/33\""},
+	    {"bad-cidr-host.yaml", 5, "detection.home_net[2]",
+	     "host bits are set below the prefix: \"10.0.0.1/8\""},
+	    {"bad-home-net-empty.yaml", 3, "detection.home_net",
+	     "must not be empty (1 to 64 entries)"},
+	    {"bad-ioc-type.yaml", 4, "detection.ioc[0].type",
+	     "unknown type \"md5\" (expected ip, domain, ja3 or sha256)"},
+	    {"bad-ioc-no-path.yaml", 6, "detection.ioc[1].path",
+	     "required key missing"},
+	    {"bad-ioc-dup.yaml", 8, "detection.ioc[2].name",
+	     "duplicate name \"blocklist\" (first used on line 4)"},
+	    {"bad-ioc-name.yaml", 3, "detection.ioc[0].name",
+	     "invalid name \"Blocklist IP\""},
+	    {"bad-rules-map.yaml", 2, "detection.rules", "expected a list"},
 	};
 	char path[PATH_MAX];
 	struct vg_config cfg;
@@ -668,6 +1131,13 @@ main(void)
 	    cmocka_unit_test(test_example_is_defaults),
 	    cmocka_unit_test(test_full),
 	    cmocka_unit_test(test_dump_round_trip),
+	    cmocka_unit_test(test_dump_unset),
+	    cmocka_unit_test(test_home_net),
+	    cmocka_unit_test(test_home_net_errors),
+	    cmocka_unit_test(test_relative_paths),
+	    cmocka_unit_test(test_detection_errors),
+	    cmocka_unit_test(test_full_lists),
+	    cmocka_unit_test(test_old_keys_beside_new),
 	    cmocka_unit_test(test_value_syntax),
 	    cmocka_unit_test(test_bad_numbers),
 	    cmocka_unit_test(test_error_fixtures),
