@@ -15,8 +15,10 @@
 #include "classify.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <ndpi_api.h>
 #include <ndpi_main.h>
@@ -242,6 +244,14 @@ finalize(struct vg_classifier *c, struct vg_flow *f, int giveup)
 	else
 		c->st.detected++;
 	f->risk = nf->risk;
+	/* nDPI leaves the URL's own risks (XSS, SQL or code injection in
+	 * the query, "..") to the application, as ndpiReader shows them. */
+	if (nf->http.url != NULL && nf->http.url[0] != '\0') {
+		ndpi_risk_enum ur = ndpi_validate_url(nf->http.url);
+
+		if (ur != NDPI_NO_RISK && ur < 64)
+			f->risk |= 1ULL << ur;
+	}
 	f->confidence = (uint8_t)nf->confidence;
 	free(f->meta);
 	f->meta = meta_collect(nf);
@@ -398,6 +408,11 @@ vg_classify_describe(struct vg_classifier *c, const struct vg_flow *f,
 			    ndpi_risk2str((ndpi_risk_enum)i);
 	}
 	fi->risk_score = f->risk ? ndpi_risk2score(f->risk, &cli, &srv) : 0;
+	fi->master_id = f->master_proto;
+	fi->app_id = f->app_proto;
+	fi->category_id = f->category;
+	fi->risk_mask = f->risk;
+	fi->confidence_id = f->confidence;
 
 	fi->tls_sni = meta_get(m, M_SNI);
 	fi->tls_ja3 = meta_get(m, M_JA3);
@@ -412,6 +427,14 @@ vg_classify_describe(struct vg_classifier *c, const struct vg_flow *f,
 	fi->dns_query = meta_get(m, M_DNS_QUERY);
 	fi->ssh_client = meta_get(m, M_SSH_CLIENT);
 	fi->ssh_server = meta_get(m, M_SSH_SERVER);
+	if (f->flags & VG_FLOW_F_SERVER_FIRST) {
+		/* nDPI took the server's banner, sent first, for the
+		 * client's. */
+		const char *tmp = fi->ssh_client;
+
+		fi->ssh_client = fi->ssh_server;
+		fi->ssh_server = tmp;
+	}
 	fi->tls_version = m ? tls_version_name(m->tls_version) : NULL;
 	fi->tls_notbefore = m ? m->notbefore : 0;
 	fi->tls_notafter = m ? m->notafter : 0;
@@ -441,4 +464,231 @@ void
 vg_classify_stats(const struct vg_classifier *c, struct vg_classify_stats *st)
 {
 	*st = c->st;
+}
+
+/* ------------------------------------------------------------------ */
+/* Names for detection rules                                           */
+
+/*
+ * Rules name protocols, categories and risks; the rule compiler turns the
+ * names into nDPI ids once, at load. The tables come from one nDPI module
+ * made for the purpose the first time they are needed (the ids are the
+ * same in every module of this nDPI build), so that a rule set can be
+ * checked without a running engine.
+ */
+#define NAME_MAX_PROTOS 1024
+#define NAME_MAX_CATS   128
+
+static struct {
+	char *proto[NAME_MAX_PROTOS];
+	unsigned n_proto;
+	const char *cat[NAME_MAX_CATS];
+	unsigned n_cat;
+	int ok;
+} names_tab;
+static pthread_once_t names_once = PTHREAD_ONCE_INIT;
+
+/* nDPI 4.2's risk enum, as identifiers for rules ("tls_obsolete_version");
+ * the array is indexed by ndpi_risk_enum. */
+#define RISK(e, s) [e] = s
+static const char *const risk_ident[NDPI_MAX_RISK] = {
+    RISK(NDPI_URL_POSSIBLE_XSS, "url_possible_xss"),
+    RISK(NDPI_URL_POSSIBLE_SQL_INJECTION, "url_possible_sql_injection"),
+    RISK(NDPI_URL_POSSIBLE_RCE_INJECTION, "url_possible_rce_injection"),
+    RISK(NDPI_BINARY_APPLICATION_TRANSFER, "binary_application_transfer"),
+    RISK(NDPI_KNOWN_PROTOCOL_ON_NON_STANDARD_PORT,
+	 "known_protocol_on_non_standard_port"),
+    RISK(NDPI_TLS_SELFSIGNED_CERTIFICATE, "tls_selfsigned_certificate"),
+    RISK(NDPI_TLS_OBSOLETE_VERSION, "tls_obsolete_version"),
+    RISK(NDPI_TLS_WEAK_CIPHER, "tls_weak_cipher"),
+    RISK(NDPI_TLS_CERTIFICATE_EXPIRED, "tls_certificate_expired"),
+    RISK(NDPI_TLS_CERTIFICATE_MISMATCH, "tls_certificate_mismatch"),
+    RISK(NDPI_HTTP_SUSPICIOUS_USER_AGENT, "http_suspicious_user_agent"),
+    RISK(NDPI_HTTP_NUMERIC_IP_HOST, "http_numeric_ip_host"),
+    RISK(NDPI_HTTP_SUSPICIOUS_URL, "http_suspicious_url"),
+    RISK(NDPI_HTTP_SUSPICIOUS_HEADER, "http_suspicious_header"),
+    RISK(NDPI_TLS_NOT_CARRYING_HTTPS, "tls_not_carrying_https"),
+    RISK(NDPI_SUSPICIOUS_DGA_DOMAIN, "suspicious_dga_domain"),
+    RISK(NDPI_MALFORMED_PACKET, "malformed_packet"),
+    RISK(NDPI_SSH_OBSOLETE_CLIENT_VERSION_OR_CIPHER,
+	 "ssh_obsolete_client_version_or_cipher"),
+    RISK(NDPI_SSH_OBSOLETE_SERVER_VERSION_OR_CIPHER,
+	 "ssh_obsolete_server_version_or_cipher"),
+    RISK(NDPI_SMB_INSECURE_VERSION, "smb_insecure_version"),
+    RISK(NDPI_TLS_SUSPICIOUS_ESNI_USAGE, "tls_suspicious_esni_usage"),
+    RISK(NDPI_UNSAFE_PROTOCOL, "unsafe_protocol"),
+    RISK(NDPI_DNS_SUSPICIOUS_TRAFFIC, "dns_suspicious_traffic"),
+    RISK(NDPI_TLS_MISSING_SNI, "tls_missing_sni"),
+    RISK(NDPI_HTTP_SUSPICIOUS_CONTENT, "http_suspicious_content"),
+    RISK(NDPI_RISKY_ASN, "risky_asn"),
+    RISK(NDPI_RISKY_DOMAIN, "risky_domain"),
+    RISK(NDPI_MALICIOUS_JA3, "malicious_ja3"),
+    RISK(NDPI_MALICIOUS_SHA1_CERTIFICATE, "malicious_sha1_certificate"),
+    RISK(NDPI_DESKTOP_OR_FILE_SHARING_SESSION,
+	 "desktop_or_file_sharing_session"),
+    RISK(NDPI_TLS_UNCOMMON_ALPN, "tls_uncommon_alpn"),
+    RISK(NDPI_TLS_CERT_VALIDITY_TOO_LONG, "tls_cert_validity_too_long"),
+    RISK(NDPI_TLS_SUSPICIOUS_EXTENSION, "tls_suspicious_extension"),
+    RISK(NDPI_TLS_FATAL_ALERT, "tls_fatal_alert"),
+    RISK(NDPI_SUSPICIOUS_ENTROPY, "suspicious_entropy"),
+    RISK(NDPI_CLEAR_TEXT_CREDENTIALS, "clear_text_credentials"),
+    RISK(NDPI_DNS_LARGE_PACKET, "dns_large_packet"),
+    RISK(NDPI_DNS_FRAGMENTED, "dns_fragmented"),
+    RISK(NDPI_INVALID_CHARACTERS, "invalid_characters"),
+    RISK(NDPI_POSSIBLE_EXPLOIT, "possible_exploit"),
+    RISK(NDPI_TLS_CERTIFICATE_ABOUT_TO_EXPIRE,
+	 "tls_certificate_about_to_expire"),
+};
+#undef RISK
+
+static void
+names_build(void)
+{
+	struct ndpi_detection_module_struct *mod;
+	unsigned i, n;
+
+	mod = ndpi_init_detection_module(ndpi_no_prefs);
+	if (mod == NULL)
+		return;
+	n = ndpi_get_num_supported_protocols(mod);
+	if (n > NAME_MAX_PROTOS)
+		n = NAME_MAX_PROTOS;
+	for (i = 0; i < n; i++) {
+		const char *s = ndpi_get_proto_name(mod, (u_int16_t)i);
+
+		names_tab.proto[i] = strdup(s ? s : "");
+		if (names_tab.proto[i] == NULL)
+			break;
+	}
+	names_tab.n_proto = i;
+	/* Category names are static strings inside nDPI's library, except
+	 * the user-defined ones; keep the built-in, named ones (0..32, and
+	 * 99.. for Mining, Malware...). */
+	for (i = 0; i < NDPI_PROTOCOL_NUM_CATEGORIES && i < NAME_MAX_CATS;
+	     i++) {
+		if (i >= NDPI_PROTOCOL_CATEGORY_CUSTOM_1 &&
+		    i <= NDPI_PROTOCOL_CATEGORY_CUSTOM_5)
+			continue;
+		names_tab.cat[i] =
+		    ndpi_category_get_name(mod, (ndpi_protocol_category_t)i);
+		if (names_tab.cat[i] != NULL && names_tab.cat[i][0] == '\0')
+			names_tab.cat[i] = NULL;
+		names_tab.n_cat = i + 1;
+	}
+	ndpi_exit_detection_module(mod);
+	names_tab.ok = names_tab.n_proto == n;
+}
+
+static int
+names_ready(void)
+{
+	pthread_once(&names_once, names_build);
+	return names_tab.ok;
+}
+
+unsigned
+vg_classify_proto_count(void)
+{
+	return names_ready() ? names_tab.n_proto : 0;
+}
+
+const char *
+vg_classify_proto_name_of(unsigned id)
+{
+	if (!names_ready() || id >= names_tab.n_proto)
+		return NULL;
+	return names_tab.proto[id];
+}
+
+int
+vg_classify_proto_id(const char *name)
+{
+	unsigned i;
+
+	if (!names_ready())
+		return -1;
+	for (i = 0; i < names_tab.n_proto; i++)
+		if (strcasecmp(names_tab.proto[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+unsigned
+vg_classify_category_count(void)
+{
+	return names_ready() ? names_tab.n_cat : 0;
+}
+
+const char *
+vg_classify_category_name_of(unsigned id)
+{
+	if (!names_ready() || id >= names_tab.n_cat)
+		return NULL;
+	return names_tab.cat[id];
+}
+
+int
+vg_classify_category_id(const char *name)
+{
+	unsigned i;
+
+	if (!names_ready())
+		return -1;
+	for (i = 0; i < names_tab.n_cat; i++)
+		if (names_tab.cat[i] && strcasecmp(names_tab.cat[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* nDPI 4.2's confidence values as rule identifiers, by ndpi_confidence_t */
+static const char *const confidence_ident[NDPI_CONFIDENCE_MAX] = {
+    [NDPI_CONFIDENCE_UNKNOWN] = "unknown",
+    [NDPI_CONFIDENCE_MATCH_BY_PORT] = "match_by_port",
+    [NDPI_CONFIDENCE_MATCH_BY_IP] = "match_by_ip",
+    [NDPI_CONFIDENCE_DPI_CACHE] = "dpi_cache",
+    [NDPI_CONFIDENCE_DPI] = "dpi",
+};
+
+int
+vg_classify_confidence_id(const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < NDPI_CONFIDENCE_MAX; i++) {
+		if (confidence_ident[i] &&
+		    strcasecmp(confidence_ident[i], name) == 0)
+			return (int)i;
+		if (strcasecmp(ndpi_confidence_get_name((ndpi_confidence_t)i),
+			       name) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+const char *
+vg_classify_confidence_ident(unsigned i)
+{
+	return i < NDPI_CONFIDENCE_MAX ? confidence_ident[i] : NULL;
+}
+
+const char *
+vg_classify_risk_ident(unsigned i)
+{
+	if (i == 0 || i >= NDPI_MAX_RISK)
+		return NULL;
+	return risk_ident[i];
+}
+
+int
+vg_classify_risk_id(const char *name)
+{
+	unsigned i;
+
+	for (i = 1; i < NDPI_MAX_RISK; i++) {
+		if (risk_ident[i] && strcasecmp(risk_ident[i], name) == 0)
+			return (int)i;
+		if (strcasecmp(ndpi_risk2str((ndpi_risk_enum)i), name) == 0)
+			return (int)i;
+	}
+	return -1;
 }

@@ -81,6 +81,28 @@ vg_classify_summary_id(const struct vg_flow *f)
 /* Name of nDPI risk number i (1..63), NULL when none. */
 const char *vg_classify_risk_name(unsigned i);
 
+/*
+ * Names for detection rules, from a table made once (thread-safe). Ids are
+ * nDPI's; lookups by name are case-insensitive and return -1 when the name
+ * is unknown.
+ */
+unsigned vg_classify_proto_count(void);
+const char *vg_classify_proto_name_of(unsigned id); /* NULL: out of range */
+int vg_classify_proto_id(const char *name);
+unsigned vg_classify_category_count(void);
+const char *vg_classify_category_name_of(unsigned id); /* NULL: no name */
+int vg_classify_category_id(const char *name);
+/* Risk i as a rule identifier ("tls_selfsigned_certificate"), NULL if none */
+const char *vg_classify_risk_ident(unsigned i);
+/* Risk number for an identifier or nDPI's own text ("Self-signed
+ * Certificate"). */
+int vg_classify_risk_id(const char *name);
+
+/* Confidence of a classification as a rule identifier ("dpi",
+ * "match_by_port"...), and back (nDPI's own text is accepted too). */
+const char *vg_classify_confidence_ident(unsigned i);
+int vg_classify_confidence_id(const char *name);
+
 /* Version of nDPI in use ("4.2.0"). */
 const char *vg_classify_ndpi_version(void);
 

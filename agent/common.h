@@ -28,6 +28,7 @@ const char *vg_strerror(enum vg_err err);
 
 #define VG_MUST_CHECK   __attribute__((warn_unused_result))
 #define VG_UNUSED       __attribute__((unused))
+#define VG_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #define VG_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define VG_LIKELY(x)    __builtin_expect(!!(x), 1)
 #define VG_UNLIKELY(x)  __builtin_expect(!!(x), 0)

@@ -17,6 +17,7 @@
 #include "event.h"
 #include "flow.h"
 #include "log.h"
+#include "netrules.h"
 #include "output.h"
 #include "ring.h"
 
@@ -42,6 +43,7 @@
 #define MAX_PROTO_IDS       1024
 #define MAX_RISK_IDS        64
 #define TICK_US             1000000 /* time tick to idle workers */
+#define MAX_ALERTS          32      /* alerts of one flow at one time */
 
 /* A packet in a ring: this header, then the frame from its IP header on. */
 struct pkt_rec {
@@ -86,6 +88,8 @@ struct worker_counters {
 	uint64_t events;
 	uint64_t event_errors; /* events that did not fit or no memory */
 	uint64_t flows_ended;
+	uint64_t alert_events; /* alert events encoded */
+	struct vg_detect_worker_stats det;
 };
 
 struct worker {
@@ -96,6 +100,10 @@ struct worker {
 	struct vg_ring rings[MAX_SOURCES]; /* one per source */
 	struct vg_flow_table *ft;
 	struct vg_classifier *cl;
+	struct vg_detect_worker *dw;
+	const struct vg_detect *det; /* the set in use (e->detect lags) */
+	_Atomic(const struct vg_detect *) det_seen; /* for swaps */
+	_Atomic int exited;
 	struct vg_buf out;
 	unsigned out_events;
 	int64_t now_us;
@@ -115,6 +123,9 @@ struct vg_engine {
 	struct source sources[MAX_SOURCES];
 	unsigned n_sources;
 	struct vg_output *out;
+	_Atomic(struct vg_detect *) detect; /* borrowed; swapped on reload */
+	struct vg_detect_state *dstate;
+	uint64_t reloads, reload_failures;
 	struct vg_event_ctx ctx;
 	unsigned tunnels;
 	int64_t start_mono_us;
@@ -155,6 +166,7 @@ worker_snapshot(struct worker *w)
 {
 	vg_flow_table_stats(w->ft, &w->c.flow);
 	vg_classify_stats(w->cl, &w->c.dpi);
+	vg_detect_worker_stats(w->dw, &w->c.det);
 	pthread_mutex_lock(&w->mu);
 	w->snap = w->c;
 	pthread_mutex_unlock(&w->mu);
@@ -193,6 +205,110 @@ end_reason(enum vg_flow_end why)
 	return "shutdown";
 }
 
+/* The record of flow f the encoder and the rules read. */
+static void
+flow_info(struct worker *w, const struct vg_flow *f, const char *reason,
+	  struct vg_flow_info *fi, char *names, size_t names_len)
+{
+	memset(fi, 0, sizeof(*fi));
+	fi->flow_id = f->flow_id;
+	fi->start_us = f->first_us;
+	fi->end_us = f->last_us;
+	fi->ip_version = f->key.ip_version;
+	fi->proto = f->key.proto;
+	memcpy(fi->src_ip, f->key.a, 16);
+	memcpy(fi->dst_ip, f->key.b, 16);
+	fi->src_port = f->key.a_port;
+	fi->dst_port = f->key.b_port;
+	fi->icmp_type = f->icmp_type;
+	fi->icmp_code = f->icmp_code;
+	fi->vlan = f->key.vlan;
+	fi->tcp_flags_ts = f->tcp_flags[0];
+	fi->tcp_flags_tc = f->tcp_flags[1];
+	fi->pkts_toserver = f->pkts[0];
+	fi->pkts_toclient = f->pkts[1];
+	fi->bytes_toserver = f->bytes[0];
+	fi->bytes_toclient = f->bytes[1];
+	fi->reason = reason;
+	fi->state = flow_state(f);
+	fi->tunneled = f->tunnel;
+	fi->alerted = (f->flags & VG_FLOW_F_ALERTED) != 0;
+	vg_classify_describe(w->cl, f, fi, names, names_len);
+}
+
+/* After an event went into the worker's buffer. */
+static void
+event_added(struct worker *w)
+{
+	w->out_events++;
+	w->c.events++;
+	if (w->out.len >= OUT_CHUNK)
+		worker_flush_events(w);
+}
+
+/* Run the rules that fire at `on` on flow f and encode its alerts. */
+static void
+worker_detect(struct worker *w, struct vg_flow *f, enum vg_rule_on on,
+	      const char *reason)
+{
+	struct vg_alert al[MAX_ALERTS];
+	struct vg_flow_info fi;
+	struct vg_geo geo[2];
+	char names[256];
+	unsigned i, n;
+
+	if (!vg_detect_wants(w->det, on))
+		return;
+	flow_info(w, f, reason, &fi, names, sizeof(names));
+	n = vg_detect_eval(w->det, w->e->dstate, w->dw, on, &fi, f->last_us, al,
+			   MAX_ALERTS);
+	if (n == 0)
+		return;
+	f->flags |= VG_FLOW_F_ALERTED;
+	fi.alerted = 1;
+	for (i = 0; i < 2; i++)
+		(void)vg_detect_geo(w->det, w->dw, fi.ip_version,
+				    i ? fi.dst_ip : fi.src_ip, &geo[i]);
+	for (i = 0; i < n; i++) {
+		const struct vg_rule_meta *r = al[i].rule;
+		struct vg_alert_info ai = {
+		    .signature_id = r->id,
+		    .rev = r->rev,
+		    .signature = r->name,
+		    .category = r->category,
+		    .severity = r->severity,
+		    .severity_name = r->severity_name,
+		    .mitre = r->mitre,
+		    .n_mitre = r->n_mitre,
+		    .tags = r->tags,
+		    .n_tags = r->n_tags,
+		    .refs = r->refs,
+		    .n_refs = r->n_refs,
+		    .count = al[i].count,
+		    .geo_src = &geo[0],
+		    .geo_dst = &geo[1],
+		};
+
+		if (vg_event_alert(&w->out, &w->e->ctx, &fi, &ai, f->last_us) !=
+		    VG_OK) {
+			w->c.event_errors++;
+			continue;
+		}
+		w->c.alert_events++;
+		event_added(w);
+	}
+}
+
+/* Rules on classification run once per flow, when it is final. */
+static void
+detect_classified(struct worker *w, struct vg_flow *f)
+{
+	if (f->flags & VG_FLOW_F_RULES_DONE)
+		return;
+	f->flags |= VG_FLOW_F_RULES_DONE;
+	worker_detect(w, f, VG_RULE_ON_CLASSIFIED, NULL);
+}
+
 static void
 on_flow_end(void *arg, struct vg_flow *f, enum vg_flow_end why)
 {
@@ -203,9 +319,11 @@ on_flow_end(void *arg, struct vg_flow *f, enum vg_flow_end why)
 	enum vg_err err;
 
 	vg_classify_finish(w->cl, f);
+	detect_classified(w, f);
 	if (why != VG_FLOW_END_ACTIVE) {
 		unsigned id = vg_classify_summary_id(f);
 
+		worker_detect(w, f, VG_RULE_ON_FLOW_END, end_reason(why));
 		w->c.flows_ended++;
 		w->proto_flows[id < MAX_PROTO_IDS ? id : 0]++;
 		if (f->risk)
@@ -217,30 +335,7 @@ on_flow_end(void *arg, struct vg_flow *f, enum vg_flow_end why)
 	if (!w->e->o.flow_events)
 		return;
 
-	memset(&fi, 0, sizeof(fi));
-	fi.flow_id = f->flow_id;
-	fi.start_us = f->first_us;
-	fi.end_us = f->last_us;
-	fi.ip_version = f->key.ip_version;
-	fi.proto = f->key.proto;
-	memcpy(fi.src_ip, f->key.a, 16);
-	memcpy(fi.dst_ip, f->key.b, 16);
-	fi.src_port = f->key.a_port;
-	fi.dst_port = f->key.b_port;
-	fi.icmp_type = f->icmp_type;
-	fi.icmp_code = f->icmp_code;
-	fi.vlan = f->key.vlan;
-	fi.tcp_flags_ts = f->tcp_flags[0];
-	fi.tcp_flags_tc = f->tcp_flags[1];
-	fi.pkts_toserver = f->pkts[0];
-	fi.pkts_toclient = f->pkts[1];
-	fi.bytes_toserver = f->bytes[0];
-	fi.bytes_toclient = f->bytes[1];
-	fi.reason = end_reason(why);
-	fi.state = flow_state(f);
-	fi.tunneled = f->tunnel;
-	vg_classify_describe(w->cl, f, &fi, names, sizeof(names));
-
+	flow_info(w, f, end_reason(why), &fi, names, sizeof(names));
 	/* The event's time is the flow's last packet: replays then give the
 	 * same output whenever they run. */
 	err = vg_event_flow(&w->out, &w->e->ctx, &fi, f->last_us);
@@ -248,10 +343,7 @@ on_flow_end(void *arg, struct vg_flow *f, enum vg_flow_end why)
 		w->c.event_errors++;
 		return;
 	}
-	w->out_events++;
-	w->c.events++;
-	if (w->out.len >= OUT_CHUNK)
-		worker_flush_events(w);
+	event_added(w);
 }
 
 static void
@@ -260,6 +352,7 @@ on_dpi_idle(void *arg, struct vg_flow *f)
 	struct worker *w = arg;
 
 	vg_classify_finish(w->cl, f);
+	detect_classified(w, f);
 }
 
 static void
@@ -289,8 +382,24 @@ worker_packet(struct worker *w, struct pkt_rec *r)
 		return;
 	}
 	f = vg_flow_track(w->ft, &p, w->now_us, r->bytes, &dir);
-	if (f != NULL)
-		vg_classify_packet(w->cl, f, &p, w->now_us);
+	if (f == NULL)
+		return;
+	vg_classify_packet(w->cl, f, &p, w->now_us);
+	if (f->flags & VG_FLOW_F_DPI_DONE)
+		detect_classified(w, f);
+}
+
+/* Take up the engine's current detection set (after a reload). */
+static void
+worker_sync_detect(struct worker *w)
+{
+	const struct vg_detect *d =
+	    atomic_load_explicit(&w->e->detect, memory_order_acquire);
+
+	if (d != w->det) {
+		w->det = d;
+		atomic_store_explicit(&w->det_seen, d, memory_order_release);
+	}
 }
 
 static void *
@@ -303,6 +412,7 @@ worker_main(void *arg)
 	for (;;) {
 		unsigned got = 0;
 
+		worker_sync_detect(w);
 		for (s = 0; s < e->n_sources; s++) {
 			struct vg_ring *r = &w->rings[s];
 			uint32_t type, len;
@@ -355,6 +465,7 @@ worker_main(void *arg)
 	vg_flow_flush(w->ft);
 	worker_flush_events(w);
 	worker_snapshot(w);
+	atomic_store(&w->exited, 1);
 	return NULL;
 }
 
@@ -562,12 +673,15 @@ vg_engine_new(struct vg_engine **out, const struct vg_engine_opts *opts,
 	e->ctx.agent_id = cfg->agent_id;
 	e->ctx.agency = cfg->agency;
 	e->ctx.version = VG_VERSION;
+	atomic_init(&e->detect, opts->detect);
 	pthread_mutex_init(&e->stats_mu, NULL);
 	for (i = 0; i < VG_DEC__COUNT; i++)
 		snprintf(e->reason_keys[i], sizeof(e->reason_keys[i]),
 			 "decoder.%s", vg_decode_reason_name(i));
 	e->workers = vg_calloc(e->n_workers, sizeof(*e->workers));
-	if (e->workers == NULL) {
+	if (e->workers == NULL ||
+	    vg_detect_state_new(&e->dstate, cfg->state_max) != VG_OK) {
+		free(e->workers);
 		free(e);
 		return VG_ENOMEM;
 	}
@@ -593,10 +707,15 @@ vg_engine_new(struct vg_engine **out, const struct vg_engine_opts *opts,
 
 		w->e = e;
 		w->id = i;
+		w->det = opts->detect;
+		atomic_init(&w->det_seen, opts->detect);
 		pthread_mutex_init(&w->mu, NULL);
-		vg_buf_init(&w->out, (size_t)OUT_CHUNK + cfg->event_max_bytes);
+		vg_buf_init(&w->out,
+			    (size_t)OUT_CHUNK + (size_t)cfg->event_max_bytes *
+						    (MAX_ALERTS + 1));
 		if (vg_flow_table_new(&w->ft, &fo) != VG_OK ||
-		    vg_classifier_new(&w->cl, &co) != VG_OK) {
+		    vg_classifier_new(&w->cl, &co) != VG_OK ||
+		    vg_detect_worker_new(&w->dw) != VG_OK) {
 			snprintf(err, errlen, "cannot set up worker %u", i);
 			e->n_workers = i + 1;
 			vg_engine_free(e);
@@ -799,6 +918,14 @@ collect(struct vg_engine *e, struct totals *t)
 		t->wk.dpi.guessed += c->dpi.guessed;
 		t->wk.dpi.unknown += c->dpi.unknown;
 		t->wk.dpi.alloc_failed += c->dpi.alloc_failed;
+		t->wk.alert_events += c->alert_events;
+		t->wk.det.evaluated += c->det.evaluated;
+		t->wk.det.matched += c->det.matched;
+		t->wk.det.alerts += c->det.alerts;
+		t->wk.det.suppressed += c->det.suppressed;
+		t->wk.det.geo_hits += c->det.geo_hits;
+		t->wk.det.geo_misses += c->det.geo_misses;
+		t->wk.det.regex_errors += c->det.regex_errors;
 		pthread_mutex_unlock(&w->mu);
 	}
 	if (e->out)
@@ -823,6 +950,8 @@ void
 vg_engine_emit_stats(struct vg_engine *e)
 {
 	struct vg_stat_kv kv[64 + VG_DEC__COUNT];
+	struct vg_detect_state_stats ds;
+	const struct vg_detect *d = atomic_load(&e->detect);
 	struct totals t;
 	struct vg_buf b;
 	size_t n = 0;
@@ -862,6 +991,22 @@ vg_engine_emit_stats(struct vg_engine *e)
 	KV("ndpi.guessed", t.wk.dpi.guessed);
 	KV("ndpi.unknown", t.wk.dpi.unknown);
 	KV("ndpi.alloc_failed", t.wk.dpi.alloc_failed);
+	vg_detect_state_stats(e->dstate, &ds);
+	KV("detect.rules", d ? vg_detect_rules_enabled(d) : 0);
+	KV("detect.lists", d ? vg_detect_list_count(d) : 0);
+	KV("detect.list_entries", d ? vg_detect_list_entries(d) : 0);
+	KV("detect.evaluated", t.wk.det.evaluated);
+	KV("detect.matched", t.wk.det.matched);
+	KV("detect.alerts", t.wk.det.alerts);
+	KV("detect.suppressed", t.wk.det.suppressed);
+	KV("detect.regex_errors", t.wk.det.regex_errors);
+	KV("detect.state_entries", ds.entries);
+	KV("detect.state_evicted", ds.evicted);
+	KV("detect.state_alloc_failed", ds.alloc_failed);
+	KV("detect.reloads", e->reloads);
+	KV("detect.reload_failures", e->reload_failures);
+	KV("geoip.cache_hits", t.wk.det.geo_hits);
+	KV("geoip.cache_misses", t.wk.det.geo_misses);
 	KV("output.events", t.out.events);
 	KV("output.dropped", t.out.dropped);
 	KV("output.queued", t.out.queued);
@@ -902,6 +1047,65 @@ vg_engine_stop(struct vg_engine *e)
 	e->out = NULL;
 }
 
+struct vg_detect *
+vg_engine_detect(struct vg_engine *e)
+{
+	return atomic_load(&e->detect);
+}
+
+struct vg_detect *
+vg_engine_swap_detect(struct vg_engine *e, struct vg_detect *d)
+{
+	struct vg_detect *old = atomic_exchange(&e->detect, d);
+	unsigned i;
+
+	e->reloads++;
+	if (!e->started)
+		return old;
+	/* Wait until no worker can still be reading the old set: each takes
+	 * up the new one between two batches (at most a millisecond when
+	 * idle). */
+	for (i = 0; i < e->n_workers; i++) {
+		struct worker *w = &e->workers[i];
+
+		while (w->started &&
+		       atomic_load_explicit(&w->det_seen,
+					    memory_order_acquire) != d &&
+		       !atomic_load(&w->exited))
+			usleep(200);
+	}
+	return old;
+}
+
+void
+vg_engine_reload_failed(struct vg_engine *e, const char *errors)
+{
+	struct vg_buf b;
+
+	e->reload_failures++;
+	if (e->out == NULL)
+		return;
+	vg_buf_init(&b, (size_t)e->cfg->event_max_bytes + 4096);
+	if (vg_event_agent(&b, &e->ctx, "reload", "failed", errors,
+			   vg_now_wall_us()) == VG_OK)
+		(void)vg_output_submit(e->out, &b, 1);
+	vg_buf_fini(&b);
+}
+
+void
+vg_engine_reloaded(struct vg_engine *e, const char *detail)
+{
+	struct vg_buf b;
+
+	if (e->out == NULL)
+		return;
+	vg_buf_init(&b, (size_t)e->cfg->event_max_bytes + 4096);
+	if (vg_event_agent(&b, &e->ctx, "reload", "ok", detail,
+			   vg_now_wall_us()) == VG_OK)
+		(void)vg_output_submit(e->out, &b, 1);
+	vg_buf_fini(&b);
+}
+
 uint64_t
 vg_engine_read_errors(struct vg_engine *e)
 {
@@ -924,6 +1128,47 @@ row_cmp(const void *a, const void *b)
 	if (x->n != y->n)
 		return x->n < y->n ? 1 : -1;
 	return strcmp(x->name, y->name);
+}
+
+/* Alerts by rule, most first. */
+static void
+summary_alerts(struct vg_engine *e, const struct totals *t, FILE *out)
+{
+	const struct vg_detect *d = atomic_load(&e->detect);
+	struct count_row *rows;
+	char(*names)[160];
+	unsigned i, n = 0, nr;
+
+	if (d == NULL)
+		return;
+	nr = vg_detect_rule_count(d);
+	fprintf(out, "  alerts:         %" PRIu64 " (%u rules enabled",
+		t->wk.det.alerts, vg_detect_rules_enabled(d));
+	if (t->wk.det.suppressed)
+		fprintf(out, ", %" PRIu64 " suppressed", t->wk.det.suppressed);
+	fprintf(out, ")\n");
+	rows = calloc(nr ? nr : 1, sizeof(*rows));
+	names = calloc(nr ? nr : 1, sizeof(*names));
+	if (rows == NULL || names == NULL)
+		goto out;
+	for (i = 0; i < nr; i++) {
+		const struct vg_rule_meta *r = vg_detect_rule(d, i);
+		uint64_t c = vg_detect_rule_alerts(d, i);
+
+		if (c == 0)
+			continue;
+		snprintf(names[n], sizeof(names[n]), "%" PRIu32 " %s", r->id,
+			 r->name);
+		rows[n] = (struct count_row){names[n], c};
+		n++;
+	}
+	qsort(rows, n, sizeof(rows[0]), row_cmp);
+	for (i = 0; i < n; i++)
+		fprintf(out, "    %-60s %" PRIu64 "\n", rows[i].name,
+			rows[i].n);
+out:
+	free(rows);
+	free(names);
 }
 
 void
@@ -998,6 +1243,7 @@ vg_engine_summary(struct vg_engine *e, FILE *out)
 	for (i = 0; i < n; i++)
 		fprintf(out, "    %-40s %" PRIu64 "\n", rows[i].name,
 			rows[i].n);
+	summary_alerts(e, &t, out);
 	fprintf(out, "  events:         %" PRIu64 " written to %s",
 		t.out.events, e->out_name[0] ? e->out_name : "(none)");
 	if (t.out.dropped || t.out.write_errors || t.wk.event_errors)
@@ -1022,6 +1268,7 @@ vg_engine_free(struct vg_engine *e)
 		/* Flows still in a table (start failed) go without events. */
 		vg_flow_table_free(w->ft, 1);
 		vg_classifier_free(w->cl);
+		vg_detect_worker_free(w->dw);
 		vg_buf_fini(&w->out);
 		for (s = 0; s < MAX_SOURCES; s++)
 			vg_ring_fini(&w->rings[s]);
@@ -1034,6 +1281,7 @@ vg_engine_free(struct vg_engine *e)
 	if (e->out)
 		vg_output_close(e->out, NULL);
 	pthread_mutex_destroy(&e->stats_mu);
+	vg_detect_state_free(e->dstate);
 	free(e->workers);
 	free(e);
 }

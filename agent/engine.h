@@ -17,6 +17,8 @@
 #include "common.h"
 #include "config.h"
 
+struct vg_detect;
+
 #include <stdio.h>
 
 struct vg_engine;
@@ -27,6 +29,9 @@ struct vg_engine_opts {
 	unsigned workers;            /* 0: cfg's (or automatic) */
 	int offline;                 /* replay: lossless, packet time only */
 	int flow_events;             /* emit "flow" events */
+	struct vg_detect *detect;    /* rules etc.; NULL: none. Borrowed
+					until swapped out or the engine is
+					freed */
 };
 
 /* Make an engine (no thread started yet). On error, err says why. */
@@ -59,6 +64,21 @@ void vg_engine_stop(struct vg_engine *e);
 
 /* Human-readable summary (flows by protocol, risks, drops, output). */
 void vg_engine_summary(struct vg_engine *e, FILE *out);
+
+/*
+ * Put detection set d in force (a reload) and return the previous one,
+ * once no worker uses it any more: the caller frees it. Main thread only.
+ */
+struct vg_detect *vg_engine_swap_detect(struct vg_engine *e,
+					struct vg_detect *d);
+
+/* The detection set in force (main thread). */
+struct vg_detect *vg_engine_detect(struct vg_engine *e);
+
+/* Report a reload: an "agent" event (error level when it failed) with the
+ * given text (error lines, or a one-line summary), and a counter. */
+void vg_engine_reload_failed(struct vg_engine *e, const char *errors);
+void vg_engine_reloaded(struct vg_engine *e, const char *detail);
 
 /* Number of capture read errors (truncated files...) seen. */
 uint64_t vg_engine_read_errors(struct vg_engine *e);

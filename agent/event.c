@@ -546,7 +546,10 @@ put_flow(struct jw *w, const struct vg_flow_info *fi)
 	kv_str(w, "reason", fi->reason);
 	jw_key(w, "alerted");
 	jw_sep(w);
-	jw_raw(w, "false", 5);
+	if (fi->alerted)
+		jw_raw(w, "true", 4);
+	else
+		jw_raw(w, "false", 5);
 	w->comma = 1;
 	jw_close(w, '}');
 }
@@ -756,7 +759,7 @@ put_timestamp(struct jw *w, int64_t ts_us)
 /* The "vigil" object that closes every event. */
 static void
 put_vigil(struct jw *w, const struct vg_event_ctx *ctx, int64_t ts_us,
-	  int tunneled)
+	  int tunneled, uint64_t count)
 {
 	char id[37];
 
@@ -775,12 +778,87 @@ put_vigil(struct jw *w, const struct vg_event_ctx *ctx, int64_t ts_us,
 		jw_key(w, "tunneled");
 		jw_true(w);
 	}
+	if (count)
+		kv_u64(w, "count", count);
 	jw_close(w, '}');
 }
 
-enum vg_err
-vg_event_flow(struct vg_buf *out, const struct vg_event_ctx *ctx,
-	      const struct vg_flow_info *fi, int64_t ts_us)
+static void
+put_strings(struct jw *w, const char *key, char *const *v, unsigned n)
+{
+	unsigned i;
+
+	if (n == 0)
+		return;
+	jw_key(w, key);
+	jw_open(w, '[');
+	for (i = 0; i < n; i++)
+		jw_str(w, v[i], strlen(v[i]));
+	jw_close(w, ']');
+}
+
+/* The "alert" object: rule metadata, as Suricata lays it out. */
+static void
+put_alert(struct jw *w, const struct vg_alert_info *a)
+{
+	jw_key(w, "alert");
+	jw_open(w, '{');
+	kv_str(w, "action", "allowed");
+	kv_u64(w, "gid", 1);
+	kv_u64(w, "signature_id", a->signature_id);
+	kv_u64(w, "rev", a->rev);
+	kv_str(w, "signature", a->signature);
+	kv_str(w, "category", a->category);
+	kv_u64(w, "severity", a->severity);
+	jw_key(w, "metadata");
+	jw_open(w, '{');
+	put_strings(w, "mitre_technique_id", a->mitre, a->n_mitre);
+	put_strings(w, "tags", a->tags, a->n_tags);
+	put_strings(w, "references", a->refs, a->n_refs);
+	if (is_set(a->severity_name)) {
+		jw_key(w, "severity_name");
+		jw_open(w, '[');
+		jw_str(w, a->severity_name, strlen(a->severity_name));
+		jw_close(w, ']');
+	}
+	jw_close(w, '}');
+	jw_close(w, '}');
+}
+
+static void
+put_geo_side(struct jw *w, const char *key, const struct vg_geo *g)
+{
+	if (g == NULL || (g->country[0] == '\0' && g->asn == 0))
+		return;
+	jw_key(w, key);
+	jw_open(w, '{');
+	kv_str(w, "country_iso", g->country);
+	if (g->asn)
+		kv_u64(w, "asn", g->asn);
+	kv_str(w, "as_org", g->as_org);
+	jw_close(w, '}');
+}
+
+static void
+put_geoip(struct jw *w, const struct vg_alert_info *a)
+{
+	const struct vg_geo *s = a->geo_src, *d = a->geo_dst;
+
+	if ((s == NULL || (s->country[0] == '\0' && s->asn == 0)) &&
+	    (d == NULL || (d->country[0] == '\0' && d->asn == 0)))
+		return;
+	jw_key(w, "geoip");
+	jw_open(w, '{');
+	put_geo_side(w, "src", s);
+	put_geo_side(w, "dest", d);
+	jw_close(w, '}');
+}
+
+/* A flow event, or an alert on the flow when a is not NULL. */
+static enum vg_err
+flow_event(struct vg_buf *out, const struct vg_event_ctx *ctx,
+	   const struct vg_flow_info *fi, const struct vg_alert_info *a,
+	   int64_t ts_us)
 {
 	struct jw w;
 	const char *name;
@@ -801,7 +879,10 @@ vg_event_flow(struct vg_buf *out, const struct vg_event_ctx *ctx,
 	put_timestamp(&w, ts_us);
 	kv_u64(&w, "flow_id", fi->flow_id);
 	jw_key(&w, "event_type");
-	jw_lit(&w, "flow", 4);
+	if (a != NULL)
+		jw_lit(&w, "alert", 5);
+	else
+		jw_lit(&w, "flow", 4);
 	if (fi->vlan != 0) {
 		jw_key(&w, "vlan");
 		jw_open(&w, '[');
@@ -834,6 +915,8 @@ vg_event_flow(struct vg_buf *out, const struct vg_event_ctx *ctx,
 		jw_lit(&w, cid, strlen(cid));
 	}
 	kv_str(&w, "host", ctx->host);
+	if (a != NULL)
+		put_alert(&w, a);
 	put_flow(&w, fi);
 	if (fi->proto == PROTO_TCP)
 		put_tcp(&w, fi);
@@ -842,7 +925,64 @@ vg_event_flow(struct vg_buf *out, const struct vg_event_ctx *ctx,
 	put_http(&w, fi);
 	put_dns(&w, fi);
 	put_ssh(&w, fi);
-	put_vigil(&w, ctx, ts_us, fi->tunneled != 0);
+	if (a != NULL)
+		put_geoip(&w, a);
+	put_vigil(&w, ctx, ts_us, fi->tunneled != 0, a ? a->count : 0);
+	jw_close(&w, '}');
+	jw_raw(&w, "\n", 1);
+	return jw_end(&w);
+}
+
+enum vg_err
+vg_event_flow(struct vg_buf *out, const struct vg_event_ctx *ctx,
+	      const struct vg_flow_info *fi, int64_t ts_us)
+{
+	return flow_event(out, ctx, fi, NULL, ts_us);
+}
+
+enum vg_err
+vg_event_alert(struct vg_buf *out, const struct vg_event_ctx *ctx,
+	       const struct vg_flow_info *fi, const struct vg_alert_info *a,
+	       int64_t ts_us)
+{
+	if (a == NULL)
+		return VG_EINVAL;
+	return flow_event(out, ctx, fi, a, ts_us);
+}
+
+enum vg_err
+vg_event_agent(struct vg_buf *out, const struct vg_event_ctx *ctx,
+	       const char *action, const char *status, const char *text,
+	       int64_t ts_us)
+{
+	struct jw w;
+	const char *p = text, *nl;
+
+	if (out == NULL || ctx == NULL || action == NULL || status == NULL)
+		return VG_EINVAL;
+	jw_begin(&w, out);
+	jw_open(&w, '{');
+	put_timestamp(&w, ts_us);
+	jw_key(&w, "event_type");
+	jw_lit(&w, "agent", 5);
+	kv_str(&w, "host", ctx->host);
+	jw_key(&w, "agent");
+	jw_open(&w, '{');
+	kv_str(&w, "action", action);
+	kv_str(&w, "status", status);
+	kv_str(&w, "level", strcmp(status, "failed") == 0 ? "error" : "info");
+	if (is_set(text)) {
+		jw_key(&w, "messages");
+		jw_open(&w, '[');
+		while (p && *p) {
+			nl = strchr(p, '\n');
+			jw_str(&w, p, nl ? (size_t)(nl - p) : strlen(p));
+			p = nl ? nl + 1 : NULL;
+		}
+		jw_close(&w, ']');
+	}
+	jw_close(&w, '}');
+	put_vigil(&w, ctx, ts_us, 0, 0);
 	jw_close(&w, '}');
 	jw_raw(&w, "\n", 1);
 	return jw_end(&w);
@@ -977,7 +1117,7 @@ vg_event_stats(struct vg_buf *out, const struct vg_event_ctx *ctx,
 	kv_u64(&w, "uptime", uptime);
 	put_stats_tree(&w, kv, n);
 	jw_close(&w, '}');
-	put_vigil(&w, ctx, ts_us, 0);
+	put_vigil(&w, ctx, ts_us, 0, 0);
 	jw_close(&w, '}');
 	jw_raw(&w, "\n", 1);
 	return jw_end(&w);

@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "common.h"
+#include "geoip.h"
 
 /* Who and where: fields every event carries. All strings borrowed. */
 struct vg_event_ctx {
@@ -52,6 +53,7 @@ struct vg_flow_info {
 	const char *reason; /* "timeout", "forced", "shutdown" */
 	const char *state;  /* "new", "established", "closed" */
 	uint8_t tunneled;   /* inner flow of a tunnel (enum vg_tunnel) */
+	uint8_t alerted;    /* flow.alerted */
 
 	/* nDPI results */
 	const char *app_proto;       /* EVE "app_proto", lower-case: "tls" */
@@ -61,6 +63,10 @@ struct vg_flow_info {
 	const char *risks[VG_MAX_RISKS]; /* names, static strings */
 	unsigned n_risks;
 	unsigned risk_score;
+	/* The same as nDPI ids, for detection rules (not encoded) */
+	uint16_t master_id, app_id, category_id;
+	uint8_t confidence_id;
+	uint64_t risk_mask;
 
 	/* Application metadata (all optional) */
 	const char *tls_sni;
@@ -85,6 +91,25 @@ struct vg_flow_info {
 	const char *ssh_server;
 };
 
+/* What an alert adds to its flow's fields. Strings borrowed. */
+struct vg_alert_info {
+	uint32_t signature_id;
+	uint32_t rev;
+	const char *signature;
+	const char *category;
+	unsigned severity;         /* 1 high .. 4 info */
+	const char *severity_name; /* "critical": alert.metadata */
+	char *const *mitre;        /* alert.metadata.mitre_technique_id */
+	unsigned n_mitre;
+	char *const *tags;
+	unsigned n_tags;
+	char *const *refs;
+	unsigned n_refs;
+	uint64_t count;               /* vigil.count: 1 + hits suppressed */
+	const struct vg_geo *geo_src; /* "geoip" object; NULL: none */
+	const struct vg_geo *geo_dst;
+};
+
 /* One counter of a stats event. key is a dotted path ("capture.kernel_drops");
  * keys sharing a first component must be adjacent in the array. */
 struct vg_stat_kv {
@@ -101,6 +126,26 @@ struct vg_stat_kv {
 enum vg_err vg_event_flow(struct vg_buf *out, const struct vg_event_ctx *ctx,
 			  const struct vg_flow_info *fi,
 			  int64_t ts_us) VG_MUST_CHECK;
+
+/*
+ * Append an "alert" event: the flow's fields (as vg_event_flow), then
+ * "alert" with the rule's metadata, "geoip" for public addresses, and
+ * vigil.count. Same return values as vg_event_flow.
+ */
+enum vg_err vg_event_alert(struct vg_buf *out, const struct vg_event_ctx *ctx,
+			   const struct vg_flow_info *fi,
+			   const struct vg_alert_info *a,
+			   int64_t ts_us) VG_MUST_CHECK;
+
+/*
+ * Append an "agent" event about the agent itself:
+ * {"event_type":"agent","agent":{"action":ACTION,"status":STATUS,
+ * "level":"error"|"info","messages":[each line of text]}}. Status "failed"
+ * makes the level "error". text may be NULL.
+ */
+enum vg_err vg_event_agent(struct vg_buf *out, const struct vg_event_ctx *ctx,
+			   const char *action, const char *status,
+			   const char *text, int64_t ts_us) VG_MUST_CHECK;
 
 /*
  * Append a "stats" event: {"event_type":"stats","stats":{...}} where the

@@ -418,6 +418,13 @@ vg_flow_track(struct vg_flow_table *t, const struct vg_pkt *p, int64_t ts_us,
 	if (p->frag == VG_FRAG_FIRST)
 		frag_remember(t, p, ts_us);
 	account(t, f, *dir, ts_us, bytes, p->tcp_flags);
+	/* Who spoke first: nDPI names the first SSH banner it sees the
+	 * client's, whichever side sent it. */
+	if (p->payload_len && !(f->flags & VG_FLOW_F_PAYLOAD)) {
+		f->flags |= VG_FLOW_F_PAYLOAD;
+		if (*dir == 1)
+			f->flags |= VG_FLOW_F_SERVER_FIRST;
+	}
 	return f;
 }
 

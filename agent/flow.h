@@ -41,10 +41,14 @@ enum vg_flow_end {
 };
 
 /* Flow state bits (struct vg_flow.flags). */
-#define VG_FLOW_F_DPI_DONE   0x01 /* classification is final */
-#define VG_FLOW_F_BIDIR      0x02 /* packets seen both ways */
-#define VG_FLOW_F_TCP_CLOSED 0x04 /* FIN both ways or RST */
-#define VG_FLOW_F_DPI_LIST   0x08 /* on the list of flows in classification */
+#define VG_FLOW_F_DPI_DONE     0x01 /* classification is final */
+#define VG_FLOW_F_BIDIR        0x02 /* packets seen both ways */
+#define VG_FLOW_F_TCP_CLOSED   0x04 /* FIN both ways or RST */
+#define VG_FLOW_F_DPI_LIST     0x08 /* on the list of flows in classification */
+#define VG_FLOW_F_RULES_DONE   0x10 /* rules on classification have run */
+#define VG_FLOW_F_ALERTED      0x20 /* some rule alerted on the flow */
+#define VG_FLOW_F_PAYLOAD      0x40 /* a packet with payload was seen */
+#define VG_FLOW_F_SERVER_FIRST 0x80 /* and the server sent it */
 
 struct vg_flow {
 	struct vg_flow_key key; /* key.a / a_port is the client */

@@ -4,7 +4,8 @@
  *
  *   vigil-agent run [-c FILE]          the daemon, in the foreground
  *   vigil-agent replay [...] CAPTURE... capture files through the pipeline
- *   vigil-agent check [-c FILE] [-v]   validate the configuration
+ *   vigil-agent check [-c FILE] [-v]   validate the configuration and rules
+ *   vigil-agent rules test [-v] [DIR]  run the rule test cases
  *   vigil-agent version
  *
  * The main thread owns the signals: every other thread is started with
@@ -17,13 +18,18 @@
 #include "config.h"
 #include "engine.h"
 #include "log.h"
+#include "netrules.h"
+#include "rulestest.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define EXIT_USAGE 1 /* bad command line or configuration */
 #define EXIT_INPUT 2 /* a capture could not be read */
@@ -37,6 +43,7 @@ usage(FILE *out)
 	    "       vigil-agent replay [-c FILE] [--flows] [--output PATH|-]"
 	    " [--workers N] CAPTURE...\n"
 	    "       vigil-agent check [-c FILE] [-v]\n"
+	    "       vigil-agent rules test [-v] [DIR|CASE]\n"
 	    "       vigil-agent version\n"
 	    "\n"
 	    "  -c, --config FILE   configuration (default: built-in "
@@ -44,7 +51,11 @@ usage(FILE *out)
 	    "  --flows             also emit a \"flow\" event per flow\n"
 	    "  -o, --output PATH   where events go: a file, or - for stdout\n"
 	    "  -w, --workers N     worker threads (default: cores - 1)\n"
-	    "  -v, --verbose       check: print the effective configuration\n");
+	    "  -v, --verbose       check: print the effective configuration;\n"
+	    "                      rules test: print every case's alerts\n"
+	    "\n"
+	    "Without -c, the rules shipped with the agent are used (from the\n"
+	    "source tree when run from a build folder).\n");
 }
 
 /* Load the configuration (or the defaults), reporting errors. */
@@ -64,6 +75,53 @@ load_config(struct vg_config *cfg, const char *path)
 	}
 	vg_log_set_level(cfg->log_level);
 	return 0;
+}
+
+/*
+ * The shipped rule set (network/, ioc/, tests/): beside the source tree
+ * when this binary was built in it (build/bin/vigil-agent), else where it
+ * is installed.
+ */
+static const char *
+shipped_rules(void)
+{
+	static char dir[PATH_MAX];
+	char exe[PATH_MAX], probe[PATH_MAX + 32];
+	ssize_t n;
+	char *slash;
+	struct stat sb;
+
+	if (dir[0])
+		return dir;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash)
+			*slash = '\0';
+		snprintf(probe, sizeof(probe), "%s/../../rules/network", exe);
+		if (stat(probe, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+			snprintf(probe, sizeof(probe), "%s/../../rules", exe);
+			if (realpath(probe, dir) != NULL)
+				return dir;
+		}
+	}
+	snprintf(dir, sizeof(dir), "%s", VIGIL_RULES_DIR);
+	return dir;
+}
+
+/* Build the detection set of cfg, errors to stderr. */
+static struct vg_detect *
+load_detect(const struct vg_config *cfg)
+{
+	struct vg_detect *d = NULL;
+
+	if (vg_detect_load(&d, cfg, shipped_rules(), stderr) != VG_OK) {
+		fprintf(stderr, "vigil-agent: %s: rules not loaded\n",
+			cfg->path ? cfg->path : "(built-in defaults)");
+		return NULL;
+	}
+	return d;
 }
 
 static void
@@ -155,6 +213,7 @@ static int
 cmd_check(int argc, char **argv)
 {
 	struct vg_config cfg;
+	struct vg_detect *d;
 	struct opts o;
 
 	if (parse_opts(argc, argv, &o) < 0)
@@ -163,10 +222,96 @@ cmd_check(int argc, char **argv)
 		return EXIT_USAGE;
 	if (o.verbose)
 		vg_config_dump(&cfg, stdout);
-	fprintf(stderr, "%s: configuration OK\n",
-		o.config ? o.config : "(built-in defaults)");
+	d = load_detect(&cfg);
+	if (d == NULL) {
+		vg_config_fini(&cfg);
+		return EXIT_USAGE;
+	}
+	fprintf(stderr,
+		"%s: configuration OK; %u rules (%u enabled), %u IoC lists "
+		"(%zu entries)\n",
+		o.config ? o.config : "(built-in defaults)",
+		vg_detect_rule_count(d), vg_detect_rules_enabled(d),
+		vg_detect_list_count(d), vg_detect_list_entries(d));
+	vg_detect_free(d);
 	vg_config_fini(&cfg);
 	return 0;
+}
+
+static int
+cmd_rules(int argc, char **argv)
+{
+	char dir[PATH_MAX + 8], set[PATH_MAX + 32];
+	struct stat sb;
+	struct opts o;
+
+	if (argc < 2 || strcmp(argv[1], "test") != 0) {
+		fprintf(stderr, "vigil-agent rules: expected \"test\"\n");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (parse_opts(argc - 1, argv + 1, &o) < 0)
+		return EXIT_USAGE;
+	if (optind < argc - 1)
+		snprintf(dir, sizeof(dir), "%s", argv[1 + optind]);
+	else
+		snprintf(dir, sizeof(dir), "%s/tests", shipped_rules());
+	/* Cases in a rule set's tests/ folder test that set (network/ and
+	 * ioc/ beside it), else the shipped one. */
+	snprintf(set, sizeof(set), "%s/../network", dir);
+	if (stat(set, &sb) == 0 && S_ISDIR(sb.st_mode))
+		snprintf(set, sizeof(set), "%s/..", dir);
+	else
+		snprintf(set, sizeof(set), "%s", shipped_rules());
+	vg_log_set_level(LOG_WARNING);
+	return vg_rules_test(dir, set, o.verbose, stdout);
+}
+
+/*
+ * SIGHUP: read the configuration again and build a new detection set off
+ * the packet path; put it in force only if all of it loaded. Settings
+ * other than detection and geoip take effect at the next start.
+ */
+static void
+reload(struct vg_engine *e, const char *path)
+{
+	struct vg_config cfg;
+	struct vg_detect *d = NULL, *old;
+	char *errs = NULL, detail[256];
+	size_t errs_len = 0;
+	FILE *ef = open_memstream(&errs, &errs_len);
+	enum vg_err rc;
+
+	if (ef == NULL) {
+		vg_log(LOG_ERR, "reload: out of memory");
+		return;
+	}
+	rc = path ? vg_config_load(&cfg, path, ef) : vg_config_defaults(&cfg);
+	if (rc == VG_OK) {
+		rc = vg_detect_load(&d, &cfg, shipped_rules(), ef);
+		vg_config_fini(&cfg);
+	}
+	fclose(ef);
+	if (rc != VG_OK) {
+		vg_log(LOG_ERR,
+		       "reload failed, the running rules stay in force:\n%s",
+		       errs ? errs : "");
+		vg_engine_reload_failed(e, errs && errs[0] ? errs
+							   : vg_strerror(rc));
+		free(errs);
+		return;
+	}
+	if (errs && errs[0])
+		vg_log(LOG_WARNING, "reload:\n%s", errs);
+	free(errs);
+	old = vg_engine_swap_detect(e, d);
+	vg_detect_free(old);
+	snprintf(detail, sizeof(detail),
+		 "%u rules (%u enabled), %u IoC lists (%zu entries)",
+		 vg_detect_rule_count(d), vg_detect_rules_enabled(d),
+		 vg_detect_list_count(d), vg_detect_list_entries(d));
+	vg_log(LOG_INFO, "reloaded: %s", detail);
+	vg_engine_reloaded(e, detail);
 }
 
 /* Run an engine until its sources end (replay) or a signal (both). */
@@ -188,7 +333,7 @@ drive(struct vg_engine *e, const struct vg_config *cfg, const sigset_t *sigs,
 			break;
 		}
 		if (sig == SIGHUP)
-			vg_log(LOG_INFO, "SIGHUP: nothing to reload yet");
+			reload(e, cfg->path);
 		if (interval && vg_now_mono_us() >= next) {
 			vg_engine_emit_stats(e);
 			next += interval;
@@ -203,6 +348,7 @@ run_engine(int argc, char **argv, int offline)
 {
 	struct vg_engine_opts eo;
 	struct vg_engine *e = NULL;
+	struct vg_detect *d = NULL;
 	struct vg_config cfg;
 	struct opts o;
 	sigset_t sigs;
@@ -218,6 +364,11 @@ run_engine(int argc, char **argv, int offline)
 	}
 	if (load_config(&cfg, o.config) < 0)
 		return EXIT_USAGE;
+	d = load_detect(&cfg);
+	if (d == NULL) {
+		vg_config_fini(&cfg);
+		return EXIT_USAGE;
+	}
 	block_signals(&sigs);
 
 	memset(&eo, 0, sizeof(eo));
@@ -226,6 +377,7 @@ run_engine(int argc, char **argv, int offline)
 	eo.workers = o.workers;
 	eo.offline = offline;
 	eo.flow_events = o.flows || cfg.flow_events;
+	eo.detect = d;
 	if (offline && eo.output == NULL && cfg.output_file == NULL)
 		eo.output = "eve.json";
 	if (vg_engine_new(&e, &eo, err, sizeof(err)) != VG_OK)
@@ -243,6 +395,10 @@ run_engine(int argc, char **argv, int offline)
 	if (!offline)
 		vg_log(LOG_INFO, "vigil-agent %s running (nDPI %s)", VG_VERSION,
 		       vg_classify_ndpi_version());
+	if (!offline)
+		vg_log(LOG_INFO, "%u rules (%u enabled), %u IoC lists",
+		       vg_detect_rule_count(d), vg_detect_rules_enabled(d),
+		       vg_detect_list_count(d));
 	drive(e, &cfg, &sigs, offline);
 	if (offline)
 		vg_engine_summary(e, stderr);
@@ -251,7 +407,12 @@ run_engine(int argc, char **argv, int offline)
 out:
 	if (err[0])
 		fprintf(stderr, "vigil-agent: %s\n", err);
-	vg_engine_free(e);
+	if (e) {
+		/* The set in force may be a reloaded one. */
+		d = vg_engine_detect(e);
+		vg_engine_free(e);
+	}
+	vg_detect_free(d);
 	vg_config_fini(&cfg);
 	return status;
 }
@@ -279,6 +440,8 @@ main(int argc, char **argv)
 	/* Subcommand options start after the subcommand. */
 	if (strcmp(cmd, "check") == 0)
 		return cmd_check(argc - 1, argv + 1);
+	if (strcmp(cmd, "rules") == 0)
+		return cmd_rules(argc - 1, argv + 1);
 	if (strcmp(cmd, "run") == 0)
 		return run_engine(argc - 1, argv + 1, 0);
 	if (strcmp(cmd, "replay") == 0)

@@ -1,0 +1,456 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Rule test cases; see rulestest.h.
+ */
+#include "rulestest.h"
+
+#include "config.h"
+#include "engine.h"
+#include "netrules.h"
+
+#include <yaml.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MAX_EXPECT 64
+#define MAX_CASES  1024
+
+struct expect {
+	uint32_t sid;
+	uint64_t count; /* exact, unless at_least */
+	bool at_least;
+	unsigned line;
+};
+
+struct tcase {
+	char path[PATH_MAX];
+	char capture[PATH_MAX];
+	char config[PATH_MAX]; /* "" for defaults */
+	struct expect ex[MAX_EXPECT];
+	unsigned n_ex;
+};
+
+/* The folder part of path ("." when none), into dir. */
+static void
+dir_of(const char *path, char *dir, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		snprintf(dir, len, ".");
+	else
+		snprintf(dir, len, "%.*s", (int)(slash - path), path);
+}
+
+static void
+resolve(const char *base_file, const char *rel, char *out, size_t len)
+{
+	char dir[PATH_MAX];
+
+	if (rel[0] == '/') {
+		snprintf(out, len, "%s", rel);
+		return;
+	}
+	dir_of(base_file, dir, sizeof(dir));
+	if ((size_t)snprintf(out, len, "%s/%s", dir, rel) >= len)
+		out[0] = '\0'; /* too long: reported as missing */
+}
+
+static const char *
+scalar(yaml_document_t *doc, int id)
+{
+	yaml_node_t *n = yaml_document_get_node(doc, id);
+
+	return n && n->type == YAML_SCALAR_NODE
+		   ? (const char *)n->data.scalar.value
+		   : NULL;
+}
+
+static bool
+parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return errno == 0 && *end == '\0';
+}
+
+/* One expect entry: {sid: N, count: N} or {sid: N, min: N}. */
+static bool
+read_expect(yaml_document_t *doc, yaml_node_t *n, struct expect *ex,
+	    const char *path, FILE *out)
+{
+	yaml_node_pair_t *p;
+	bool have_sid = false, have_count = false;
+	uint64_t v;
+
+	ex->line = (unsigned)n->start_mark.line + 1;
+	if (n->type != YAML_MAPPING_NODE)
+		goto bad;
+	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+	     p++) {
+		const char *k = scalar(doc, p->key);
+		const char *s = scalar(doc, p->value);
+
+		if (k == NULL || !parse_u64(s, &v))
+			goto bad;
+		if (strcmp(k, "sid") == 0 && v > 0 && v <= UINT32_MAX) {
+			ex->sid = (uint32_t)v;
+			have_sid = true;
+		} else if (strcmp(k, "count") == 0) {
+			ex->count = v;
+			have_count = true;
+		} else if (strcmp(k, "min") == 0) {
+			ex->count = v;
+			ex->at_least = true;
+			have_count = true;
+		} else {
+			goto bad;
+		}
+	}
+	if (have_sid && have_count)
+		return true;
+bad:
+	fprintf(out,
+		"%s:%u: expect: write {sid: ID, count: N} or {sid: ID, min: "
+		"N}\n",
+		path, ex->line);
+	return false;
+}
+
+static bool
+read_case(const char *path, struct tcase *tc, FILE *out)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_node_t *root;
+	yaml_node_pair_t *p;
+	FILE *fp;
+	bool ok = false;
+
+	memset(tc, 0, sizeof(*tc));
+	snprintf(tc->path, sizeof(tc->path), "%s", path);
+	fp = fopen(path, "rb");
+	if (fp == NULL) {
+		fprintf(out, "%s: %s\n", path, strerror(errno));
+		return false;
+	}
+	if (!yaml_parser_initialize(&parser)) {
+		fclose(fp);
+		return false;
+	}
+	yaml_parser_set_input_file(&parser, fp);
+	if (!yaml_parser_load(&parser, &doc)) {
+		fprintf(out, "%s:%lu: YAML: %s\n", path,
+			(unsigned long)parser.problem_mark.line + 1,
+			parser.problem ? parser.problem : "syntax error");
+		goto out_parser;
+	}
+	root = yaml_document_get_root_node(&doc);
+	if (root == NULL || root->type != YAML_MAPPING_NODE) {
+		fprintf(out, "%s: a test case is a mapping (capture, expect)\n",
+			path);
+		goto out_doc;
+	}
+	ok = true;
+	for (p = root->data.mapping.pairs.start;
+	     p < root->data.mapping.pairs.top; p++) {
+		const char *k = scalar(&doc, p->key);
+		yaml_node_t *v = yaml_document_get_node(&doc, p->value);
+		const char *s = scalar(&doc, p->value);
+		unsigned line = v ? (unsigned)v->start_mark.line + 1 : 0;
+
+		if (k && strcmp(k, "capture") == 0 && s) {
+			resolve(path, s, tc->capture, sizeof(tc->capture));
+		} else if (k && strcmp(k, "config") == 0 && s) {
+			resolve(path, s, tc->config, sizeof(tc->config));
+		} else if (k && strcmp(k, "description") == 0) {
+			continue;
+		} else if (k && strcmp(k, "expect") == 0 && v &&
+			   v->type == YAML_SEQUENCE_NODE) {
+			yaml_node_item_t *it;
+
+			for (it = v->data.sequence.items.start;
+			     it < v->data.sequence.items.top; it++) {
+				if (tc->n_ex == MAX_EXPECT) {
+					fprintf(out,
+						"%s:%u: at most %d "
+						"expectations\n",
+						path, line, MAX_EXPECT);
+					ok = false;
+					break;
+				}
+				if (!read_expect(
+					&doc, yaml_document_get_node(&doc, *it),
+					&tc->ex[tc->n_ex], path, out))
+					ok = false;
+				else
+					tc->n_ex++;
+			}
+		} else {
+			fprintf(out,
+				"%s:%u: %s: unknown or malformed key "
+				"(capture, config, description, expect)\n",
+				path, line, k ? k : "?");
+			ok = false;
+		}
+	}
+	if (ok && (tc->capture[0] == '\0' || tc->n_ex == 0)) {
+		fprintf(out, "%s: a case needs capture and expect\n", path);
+		ok = false;
+	}
+out_doc:
+	yaml_document_delete(&doc);
+out_parser:
+	yaml_parser_delete(&parser);
+	fclose(fp);
+	return ok;
+}
+
+/* Replay the case; fills got[i] with alerts of expectation i. */
+static int
+run_case(const struct tcase *tc, const char *shipped, uint64_t *got, FILE *out,
+	 int verbose)
+{
+	struct vg_config cfg;
+	struct vg_detect *d = NULL;
+	struct vg_engine *e = NULL;
+	struct vg_engine_opts eo;
+	char err[512] = "";
+	char *paths[1];
+	char *mbuf = NULL;
+	size_t mlen = 0;
+	FILE *msgs;
+	enum vg_err err_rc;
+	unsigned i, j;
+	int rc = -1;
+
+	if (tc->config[0])
+		rc = vg_config_load(&cfg, tc->config, out) == VG_OK ? 0 : -1;
+	else
+		rc = vg_config_defaults(&cfg) == VG_OK ? 0 : -1;
+	if (rc < 0)
+		return -1;
+	rc = -1;
+	cfg.stats_interval = 0;
+	/* Warnings (a rule that cannot fire without GeoIP...) only matter
+	 * when the set does not load, or when asked for. */
+	msgs = open_memstream(&mbuf, &mlen);
+	if (msgs == NULL)
+		goto out;
+	err_rc = vg_detect_load(&d, &cfg, shipped, msgs);
+	fclose(msgs);
+	if (mbuf && (err_rc != VG_OK || verbose))
+		fputs(mbuf, out);
+	free(mbuf);
+	if (err_rc != VG_OK)
+		goto out;
+	memset(&eo, 0, sizeof(eo));
+	eo.cfg = &cfg;
+	eo.output = "/dev/null";
+	eo.workers = 1;
+	eo.offline = 1;
+	eo.detect = d;
+	paths[0] = (char *)(uintptr_t)tc->capture;
+	if (vg_engine_new(&e, &eo, err, sizeof(err)) != VG_OK ||
+	    vg_engine_add_files(e, paths, 1, err, sizeof(err)) != VG_OK ||
+	    vg_engine_start(e, err, sizeof(err)) != VG_OK) {
+		fprintf(out, "%s: %s\n", tc->path, err);
+		goto out;
+	}
+	while (!vg_engine_wait_sources(e, 1000))
+		;
+	vg_engine_stop(e);
+	for (i = 0; i < tc->n_ex; i++) {
+		got[i] = UINT64_MAX; /* no such rule */
+		for (j = 0; j < vg_detect_rule_count(d); j++)
+			if (vg_detect_rule(d, j)->id == tc->ex[i].sid)
+				got[i] = vg_detect_rule_alerts(d, j);
+	}
+	if (verbose) {
+		for (j = 0; j < vg_detect_rule_count(d); j++)
+			if (vg_detect_rule_alerts(d, j))
+				fprintf(out,
+					"    %" PRIu32 " %s: %" PRIu64 "\n",
+					vg_detect_rule(d, j)->id,
+					vg_detect_rule(d, j)->name,
+					vg_detect_rule_alerts(d, j));
+	}
+	rc = 0;
+out:
+	vg_engine_free(e);
+	vg_detect_free(d);
+	vg_config_fini(&cfg);
+	return rc;
+}
+
+static int
+yaml_name(const struct dirent *de)
+{
+	size_t n = strlen(de->d_name);
+
+	return de->d_name[0] != '.' &&
+	       ((n > 5 && strcmp(de->d_name + n - 5, ".yaml") == 0) ||
+		(n > 4 && strcmp(de->d_name + n - 4, ".yml") == 0));
+}
+
+/* Rules of the shipped set that some case expects to fire. */
+static void
+mark_covered(const struct tcase *tc, const uint32_t *ids, unsigned n,
+	     bool *covered)
+{
+	unsigned i, j;
+
+	for (i = 0; i < tc->n_ex; i++)
+		for (j = 0; j < n; j++)
+			if (ids[j] == tc->ex[i].sid && tc->ex[i].count > 0)
+				covered[j] = true;
+}
+
+/* Whether dir is the tests folder of rule set `set` (dir/.. is set). */
+static bool
+same_set(const char *dir, const char *set)
+{
+	char up[PATH_MAX + 4], a[PATH_MAX], b[PATH_MAX];
+
+	snprintf(up, sizeof(up), "%s/..", dir);
+	return realpath(up, a) != NULL && realpath(set, b) != NULL &&
+	       strcmp(a, b) == 0;
+}
+
+int
+vg_rules_test(const char *dir, const char *shipped, int verbose, FILE *out)
+{
+	struct dirent **ents = NULL;
+	struct vg_config cfg;
+	struct vg_detect *d = NULL;
+	struct tcase *tc;
+	uint32_t *ids = NULL;
+	bool *covered = NULL;
+	unsigned n_ids = 0, passed = 0, failed = 0, i;
+	struct stat sb;
+	int n, k, status = 0;
+
+	if (stat(dir, &sb) != 0) {
+		fprintf(out, "%s: %s\n", dir, strerror(errno));
+		return 2;
+	}
+	tc = malloc(sizeof(*tc));
+	if (tc == NULL)
+		return 2;
+	/* Coverage of the rule set when running its whole tests folder. */
+	if (shipped && S_ISDIR(sb.st_mode) && same_set(dir, shipped) &&
+	    vg_config_defaults(&cfg) == VG_OK) {
+		char *mbuf = NULL;
+		size_t mlen = 0;
+		FILE *msgs = open_memstream(&mbuf, &mlen);
+		enum vg_err rc = VG_ENOMEM;
+
+		if (msgs) {
+			rc = vg_detect_load(&d, &cfg, shipped, msgs);
+			fclose(msgs);
+			if (mbuf && (rc != VG_OK || verbose))
+				fputs(mbuf, out);
+			free(mbuf);
+		}
+		if (rc == VG_OK) {
+			n_ids = vg_detect_rule_count(d);
+			ids = calloc(n_ids ? n_ids : 1, sizeof(*ids));
+			covered = calloc(n_ids ? n_ids : 1, sizeof(*covered));
+			for (i = 0; ids && covered && i < n_ids; i++) {
+				ids[i] = vg_detect_rule(d, i)->id;
+				covered[i] = !vg_detect_rule(d, i)->enabled;
+			}
+		} else {
+			status = 1;
+		}
+		vg_config_fini(&cfg);
+	}
+
+	if (S_ISDIR(sb.st_mode)) {
+		n = scandir(dir, &ents, yaml_name, alphasort);
+		if (n < 0) {
+			fprintf(out, "%s: %s\n", dir, strerror(errno));
+			status = 2;
+			n = 0;
+		}
+	} else {
+		n = 1;
+	}
+	for (k = 0; k < n && k < MAX_CASES; k++) {
+		char path[PATH_MAX];
+		uint64_t got[MAX_EXPECT];
+		bool ok = true;
+
+		if (ents)
+			snprintf(path, sizeof(path), "%s/%s", dir,
+				 ents[k]->d_name);
+		else
+			snprintf(path, sizeof(path), "%s", dir);
+		if (!read_case(path, tc, out) ||
+		    run_case(tc, shipped, got, out, verbose) < 0) {
+			fprintf(out, "FAIL %s (cannot run)\n", path);
+			failed++;
+			continue;
+		}
+		for (i = 0; i < tc->n_ex; i++) {
+			const struct expect *ex = &tc->ex[i];
+
+			if (got[i] == UINT64_MAX) {
+				fprintf(out,
+					"%s:%u: no rule with id %" PRIu32 "\n",
+					path, ex->line, ex->sid);
+				ok = false;
+			} else if (ex->at_least ? got[i] < ex->count
+						: got[i] != ex->count) {
+				fprintf(out,
+					"%s:%u: rule %" PRIu32
+					": expected %s%" PRIu64
+					" alerts, got %" PRIu64 "\n",
+					path, ex->line, ex->sid,
+					ex->at_least ? "at least " : "",
+					ex->count, got[i]);
+				ok = false;
+			}
+		}
+		fprintf(out, "%s %s\n", ok ? "PASS" : "FAIL", path);
+		if (ok) {
+			passed++;
+			if (covered)
+				mark_covered(tc, ids, n_ids, covered);
+		} else {
+			failed++;
+		}
+	}
+	for (k = 0; ents && k < n; k++)
+		free(ents[k]);
+	free(ents);
+	for (i = 0; covered && i < n_ids; i++) {
+		if (covered[i])
+			continue;
+		fprintf(out,
+			"%s:%u: rule %" PRIu32 " has no passing positive "
+			"test case\n",
+			vg_detect_rule(d, i)->file, vg_detect_rule(d, i)->line,
+			ids[i]);
+		failed++;
+	}
+	fprintf(out, "%u passed, %u failed\n", passed, failed);
+	free(ids);
+	free(covered);
+	vg_detect_free(d);
+	free(tc);
+	if (status)
+		return status;
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `vigil-agent rules test`: run the test cases of a rule set.
+ *
+ * A case is a YAML file in the tests folder (rules/tests/, one per file):
+ *
+ *   capture: ../../tests/data/pcap/ftp.pcap   # relative to the case file
+ *   config: config/lab.yaml                   # optional agent config
+ *   expect:
+ *     - {sid: 1000001, count: 1}              # exactly one alert
+ *     - {sid: 1000002, count: 0}              # none
+ *     - {sid: 1000003, min: 1}                # at least one
+ *
+ * Each case replays its capture through the whole pipeline (one worker,
+ * so counts are exact) with the rules of its configuration, the rules
+ * shipped beside the tests folder when the configuration does not name
+ * any. After the cases, every enabled rule of that shipped set must have
+ * been expected to fire (count or min above 0) by at least one case.
+ */
+#ifndef VG_RULESTEST_H
+#define VG_RULESTEST_H
+
+#include "common.h"
+
+#include <stdio.h>
+
+/* Run the cases of dir (or the one case file dir names). shipped is the
+ * rule set folder holding network/ and ioc/. Prints one line per case to
+ * out; returns 0 when every case passed and every rule is covered, 1 when
+ * some failed, 2 when the cases could not be read. */
+int vg_rules_test(const char *dir, const char *shipped, int verbose, FILE *out);
+
+#endif /* VG_RULESTEST_H */
