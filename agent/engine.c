@@ -1157,8 +1157,8 @@ summary_alerts(struct vg_engine *e, const struct totals *t, FILE *out)
 
 		if (c == 0)
 			continue;
-		snprintf(names[n], sizeof(names[n]), "%" PRIu32 " %s", r->id,
-			 r->name);
+		snprintf(names[n], sizeof(names[n]), "%-8" PRIu32 " %.50s%s",
+			 r->id, r->name, strlen(r->name) > 50 ? "..." : "");
 		rows[n] = (struct count_row){names[n], c};
 		n++;
 	}
