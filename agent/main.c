@@ -80,7 +80,7 @@ load_config(struct vg_config *cfg, const char *path)
 /*
  * The shipped rule set (network/, ioc/, tests/): beside the source tree
  * when this binary was built in it (build/bin/vigil-agent), else where it
- * is installed.
+ * is installed, else in the source tree it was built from.
  */
 static const char *
 shipped_rules(void)
@@ -106,7 +106,17 @@ shipped_rules(void)
 				return dir;
 		}
 	}
+	/* Installed, or else the source tree this binary was built from (a
+	 * build folder outside it). */
 	snprintf(dir, sizeof(dir), "%s", VIGIL_RULES_DIR);
+	snprintf(probe, sizeof(probe), "%s/network", VIGIL_RULES_DIR);
+	if (stat(probe, &sb) != 0) {
+		snprintf(probe, sizeof(probe), "%s/rules/network",
+			 VIGIL_SOURCE_DIR);
+		if (stat(probe, &sb) == 0)
+			snprintf(dir, sizeof(dir), "%s/rules",
+				 VIGIL_SOURCE_DIR);
+	}
 	return dir;
 }
 
