@@ -163,6 +163,11 @@ struct stateful {
 struct rule {
 	struct vg_rule_meta meta;
 	struct cond *match;
+	/* A quick test before the tree: the rule can only match a flow with
+	 * one of these risks (0: any) and, when need_proto is set, one of
+	 * these protocols; taken from conditions the whole match requires. */
+	uint64_t need_risk;
+	const uint64_t *need_proto;
 	struct stateful threshold;
 	struct stateful distinct;
 	struct stateful suppress;
@@ -174,6 +179,8 @@ struct vg_detect {
 	uint64_t generation;
 	struct rule *rules;
 	unsigned n_rules, cap_rules, n_enabled;
+	unsigned *by_on[2]; /* enabled rules firing at each moment, in order */
+	unsigned n_by_on[2];
 	bool wants[2];
 	struct vg_cidr_set *home_net;
 	struct vg_ioc_list **lists;
@@ -1565,6 +1572,24 @@ cond_order(struct cond *c)
 		qsort(c->u.kids, c->n, sizeof(*c->u.kids), cond_cmp);
 }
 
+/* The quick test of r (see struct rule): from a top-level risk or
+ * protocol condition, or one that is a child of the top-level "all". */
+static void
+rule_prefilter(struct rule *r)
+{
+	const struct cond *c = r->match;
+	unsigned i, n = c->kind == CK_ALL ? c->n : 1;
+
+	for (i = 0; i < n; i++) {
+		const struct cond *k = c->kind == CK_ALL ? c->u.kids[i] : c;
+
+		if (k->kind == CK_RISK && r->need_risk == 0)
+			r->need_risk = k->u.mask;
+		else if (k->kind == CK_PROTO && r->need_proto == NULL)
+			r->need_proto = k->u.bits;
+	}
+}
+
 /* Whether the condition reads the whole flow's counters. */
 static bool
 cond_uses_counters(const struct cond *c)
@@ -1810,29 +1835,39 @@ check_tags(struct loader *l, yaml_node_t *n, unsigned depth)
 {
 	const char *tag = n ? (const char *)n->tag : NULL;
 	bool ok = true;
+	size_t len;
 
 	if (n == NULL || depth > 64)
 		return true;
 	if (tag && strncmp(tag, "tag:yaml.org,2002:", 18) != 0) {
-		report(l, n, "",
+		report(l, n, l->key,
 		       "unexpected YAML tag \"%s\": quote values that start "
 		       "with ! (write \"!= 200\")",
 		       tag);
 		ok = false;
 	}
+	/* l->key follows the path, so that a message names the value. */
 	if (n->type == YAML_SEQUENCE_NODE) {
 		yaml_node_item_t *it;
 
 		for (it = n->data.sequence.items.start;
-		     it < n->data.sequence.items.top; it++)
+		     it < n->data.sequence.items.top; it++) {
+			len = key_push(
+			    l, NULL, (int)(it - n->data.sequence.items.start));
 			ok &= check_tags(l, node(l, *it), depth + 1);
+			key_pop(l, len);
+		}
 	} else if (n->type == YAML_MAPPING_NODE) {
 		yaml_node_pair_t *p;
 
 		for (p = n->data.mapping.pairs.start;
 		     p < n->data.mapping.pairs.top; p++) {
+			const char *ks = scalar(node(l, p->key));
+
 			ok &= check_tags(l, node(l, p->key), depth + 1);
+			len = key_push(l, ks ? ks : "?", 0);
 			ok &= check_tags(l, node(l, p->value), depth + 1);
+			key_pop(l, len);
 		}
 	}
 	return ok;
@@ -1970,7 +2005,7 @@ load_rule(struct loader *l, yaml_node_t *n, struct rule *r)
 		}
 	}
 	l->key[0] = '\0';
-	if (!have_id)
+	if (!have_id && !(seen & 1u))
 		report(l, n, "id", "missing (every rule needs a unique id)");
 	if (!have_name && !(seen & (1u << 2)))
 		report(l, n, "name", "missing");
@@ -1999,6 +2034,7 @@ load_rule(struct loader *l, yaml_node_t *n, struct rule *r)
 	if (l->missing_list)
 		r->meta.enabled = false;
 	cond_order(r->match);
+	rule_prefilter(r);
 	r->meta.on = cond_uses_counters(r->match) ? VG_RULE_ON_FLOW_END
 						  : VG_RULE_ON_CLASSIFIED;
 	if (on) {
@@ -2185,11 +2221,14 @@ load_path(struct loader *l, const char *path)
 		report(l, NULL, "detection.rules", "%s", strerror(errno));
 		return;
 	}
+	/* Only the folder's own files: sub-folders are not read, whatever
+	 * their name (rules/README.md). */
 	for (i = 0; i < n; i++) {
 		char full[PATH_MAX];
 
 		if ((size_t)snprintf(full, sizeof(full), "%s/%s", path,
-				     ents[i]->d_name) < sizeof(full))
+				     ents[i]->d_name) < sizeof(full) &&
+		    stat(full, &sb) == 0 && !S_ISDIR(sb.st_mode))
 			load_file(l, full);
 		free(ents[i]);
 	}
@@ -2337,11 +2376,22 @@ vg_detect_load(struct vg_detect **out, const struct vg_config *cfg,
 		vg_detect_free(d);
 		return VG_EINVAL;
 	}
+	for (i = 0; i < 2; i++) {
+		d->by_on[i] =
+		    calloc(d->n_rules ? d->n_rules : 1, sizeof(unsigned));
+		if (d->by_on[i] == NULL) {
+			vg_detect_free(d);
+			return VG_ENOMEM;
+		}
+	}
 	for (i = 0; i < d->n_rules; i++) {
+		enum vg_rule_on on = d->rules[i].meta.on;
+
 		if (!d->rules[i].meta.enabled)
 			continue;
 		d->n_enabled++;
-		d->wants[d->rules[i].meta.on] = true;
+		d->wants[on] = true;
+		d->by_on[on][d->n_by_on[on]++] = i;
 	}
 	*out = d;
 	return VG_OK;
@@ -2357,6 +2407,8 @@ vg_detect_free(struct vg_detect *d)
 	for (i = 0; i < d->n_rules; i++)
 		rule_fini(&d->rules[i]);
 	free(d->rules);
+	free(d->by_on[0]);
+	free(d->by_on[1]);
 	for (i = 0; i < d->n_lists; i++)
 		vg_ioc_list_free(d->lists[i]);
 	free(d->lists);
@@ -2779,6 +2831,12 @@ match_geo(struct eval *ev, const struct cond *c)
 }
 
 static bool
+proto_in(const uint64_t *bits, unsigned id)
+{
+	return id < PROTO_WORDS * 64 && ((bits[id / 64] >> (id % 64)) & 1);
+}
+
+static bool
 eval_cond(struct eval *ev, const struct cond *c)
 {
 	const struct vg_flow_info *fi = ev->fi;
@@ -2798,12 +2856,8 @@ eval_cond(struct eval *ev, const struct cond *c)
 	case CK_NOT:
 		return !eval_cond(ev, c->u.kids[0]);
 	case CK_PROTO:
-		return (fi->master_id < PROTO_WORDS * 64 &&
-			(c->u.bits[fi->master_id / 64] >>
-			 (fi->master_id % 64)) &
-			    1) ||
-		       (fi->app_id < PROTO_WORDS * 64 &&
-			(c->u.bits[fi->app_id / 64] >> (fi->app_id % 64)) & 1);
+		return proto_in(c->u.bits, fi->master_id) ||
+		       proto_in(c->u.bits, fi->app_id);
 	case CK_CATEGORY:
 		return fi->category_id < 256 &&
 		       ((c->proto_bits[fi->category_id / 64] >>
@@ -3205,11 +3259,14 @@ vg_detect_eval(const struct vg_detect *d, struct vg_detect_state *st,
 	ev.w = w;
 	ev.fi = fi;
 	w->st.evaluated++;
-	for (i = 0; i < d->n_rules && n < max; i++) {
-		struct rule *r = &d->rules[i];
+	for (i = 0; i < d->n_by_on[on] && n < max; i++) {
+		struct rule *r = &d->rules[d->by_on[on][i]];
 		uint64_t count = 1;
 
-		if (!r->meta.enabled || r->meta.on != on)
+		if (r->need_risk && !(fi->risk_mask & r->need_risk))
+			continue;
+		if (r->need_proto && !proto_in(r->need_proto, fi->master_id) &&
+		    !proto_in(r->need_proto, fi->app_id))
 			continue;
 		if (!eval_cond(&ev, r->match))
 			continue;
