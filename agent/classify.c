@@ -367,17 +367,28 @@ tls_version_name(unsigned v)
 	}
 }
 
+static void describe_meta(const struct vg_flow *f, struct vg_flow_info *fi);
+
 void
 vg_classify_describe(struct vg_classifier *c, const struct vg_flow *f,
 		     struct vg_flow_info *fi, char *names, size_t names_len)
 {
-	const struct vg_flow_meta *m = f->meta;
 	ndpi_protocol p = {f->master_proto, f->app_proto,
 			   (ndpi_protocol_category_t)f->category};
 	uint16_t cli, srv;
 	uint16_t lead;
 	size_t i, n;
 	char *lower;
+
+	fi->risk_score = f->risk ? ndpi_risk2score(f->risk, &cli, &srv) : 0;
+	fi->master_id = f->master_proto;
+	fi->app_id = f->app_proto;
+	fi->category_id = f->category;
+	fi->risk_mask = f->risk;
+	fi->confidence_id = f->confidence;
+	describe_meta(f, fi);
+	if (names == NULL)
+		return; /* ids only: enough for rules */
 
 	/* "TLS.Google": the string ndpiReader prints, then a lower-case
 	 * copy of the leading protocol for EVE's app_proto. */
@@ -407,12 +418,13 @@ vg_classify_describe(struct vg_classifier *c, const struct vg_flow *f,
 			fi->risks[fi->n_risks++] =
 			    ndpi_risk2str((ndpi_risk_enum)i);
 	}
-	fi->risk_score = f->risk ? ndpi_risk2score(f->risk, &cli, &srv) : 0;
-	fi->master_id = f->master_proto;
-	fi->app_id = f->app_proto;
-	fi->category_id = f->category;
-	fi->risk_mask = f->risk;
-	fi->confidence_id = f->confidence;
+}
+
+/* The application fields of fi, pointing into f's metadata. */
+static void
+describe_meta(const struct vg_flow *f, struct vg_flow_info *fi)
+{
+	const struct vg_flow_meta *m = f->meta;
 
 	fi->tls_sni = meta_get(m, M_SNI);
 	fi->tls_ja3 = meta_get(m, M_JA3);

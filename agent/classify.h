@@ -57,6 +57,8 @@ void vg_classify_release(struct vg_flow *f);
  * Fill the nDPI and application fields of fi from f. Strings in fi point
  * into f's metadata (valid while f lives) or into names (caller's buffer,
  * at least 128 bytes, for the protocol name) and static nDPI tables.
+ * With names NULL, only ids, risk bits and metadata are filled (what rules
+ * read), not the name strings the encoder needs: cheaper.
  */
 void vg_classify_describe(struct vg_classifier *c, const struct vg_flow *f,
 			  struct vg_flow_info *fi, char *names,

@@ -246,29 +246,30 @@ event_added(struct worker *w)
 		worker_flush_events(w);
 }
 
-/* Run the rules that fire at `on` on flow f and encode its alerts. */
+/*
+ * Run the rules that fire at `on` on flow f, described in fi (with or
+ * without names), and encode its alerts. names: room for the names when
+ * fi has none yet.
+ */
 static void
-worker_detect(struct worker *w, struct vg_flow *f, enum vg_rule_on on,
-	      const char *reason)
+detect_flow(struct worker *w, struct vg_flow *f, enum vg_rule_on on,
+	    struct vg_flow_info *fi, char *names, size_t names_len)
 {
 	struct vg_alert al[MAX_ALERTS];
-	struct vg_flow_info fi;
 	struct vg_geo geo[2];
-	char names[256];
 	unsigned i, n;
 
-	if (!vg_detect_wants(w->det, on))
-		return;
-	flow_info(w, f, reason, &fi, names, sizeof(names));
-	n = vg_detect_eval(w->det, w->e->dstate, w->dw, on, &fi, f->last_us, al,
+	n = vg_detect_eval(w->det, w->e->dstate, w->dw, on, fi, f->last_us, al,
 			   MAX_ALERTS);
 	if (n == 0)
 		return;
 	f->flags |= VG_FLOW_F_ALERTED;
-	fi.alerted = 1;
+	fi->alerted = 1;
+	if (fi->ndpi_protocol == NULL)
+		vg_classify_describe(w->cl, f, fi, names, names_len);
 	for (i = 0; i < 2; i++)
-		(void)vg_detect_geo(w->det, w->dw, fi.ip_version,
-				    i ? fi.dst_ip : fi.src_ip, &geo[i]);
+		(void)vg_detect_geo(w->det, w->dw, fi->ip_version,
+				    i ? fi->dst_ip : fi->src_ip, &geo[i]);
 	for (i = 0; i < n; i++) {
 		const struct vg_rule_meta *r = al[i].rule;
 		struct vg_alert_info ai = {
@@ -289,7 +290,7 @@ worker_detect(struct worker *w, struct vg_flow *f, enum vg_rule_on on,
 		    .geo_dst = &geo[1],
 		};
 
-		if (vg_event_alert(&w->out, &w->e->ctx, &fi, &ai, f->last_us) !=
+		if (vg_event_alert(&w->out, &w->e->ctx, fi, &ai, f->last_us) !=
 		    VG_OK) {
 			w->c.event_errors++;
 			continue;
@@ -303,10 +304,16 @@ worker_detect(struct worker *w, struct vg_flow *f, enum vg_rule_on on,
 static void
 detect_classified(struct worker *w, struct vg_flow *f)
 {
+	struct vg_flow_info fi;
+	char names[256];
+
 	if (f->flags & VG_FLOW_F_RULES_DONE)
 		return;
 	f->flags |= VG_FLOW_F_RULES_DONE;
-	worker_detect(w, f, VG_RULE_ON_CLASSIFIED, NULL);
+	if (!vg_detect_wants(w->det, VG_RULE_ON_CLASSIFIED))
+		return;
+	flow_info(w, f, NULL, &fi, NULL, 0);
+	detect_flow(w, f, VG_RULE_ON_CLASSIFIED, &fi, names, sizeof(names));
 }
 
 static void
@@ -318,12 +325,15 @@ on_flow_end(void *arg, struct vg_flow *f, enum vg_flow_end why)
 	unsigned i;
 	enum vg_err err;
 
+	bool rules_end;
+
 	vg_classify_finish(w->cl, f);
 	detect_classified(w, f);
+	rules_end = why != VG_FLOW_END_ACTIVE &&
+		    vg_detect_wants(w->det, VG_RULE_ON_FLOW_END);
 	if (why != VG_FLOW_END_ACTIVE) {
 		unsigned id = vg_classify_summary_id(f);
 
-		worker_detect(w, f, VG_RULE_ON_FLOW_END, end_reason(why));
 		w->c.flows_ended++;
 		w->proto_flows[id < MAX_PROTO_IDS ? id : 0]++;
 		if (f->risk)
@@ -332,10 +342,18 @@ on_flow_end(void *arg, struct vg_flow *f, enum vg_flow_end why)
 			if (f->risk & (1ULL << i))
 				w->risk_flows[i]++;
 	}
-	if (!w->e->o.flow_events)
+	if (!w->e->o.flow_events && !rules_end)
 		return;
 
-	flow_info(w, f, end_reason(why), &fi, names, sizeof(names));
+	/* One description serves the rules and the flow event; the names
+	 * are made only when an event needs them. */
+	flow_info(w, f, end_reason(why), &fi,
+		  w->e->o.flow_events ? names : NULL, sizeof(names));
+	if (rules_end)
+		detect_flow(w, f, VG_RULE_ON_FLOW_END, &fi, names,
+			    sizeof(names));
+	if (!w->e->o.flow_events)
+		return;
 	/* The event's time is the flow's last packet: replays then give the
 	 * same output whenever they run. */
 	err = vg_event_flow(&w->out, &w->e->ctx, &fi, f->last_us);

@@ -1188,6 +1188,20 @@ put_be16(unsigned char *p, uint16_t v)
 	return 2;
 }
 
+/*
+ * SHA-1 for Community ID, fetched from OpenSSL's provider once: EVP_sha1()
+ * makes every EVP_Digest() fetch it again under a global lock that the
+ * workers would contend for. Kept for the life of the process.
+ */
+static EVP_MD *sha1_md;
+static pthread_once_t sha1_once = PTHREAD_ONCE_INIT;
+
+static void
+sha1_fetch(void)
+{
+	sha1_md = EVP_MD_fetch(NULL, "SHA1", NULL);
+}
+
 enum vg_err
 vg_community_id(char out[64], uint16_t seed, const struct vg_flow_info *fi)
 {
@@ -1259,7 +1273,9 @@ vg_community_id(char out[64], uint16_t seed, const struct vg_flow_info *fi)
 		n += put_be16(in + n, pb);
 	}
 
-	if (EVP_Digest(in, n, md, &mdlen, EVP_sha1(), NULL) != 1 || mdlen != 20)
+	pthread_once(&sha1_once, sha1_fetch);
+	if (sha1_md == NULL ||
+	    EVP_Digest(in, n, md, &mdlen, sha1_md, NULL) != 1 || mdlen != 20)
 		return VG_EIO;
 	memcpy(out, "1:", 2);
 	/* 20 bytes make 28 base64 characters and a NUL: fits in 64. */
