@@ -30,6 +30,7 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <stdalign.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <inttypes.h>
@@ -2940,8 +2941,10 @@ struct st_entry {
 	uint64_t *vals;
 };
 
+/* A stripe to a cache line of its own: workers locking neighbouring
+ * stripes must not share one. */
 struct stripe {
-	pthread_mutex_t mu;
+	alignas(64) pthread_mutex_t mu;
 	struct st_entry **buckets;
 	unsigned n_buckets; /* power of two */
 	unsigned n, max;
