@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -803,7 +804,7 @@ put_alert(struct jw *w, const struct vg_alert_info *a)
 {
 	jw_key(w, "alert");
 	jw_open(w, '{');
-	kv_str(w, "action", "allowed");
+	kv_str(w, "action", is_set(a->action) ? a->action : "allowed");
 	kv_u64(w, "gid", 1);
 	kv_u64(w, "signature_id", a->signature_id);
 	kv_u64(w, "rev", a->rev);
@@ -948,6 +949,185 @@ vg_event_alert(struct vg_buf *out, const struct vg_event_ctx *ctx,
 	if (a == NULL)
 		return VG_EINVAL;
 	return flow_event(out, ctx, fi, a, ts_us);
+}
+
+/*
+ * File events
+ */
+
+static void
+jw_i64(struct jw *w, int64_t v)
+{
+	if (v < 0) {
+		jw_sep(w);
+		jw_raw(w, "-", 1);
+		w->comma = 0;
+		/* -(v + 1) + 1 keeps INT64_MIN in range. */
+		jw_u64(w, (uint64_t)(-(v + 1)) + 1);
+	} else {
+		jw_u64(w, (uint64_t)v);
+	}
+}
+
+static void
+put_file_meta(struct jw *w, const struct vg_file_rule *r)
+{
+	unsigned i;
+
+	if (r->n_meta == 0)
+		return;
+	jw_key(w, "meta");
+	jw_open(w, '{');
+	for (i = 0; i < r->n_meta; i++) {
+		const struct vg_file_meta *m = &r->meta[i];
+
+		/* Keys come from rule files: escaped like any string. */
+		jw_sep(w);
+		w->comma = 0;
+		jw_str(w, m->key, strlen(m->key));
+		jw_raw(w, ":", 1);
+		w->comma = 0;
+		if (m->type == VG_META_STR)
+			jw_str(w, m->str ? m->str : "",
+			       m->str ? strlen(m->str) : 0);
+		else if (m->type == VG_META_BOOL)
+			jw_raw(w, m->num ? "true" : "false", m->num ? 4 : 5);
+		else
+			jw_i64(w, m->num);
+		w->comma = 1;
+	}
+	jw_close(w, '}');
+}
+
+static void
+put_file_match(struct jw *w, const struct vg_file_match *m)
+{
+	const struct vg_file_rule *r = m->rule;
+	unsigned i, j;
+
+	jw_open(w, '{');
+	kv_str(w, "rule", r->name);
+	kv_str(w, "namespace", r->ns);
+	put_strings(w, "tags", r->tags, r->n_tags);
+	put_file_meta(w, r);
+	if (m->n_strings) {
+		jw_key(w, "strings");
+		jw_open(w, '[');
+		for (i = 0; i < m->n_strings; i++) {
+			const struct vg_file_string *st = &m->strings[i];
+
+			jw_open(w, '{');
+			kv_str(w, "id", st->id);
+			kv_u64(w, "count", st->count);
+			jw_key(w, "offsets");
+			jw_open(w, '[');
+			for (j = 0; j < st->n; j++)
+				jw_u64(w, st->offsets[j]);
+			jw_close(w, ']');
+			jw_close(w, '}');
+		}
+		jw_close(w, ']');
+	}
+	jw_close(w, '}');
+}
+
+/* The "fileinfo" object, EVE's fields first. */
+static void
+put_fileinfo(struct jw *w, const struct vg_file_info *fi)
+{
+	char mode[8];
+	unsigned i;
+
+	jw_key(w, "fileinfo");
+	jw_open(w, '{');
+	kv_str(w, "filename", fi->filename);
+	kv_str(w, "state", "CLOSED");
+	jw_key(w, "stored");
+	jw_raw(w, fi->quarantine_id ? "true" : "false",
+	       fi->quarantine_id ? 4 : 5);
+	w->comma = 1;
+	kv_u64(w, "size", fi->size);
+	kv_str(w, "sha256", fi->sha256);
+	kv_u64(w, "uid", fi->uid);
+	kv_u64(w, "gid", fi->gid);
+	snprintf(mode, sizeof(mode), "%04o", fi->mode & 07777);
+	kv_str(w, "mode", mode);
+	if (fi->mtime_us) {
+		jw_key(w, "mtime");
+		jw_time(w, fi->mtime_us);
+	}
+	kv_str(w, "source", fi->source);
+	if (fi->timed_out) {
+		jw_key(w, "timed_out");
+		jw_true(w);
+	}
+	kv_str(w, "ioc_list", fi->ioc_list);
+	if (fi->n_matches) {
+		jw_key(w, "yara");
+		jw_open(w, '[');
+		for (i = 0; i < fi->n_matches; i++)
+			put_file_match(w, &fi->matches[i]);
+		jw_close(w, ']');
+	}
+	if (fi->more_matches)
+		kv_u64(w, "yara_more", fi->more_matches);
+	if (fi->quarantine_id) {
+		jw_key(w, "quarantine");
+		jw_open(w, '{');
+		kv_str(w, "id", fi->quarantine_id);
+		jw_close(w, '}');
+	}
+	jw_close(w, '}');
+}
+
+static enum vg_err
+file_event(struct vg_buf *out, const struct vg_event_ctx *ctx,
+	   const struct vg_file_info *fi, const struct vg_alert_info *a,
+	   int64_t ts_us)
+{
+	struct jw w;
+
+	if (out == NULL || ctx == NULL || fi == NULL)
+		return VG_EINVAL;
+	jw_begin(&w, out);
+	jw_open(&w, '{');
+	put_timestamp(&w, ts_us);
+	jw_key(&w, "event_type");
+	if (a)
+		jw_lit(&w, "alert", 5);
+	else
+		jw_lit(&w, "fileinfo", 8);
+	kv_str(&w, "host", ctx->host);
+	if (a)
+		put_alert(&w, a);
+	put_fileinfo(&w, fi);
+	put_vigil(&w, ctx, ts_us, 0, a ? 1 : 0);
+	jw_close(&w, '}');
+	jw_raw(&w, "\n", 1);
+	return jw_end(&w);
+}
+
+enum vg_err
+vg_event_fileinfo(struct vg_buf *out, const struct vg_event_ctx *ctx,
+		  const struct vg_file_info *fi, int64_t ts_us)
+{
+	return file_event(out, ctx, fi, NULL, ts_us);
+}
+
+enum vg_err
+vg_event_file_alert(struct vg_buf *out, const struct vg_event_ctx *ctx,
+		    const struct vg_file_info *fi,
+		    const struct vg_file_match *m,
+		    const struct vg_alert_info *a, int64_t ts_us)
+{
+	struct vg_alert_info ai;
+
+	if (m == NULL && a == NULL)
+		return VG_EINVAL;
+	ai = m ? m->rule->alert : *a;
+	if (fi->quarantine_id)
+		ai.action = "blocked";
+	return file_event(out, ctx, fi, &ai, ts_us);
 }
 
 enum vg_err

@@ -105,9 +105,71 @@ struct vg_alert_info {
 	unsigned n_tags;
 	char *const *refs;
 	unsigned n_refs;
+	const char *action;           /* alert.action; NULL: "allowed" */
 	uint64_t count;               /* vigil.count: 1 + hits suppressed */
 	const struct vg_geo *geo_src; /* "geoip" object; NULL: none */
 	const struct vg_geo *geo_dst;
+};
+
+/*
+ * Files: what the file scanner reports. A rule (struct vg_file_rule) is
+ * described once, when its set is loaded; a scan adds the matches.
+ * Strings are borrowed and NUL-terminated.
+ */
+
+/* One meta value of a YARA rule. */
+enum vg_meta_type { VG_META_STR, VG_META_INT, VG_META_BOOL };
+
+struct vg_file_meta {
+	const char *key;
+	enum vg_meta_type type;
+	const char *str; /* VG_META_STR */
+	int64_t num;     /* VG_META_INT, VG_META_BOOL (0 or 1) */
+};
+
+struct vg_file_rule {
+	const char *name; /* the rule's identifier */
+	const char *ns;   /* its namespace */
+	char *const *tags;
+	unsigned n_tags;
+	const struct vg_file_meta *meta; /* every meta, in rule order */
+	unsigned n_meta;
+	/* What its alerts say: signature_id, rev, signature (the name),
+	 * category, severity, mitre and tags; no geo, count 0. */
+	struct vg_alert_info alert;
+};
+
+/* A string of a matching rule: identifier, how many matches, and the
+ * offsets of the first n of them. */
+struct vg_file_string {
+	const char *id; /* "$a" */
+	uint64_t count;
+	unsigned n;
+	const uint64_t *offsets;
+};
+
+struct vg_file_match {
+	const struct vg_file_rule *rule;
+	const struct vg_file_string *strings;
+	unsigned n_strings;
+};
+
+/* One scanned file. */
+struct vg_file_info {
+	const char *filename; /* the path it was found at */
+	uint64_t size;
+	const char *sha256; /* lower-case hex; NULL: not computed */
+	uint32_t uid, gid, mode;
+	int64_t mtime_us;
+	const struct vg_file_match *matches;
+	unsigned n_matches;
+	unsigned more_matches;     /* matching rules not listed */
+	const char *source;        /* how it came to be scanned: "watch",
+				      "schedule", "scan" */
+	const char *quarantine_id; /* set: moved into quarantine under this
+				      id; NULL: left in place */
+	int timed_out;             /* the scan stopped at its time limit */
+	const char *ioc_list;      /* sha256 found in this IoC list */
 };
 
 /* One counter of a stats event. key is a dotted path ("capture.kernel_drops");
@@ -136,6 +198,31 @@ enum vg_err vg_event_alert(struct vg_buf *out, const struct vg_event_ctx *ctx,
 			   const struct vg_flow_info *fi,
 			   const struct vg_alert_info *a,
 			   int64_t ts_us) VG_MUST_CHECK;
+
+/*
+ * Append a "fileinfo" event for fi: EVE's fileinfo object (filename,
+ * size, sha256, state "CLOSED", stored) with "yara", the list of matches
+ * (rule, namespace, tags, meta, strings with their offsets), and
+ * "quarantine" when the file was moved. ts_us is the event's time. Same
+ * return values as vg_event_flow.
+ */
+enum vg_err vg_event_fileinfo(struct vg_buf *out,
+			      const struct vg_event_ctx *ctx,
+			      const struct vg_file_info *fi,
+			      int64_t ts_us) VG_MUST_CHECK;
+
+/*
+ * Append an "alert" event for match m of fi (m may be NULL when the alert
+ * is for an IoC hit on the file's hash: then a gives the rule). The alert
+ * object comes from the rule (or a), and the event holds the same
+ * "fileinfo" object as vg_event_fileinfo, so that it stands alone.
+ */
+enum vg_err vg_event_file_alert(struct vg_buf *out,
+				const struct vg_event_ctx *ctx,
+				const struct vg_file_info *fi,
+				const struct vg_file_match *m,
+				const struct vg_alert_info *a,
+				int64_t ts_us) VG_MUST_CHECK;
 
 /*
  * Append an "agent" event about the agent itself:
