@@ -136,6 +136,26 @@ struct raw_file {
 	char *path;
 };
 
+struct raw_files {
+	char **watch;
+	unsigned watch_count;
+	char *recursive;
+	char **exclude;
+	unsigned exclude_count;
+	char *max_size;
+	char *scan_timeout;
+	char *threads;
+	char *schedule;
+	char **rules;
+	unsigned rules_count;
+	char *quarantine;
+	char *hash;
+	char *settle;
+	char *max_watches;
+	char *queue;
+	char *cache;
+};
+
 struct raw_output {
 	struct raw_file file;
 	char *flows;
@@ -156,6 +176,7 @@ struct raw_config {
 	struct raw_flows flows;
 	struct raw_detection detection;
 	struct raw_geoip geoip;
+	struct raw_files files;
 	struct raw_output output;
 	struct raw_log log;
 };
@@ -188,6 +209,7 @@ enum kind {
 #define F_PATH      0x080 /* file path; relative: to the file's directory */
 #define F_CIDR      0x100 /* an address or a network, no host bits set */
 #define F_UNIQUE    0x200 /* F_ENTRY string: unique among the entries */
+#define F_OFF       0x400 /* string: "off" is stored as NULL */
 
 /*
  * Where the entries of a list (K_SEQ, K_STRINGS) go: the list row's off is
@@ -315,6 +337,9 @@ struct key {
 /* IoC list types (detection.ioc[].type). */
 static const char *const ioc_types[] = {"ip", "domain", "ja3", "sha256", NULL};
 
+/* files.hash */
+static const char *const hash_modes[] = {"matches", "all", NULL};
+
 /* detection.home_net when the key is absent: private and local networks. */
 static const char *const default_home_net[] = {
     "10.0.0.0/8",  "172.16.0.0/12", "192.168.0.0/16",
@@ -392,6 +417,42 @@ static const struct key keys[] = {
 	    geoip.country_db),
     CFG_STR("geoip.asn_db", F_NONEMPTY | F_NOCTL | F_PATH, geoip_asn_db,
 	    geoip.asn_db),
+
+    SECTION("files"),
+    STRINGS("files.watch", 0, VG_CONFIG_MAX_LIST, file_watch, n_file_watch,
+	    NO_SET, files.watch, NO_DEFS, NULL),
+    STRING_ENTRIES("files.watch[]", F_NONEMPTY | F_NOCTL | F_PATH),
+    CFG("files.recursive", K_BOOL, 0, file_recursive, bool, files.recursive, 0,
+	1, 1),
+    STRINGS("files.exclude", 0, VG_CONFIG_MAX_LIST, file_exclude,
+	    n_file_exclude, NO_SET, files.exclude, NO_DEFS, NULL),
+    STRING_ENTRIES("files.exclude[]", F_NONEMPTY | F_NOCTL),
+    CFG("files.max_size", K_SIZE, 0, file_max_size, unsigned, files.max_size,
+	1 * KiB, 2 * GiB, 64 * MiB),
+    CFG("files.scan_timeout", K_DURATION, 0, file_scan_timeout, unsigned,
+	files.scan_timeout, 1, 3600, 60),
+    CFG("files.threads", K_UINT, 0, file_threads, unsigned, files.threads, 0,
+	32, 0),
+    CFG("files.schedule", K_DURATION, 0, file_schedule, unsigned,
+	files.schedule, 0, 31536000, 86400),
+    STRINGS("files.rules", 0, VG_CONFIG_MAX_LIST, file_rules, n_file_rules,
+	    SET(file_rules_set), files.rules, NO_DEFS, "the shipped rules"),
+    STRING_ENTRIES("files.rules[]", F_NONEMPTY | F_NOCTL | F_PATH),
+    CFG_STR("files.quarantine", F_NONEMPTY | F_NOCTL | F_PATH | F_OFF,
+	    file_quarantine, files.quarantine),
+    {.path = "files.hash",
+     .kind = K_STRING,
+     .off = TYPED_OFF(struct vg_config, file_hash, char *),
+     .raw = TYPED_OFF(struct raw_config, files.hash, char *),
+     .choices = hash_modes},
+    CFG("files.settle", K_DURATION, 0, file_settle, unsigned, files.settle, 0,
+	3600, 2),
+    CFG("files.max_watches", K_UINT, 0, file_max_watches, unsigned,
+	files.max_watches, 0, 100000000, 0),
+    CFG("files.queue", K_UINT, 0, file_queue, unsigned, files.queue, 16,
+	16777216, 65536),
+    CFG("files.cache", K_UINT, 0, file_cache, unsigned, files.cache, 0,
+	10000000, 100000),
 
     SECTION("output"),
     SECTION("output.file"),
@@ -551,6 +612,30 @@ static const cyaml_schema_field_t file_fields[] = {
     CYAML_FIELD_END,
 };
 
+static const cyaml_schema_field_t files_fields[] = {
+    CYAML_FIELD_SEQUENCE("watch", CYAML_FLAG_OPTIONAL | CYAML_FLAG_POINTER,
+			 struct raw_files, watch, &string_schema, 0,
+			 VG_CONFIG_MAX_LIST),
+    RAW_STR("recursive", struct raw_files, recursive),
+    CYAML_FIELD_SEQUENCE("exclude", CYAML_FLAG_OPTIONAL | CYAML_FLAG_POINTER,
+			 struct raw_files, exclude, &string_schema, 0,
+			 VG_CONFIG_MAX_LIST),
+    RAW_STR("max_size", struct raw_files, max_size),
+    RAW_STR("scan_timeout", struct raw_files, scan_timeout),
+    RAW_STR("threads", struct raw_files, threads),
+    RAW_STR("schedule", struct raw_files, schedule),
+    CYAML_FIELD_SEQUENCE("rules", CYAML_FLAG_OPTIONAL | CYAML_FLAG_POINTER,
+			 struct raw_files, rules, &string_schema, 0,
+			 VG_CONFIG_MAX_LIST),
+    RAW_STR("quarantine", struct raw_files, quarantine),
+    RAW_STR("hash", struct raw_files, hash),
+    RAW_STR("settle", struct raw_files, settle),
+    RAW_STR("max_watches", struct raw_files, max_watches),
+    RAW_STR("queue", struct raw_files, queue),
+    RAW_STR("cache", struct raw_files, cache),
+    CYAML_FIELD_END,
+};
+
 static const cyaml_schema_field_t output_fields[] = {
     CYAML_FIELD_MAPPING("file", CYAML_FLAG_OPTIONAL, struct raw_output, file,
 			file_fields),
@@ -580,6 +665,8 @@ static const cyaml_schema_field_t top_fields[] = {
 			detection, detection_fields),
     CYAML_FIELD_MAPPING("geoip", CYAML_FLAG_OPTIONAL, struct raw_config, geoip,
 			geoip_fields),
+    CYAML_FIELD_MAPPING("files", CYAML_FLAG_OPTIONAL, struct raw_config, files,
+			files_fields),
     CYAML_FIELD_MAPPING("output", CYAML_FLAG_OPTIONAL, struct raw_config,
 			output, output_fields),
     CYAML_FIELD_MAPPING("log", CYAML_FLAG_OPTIONAL, struct raw_config, log,
@@ -1793,7 +1880,7 @@ convert_one(struct loader *ld, const struct key *k, void *field, const char *s,
 	unsigned long long v;
 	char msg[MSG_LEN], abs[PATH_MAX];
 
-	if (s == NULL)
+	if (s == NULL || ((k->flags & F_OFF) && strcmp(s, "off") == 0))
 		return VG_OK;
 	if (!check_scalar(k, s, strlen(s), &v, msg, sizeof(msg))) {
 		add_error(ld, line_of(ld, disp), disp, "%s", msg);
@@ -2110,6 +2197,12 @@ vg_config_defaults(struct vg_config *cfg)
 			}
 		} else if (k->kind != K_STRING) {
 			(void)store(k, field_of(k, cfg), k->def, NULL);
+		} else if (k->choices != NULL &&
+			   store(k, field_of(k, cfg), k->def,
+				 k->choices[k->def]) != VG_OK) {
+			/* A string of choices defaults to choices[def]. */
+			vg_config_fini(cfg);
+			return VG_ENOMEM;
 		}
 	}
 

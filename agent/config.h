@@ -98,6 +98,47 @@ struct vg_config {
 	char *geoip_country_db; /* geoip.country_db, NULL: none */
 	char *geoip_asn_db;     /* geoip.asn_db, NULL: none */
 
+	/*
+	 * files: the file scanner (paths resolved as for detection). Nothing
+	 * is watched or scanned unless files.watch lists a folder.
+	 */
+	char *file_watch[VG_CONFIG_MAX_LIST]; /* files.watch: folders */
+	unsigned n_file_watch;
+	bool file_recursive; /* files.recursive: sub-folders too, default
+				true */
+	char *file_exclude[VG_CONFIG_MAX_LIST]; /* files.exclude: fnmatch(3)
+						   globs on the full path and
+						   on the file name */
+	unsigned n_file_exclude;
+	unsigned file_max_size;     /* files.max_size: larger files are
+				       skipped and counted, default 64 MiB,
+				       1 KiB..2 GiB */
+	unsigned file_scan_timeout; /* files.scan_timeout seconds, default 60,
+				       1..3600 */
+	unsigned file_threads;      /* files.threads: scanner threads, 0 =
+				       half the cores (at least 1), max 32 */
+	unsigned file_schedule;     /* files.schedule: seconds between full
+				       scans of the watched folders, default
+				       86400, 0 = none */
+	char *file_rules[VG_CONFIG_MAX_LIST]; /* files.rules: .yar/.yara files,
+						 folders of them, or one
+						 compiled .yarc */
+	unsigned n_file_rules;
+	bool file_rules_set;       /* false: the shipped rules/yara */
+	char *file_quarantine;     /* files.quarantine: folder, NULL = off
+				      (the default; "off" in the file) */
+	char *file_hash;           /* files.hash: SHA-256 of "matches" (NULL,
+				      the default) or of "all" files */
+	unsigned file_settle;      /* files.settle: seconds a written file must
+				      stay untouched before it is scanned,
+				      default 2, 0..3600 */
+	unsigned file_max_watches; /* files.max_watches: inotify watches at
+				      most, 0 = the system's limit */
+	unsigned file_queue;       /* files.queue: files waiting to be
+				      scanned, default 65536, 16..16777216 */
+	unsigned file_cache;       /* files.cache: verdicts remembered,
+				      default 100000, 0..10000000 */
+
 	/* output: */
 	char *output_file;        /* output.file.path, NULL: none
 				     ("-" means stdout) */

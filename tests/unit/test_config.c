@@ -445,6 +445,21 @@ test_dump_unset(void **state)
 				    "  # ioc: not set (the shipped lists)\n"
 				    "  state_max: 100000\n"
 				    "# geoip: not set\n"
+				    "files:\n"
+				    "  watch: []\n"
+				    "  recursive: true\n"
+				    "  exclude: []\n"
+				    "  max_size: 64MiB\n"
+				    "  scan_timeout: 1m\n"
+				    "  threads: 0\n"
+				    "  schedule: 1d\n"
+				    "  # rules: not set (the shipped rules)\n"
+				    "  # quarantine: not set\n"
+				    "  hash: \"matches\"\n"
+				    "  settle: 2s\n"
+				    "  max_watches: 0\n"
+				    "  queue: 65536\n"
+				    "  cache: 100000\n"
 				    "output:\n"
 				    "  # file: not set\n"));
 	vg_config_fini(&cfg);
@@ -467,6 +482,74 @@ test_dump_unset(void **state)
 	assert_int_equal(cfg.n_ioc, 0);
 	assert_int_equal(cfg.n_home_net, 6); /* untouched: the defaults */
 	vg_config_fini(&cfg);
+}
+
+/* The file scanner's settings: values, paths, "off", and errors. */
+static void
+test_files(void **state)
+{
+	struct vg_config cfg;
+
+	(void)state;
+	load_text(&cfg, "files:\n"
+			"  watch: [www, /srv/up]\n"
+			"  recursive: false\n"
+			"  exclude: [\"*.log\", \"*/cache/*\"]\n"
+			"  max_size: 10MiB\n"
+			"  scan_timeout: 5m\n"
+			"  threads: 3\n"
+			"  schedule: 0\n"
+			"  rules: [yara, x.yarc]\n"
+			"  quarantine: q\n"
+			"  hash: ALL\n"
+			"  settle: 0\n"
+			"  max_watches: 10\n"
+			"  queue: 16\n"
+			"  cache: 0\n");
+	assert_int_equal(cfg.n_file_watch, 2);
+	assert_string_equal(cfg.file_watch[0], "/tmp/www");
+	assert_string_equal(cfg.file_watch[1], "/srv/up");
+	assert_false(cfg.file_recursive);
+	assert_int_equal(cfg.n_file_exclude, 2);
+	assert_string_equal(cfg.file_exclude[1], "*/cache/*");
+	assert_int_equal(cfg.file_max_size, 10u << 20);
+	assert_int_equal(cfg.file_scan_timeout, 300);
+	assert_int_equal(cfg.file_threads, 3);
+	assert_int_equal(cfg.file_schedule, 0);
+	assert_true(cfg.file_rules_set);
+	assert_string_equal(cfg.file_rules[1], "/tmp/x.yarc");
+	assert_string_equal(cfg.file_quarantine, "/tmp/q");
+	assert_string_equal(cfg.file_hash, "all");
+	assert_int_equal(cfg.file_settle, 0);
+	assert_int_equal(cfg.file_max_watches, 10);
+	assert_int_equal(cfg.file_queue, 16);
+	assert_int_equal(cfg.file_cache, 0);
+	vg_config_fini(&cfg);
+
+	/* Defaults, and "off". */
+	load_text(&cfg, "files:\n  quarantine: off\n");
+	assert_null(cfg.file_quarantine);
+	assert_int_equal(cfg.n_file_watch, 0);
+	assert_true(cfg.file_recursive);
+	assert_false(cfg.file_rules_set);
+	assert_string_equal(cfg.file_hash, "matches");
+	assert_int_equal(cfg.file_max_size, 64u << 20);
+	assert_int_equal(cfg.file_schedule, 86400);
+	assert_int_equal(cfg.file_settle, 2);
+	vg_config_fini(&cfg);
+
+	expect_error("files:\n  hash: some\n", 2, "files.hash",
+		     "unknown hash \"some\" (expected matches or all)");
+	expect_error("files:\n  threads: 33\n", 2, "files.threads",
+		     "out of range (0..32)");
+	expect_error("files:\n  max_size: 512\n", 2, "files.max_size",
+		     "out of range");
+	expect_error("files:\n  watch: /var/www\n", 2, "files.watch",
+		     "expected a list");
+	expect_error("files:\n  sedule: 1h\n", 2, "files.sedule",
+		     "unknown key");
+	expect_error("files:\n  quarantine: \"\"\n", 2, "files.quarantine",
+		     "must not be empty");
 }
 
 /* Addresses and networks detection.home_net takes. */
@@ -1132,6 +1215,7 @@ main(void)
 	    cmocka_unit_test(test_full),
 	    cmocka_unit_test(test_dump_round_trip),
 	    cmocka_unit_test(test_dump_unset),
+	    cmocka_unit_test(test_files),
 	    cmocka_unit_test(test_home_net),
 	    cmocka_unit_test(test_home_net_errors),
 	    cmocka_unit_test(test_relative_paths),
