@@ -1,0 +1,3 @@
+@echo off
+rem Vigil YARA test sample: synthetic, harmless.
+powershell.exe -NoP -NonI -W Hidden -Exec Bypass -enc VwByAGkAdABlAC0ATwB1AHQAcAB1AHQAIAAnAFYAaQBnAGkAbAAgAFkAQQBSAEEAIAB0AGUAcwB0ACAAcwBhAG0AcABsAGUAOgAgAGgAYQByAG0AbABlAHMAcwAsACAAcAByAGkAbgB0AHMAIAB0AGgAaQBzACAAbABpAG4AZQAgAG8AbgBsAHkALgAnAA==
