@@ -133,7 +133,9 @@ struct vg_engine {
 	_Atomic int drain;        /* workers: exit once rings are empty */
 	int started;
 	int stopped;
-	pthread_mutex_t stats_mu;         /* serialises stats events */
+	pthread_mutex_t stats_mu;    /* serialises stats events */
+	vg_engine_stats_fn stats_fn; /* extra counters (stats_mu) */
+	void *stats_arg;
 	struct vg_output_stats final_out; /* once the output is closed */
 	char out_name[256];
 	char reason_keys[VG_DEC__COUNT][48];
@@ -816,7 +818,7 @@ vg_engine_start(struct vg_engine *e, char *err, size_t errlen)
 	unsigned i, s;
 	enum vg_err rc;
 
-	if (e->n_sources == 0) {
+	if (e->n_sources == 0 && !e->o.files_only) {
 		snprintf(err, errlen,
 			 "nothing to capture from: list interfaces "
 			 "under capture.interfaces");
@@ -843,7 +845,8 @@ vg_engine_start(struct vg_engine *e, char *err, size_t errlen)
 	}
 	e->start_mono_us = vg_now_mono_us();
 	e->started = 1;
-	for (i = 0; i < e->n_workers; i++) {
+	/* Without a source the workers would have nothing to wait on. */
+	for (i = 0; i < e->n_workers && e->n_sources; i++) {
 		if (pthread_create(&e->workers[i].th, NULL, worker_main,
 				   &e->workers[i]) != 0) {
 			snprintf(err, errlen, "cannot start worker threads");
@@ -967,7 +970,7 @@ malformed(const struct totals *t)
 void
 vg_engine_emit_stats(struct vg_engine *e)
 {
-	struct vg_stat_kv kv[64 + VG_DEC__COUNT];
+	struct vg_stat_kv kv[64 + 32 + VG_DEC__COUNT];
 	struct vg_detect_state_stats ds;
 	const struct vg_detect *d = atomic_load(&e->detect);
 	struct totals t;
@@ -1031,6 +1034,8 @@ vg_engine_emit_stats(struct vg_engine *e)
 	KV("output.write_errors", t.out.write_errors);
 	KV("output.encode_errors", t.wk.event_errors);
 #undef KV
+	if (e->stats_fn)
+		n += e->stats_fn(e->stats_arg, kv + n, VG_ARRAY_LEN(kv) - n);
 	uptime = (double)(vg_now_mono_us() - e->start_mono_us) / 1e6;
 	vg_buf_init(&b, (size_t)e->cfg->event_max_bytes + 4096);
 	if (vg_event_stats(&b, &e->ctx, kv, n, uptime, vg_now_wall_us()) ==
@@ -1122,6 +1127,27 @@ vg_engine_reloaded(struct vg_engine *e, const char *detail)
 			   vg_now_wall_us()) == VG_OK)
 		(void)vg_output_submit(e->out, &b, 1);
 	vg_buf_fini(&b);
+}
+
+struct vg_output *
+vg_engine_output(struct vg_engine *e)
+{
+	return e->out;
+}
+
+const struct vg_event_ctx *
+vg_engine_ctx(struct vg_engine *e)
+{
+	return &e->ctx;
+}
+
+void
+vg_engine_set_stats_hook(struct vg_engine *e, vg_engine_stats_fn fn, void *arg)
+{
+	pthread_mutex_lock(&e->stats_mu);
+	e->stats_fn = fn;
+	e->stats_arg = arg;
+	pthread_mutex_unlock(&e->stats_mu);
 }
 
 uint64_t

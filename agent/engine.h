@@ -32,7 +32,16 @@ struct vg_engine_opts {
 	struct vg_detect *detect;    /* rules etc.; NULL: none. Borrowed
 					until swapped out or the engine is
 					freed */
+	int files_only;              /* start without capture sources (an
+					agent that only scans files) */
 };
+
+struct vg_stat_kv;
+
+/* Extra counters for stats events: fill at most room entries of kv and
+ * return how many (called from the thread emitting the event). */
+typedef size_t (*vg_engine_stats_fn)(void *arg, struct vg_stat_kv *kv,
+				     size_t room);
 
 /* Make an engine (no thread started yet). On error, err says why. */
 enum vg_err vg_engine_new(struct vg_engine **out,
@@ -79,6 +88,16 @@ struct vg_detect *vg_engine_detect(struct vg_engine *e);
  * given text (error lines, or a one-line summary), and a counter. */
 void vg_engine_reload_failed(struct vg_engine *e, const char *errors);
 void vg_engine_reloaded(struct vg_engine *e, const char *detail);
+
+/* The output every event of this engine goes to (borrowed; valid from
+ * vg_engine_start until vg_engine_stop), and the fields events carry. */
+struct vg_output *vg_engine_output(struct vg_engine *e);
+const struct vg_event_ctx *vg_engine_ctx(struct vg_engine *e);
+
+/* Add fn's counters to every stats event from now on (main thread, after
+ * start). fn may be NULL to stop. */
+void vg_engine_set_stats_hook(struct vg_engine *e, vg_engine_stats_fn fn,
+			      void *arg);
 
 /* Number of capture read errors (truncated files...) seen. */
 uint64_t vg_engine_read_errors(struct vg_engine *e);

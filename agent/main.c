@@ -6,6 +6,8 @@
  *   vigil-agent replay [...] CAPTURE... capture files through the pipeline
  *   vigil-agent check [-c FILE] [-v]   validate the configuration and rules
  *   vigil-agent rules test [-v] [DIR]  run the rule test cases
+ *   vigil-agent scan [...] PATH...     scan files with the YARA rules
+ *   vigil-agent quarantine list|restore  what the file scanner moved away
  *   vigil-agent version
  *
  * The main thread owns the signals: every other thread is started with
@@ -17,14 +19,20 @@
 #include "common.h"
 #include "config.h"
 #include "engine.h"
+#include "filescan.h"
 #include "log.h"
 #include "netrules.h"
+#include "output.h"
+#include "quarantine.h"
 #include "rulestest.h"
+#include "yarascan.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +41,11 @@
 
 #define EXIT_USAGE 1 /* bad command line or configuration */
 #define EXIT_INPUT 2 /* a capture could not be read */
+
+/* vigil-agent scan, like clamscan */
+#define SCAN_CLEAN 0 /* nothing matched */
+#define SCAN_MATCH 1 /* something matched */
+#define SCAN_ERROR 2 /* an error (and nothing matched) */
 
 static void
 usage(FILE *out)
@@ -44,6 +57,12 @@ usage(FILE *out)
 	    " [--workers N] CAPTURE...\n"
 	    "       vigil-agent check [-c FILE] [-v]\n"
 	    "       vigil-agent rules test [-v] [DIR|CASE]\n"
+	    "       vigil-agent scan [-c FILE] [--rules R]... [--output PATH|-]"
+	    " [--threads N]\n"
+	    "                        [--quarantine DIR] PATH...\n"
+	    "       vigil-agent quarantine list [-c FILE] [--dir DIR]\n"
+	    "       vigil-agent quarantine restore [-c FILE] [--dir DIR]"
+	    " [--to PATH] [--force] ID\n"
 	    "       vigil-agent version\n"
 	    "\n"
 	    "  -c, --config FILE   configuration (default: built-in "
@@ -53,6 +72,18 @@ usage(FILE *out)
 	    "  -w, --workers N     worker threads (default: cores - 1)\n"
 	    "  -v, --verbose       check: print the effective configuration;\n"
 	    "                      rules test: print every case's alerts\n"
+	    "  -r, --rules R       scan: YARA rules (file, folder or .yarc;\n"
+	    "                      repeatable) instead of files.rules\n"
+	    "  -t, --threads N     scan: scanner threads\n"
+	    "  --quarantine DIR    scan: move matching files into DIR\n"
+	    "  --dir DIR           quarantine: the folder (files.quarantine)\n"
+	    "  --to PATH           quarantine restore: where to (default: the\n"
+	    "                      original path)\n"
+	    "  --force             quarantine restore: replace an existing "
+	    "file\n"
+	    "\n"
+	    "scan exits 0 when nothing matched, 1 when something did, 2 on\n"
+	    "errors (when nothing matched).\n"
 	    "\n"
 	    "Without -c, the rules shipped with the agent are used (from the\n"
 	    "source tree when run from a build folder).\n");
@@ -134,6 +165,34 @@ load_detect(const struct vg_config *cfg)
 	return d;
 }
 
+/*
+ * The YARA rule set: paths (scan --rules) when given, else files.rules,
+ * else the shipped rules/yara. Errors to errs. NULL on failure.
+ */
+static struct vg_yara *
+load_yara(const struct vg_config *cfg, char *const *paths, unsigned n,
+	  FILE *errs)
+{
+	static char shipped[PATH_MAX + 8];
+	char *one[1] = {shipped};
+	struct vg_yara *y = NULL;
+
+	if (n == 0 && cfg->file_rules_set) {
+		paths = cfg->file_rules;
+		n = cfg->n_file_rules;
+	} else if (n == 0) {
+		snprintf(shipped, sizeof(shipped), "%s/yara", shipped_rules());
+		paths = one;
+		n = 1;
+	}
+	if (vg_yara_load(&y, paths, n, errs) != VG_OK) {
+		fprintf(errs, "vigil-agent: %s: YARA rules not loaded\n",
+			cfg->path ? cfg->path : "(built-in defaults)");
+		return NULL;
+	}
+	return y;
+}
+
 static void
 block_signals(sigset_t *set)
 {
@@ -155,13 +214,40 @@ wait_signal(const sigset_t *set, unsigned ms)
 	return sig > 0 ? sig : 0;
 }
 
+#define MAX_RULE_ARGS 64
+
 struct opts {
 	const char *config;
 	const char *output;
 	unsigned workers;
 	int flows;
 	int verbose;
+	char *rules[MAX_RULE_ARGS]; /* scan --rules */
+	unsigned n_rules;
+	unsigned threads;
+	const char *quarantine;
+	const char *dir;
+	const char *to;
+	int force;
 };
+
+/* A count option from 1 to max; -1 after an error message. */
+static long
+count_arg(const char *name, const char *s, unsigned long max)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (errno || *end || end == s || n < 1 || n > max) {
+		fprintf(stderr,
+			"vigil-agent: --%s: expected 1..%lu, got \"%s\"\n",
+			name, max, s);
+		return -1;
+	}
+	return (long)n;
+}
 
 static int
 parse_opts(int argc, char **argv, struct opts *o)
@@ -172,17 +258,22 @@ parse_opts(int argc, char **argv, struct opts *o)
 	    {"workers", required_argument, NULL, 'w'},
 	    {"flows", no_argument, NULL, 'f'},
 	    {"verbose", no_argument, NULL, 'v'},
+	    {"rules", required_argument, NULL, 'r'},
+	    {"threads", required_argument, NULL, 't'},
+	    {"quarantine", required_argument, NULL, 'Q'},
+	    {"dir", required_argument, NULL, 'D'},
+	    {"to", required_argument, NULL, 'T'},
+	    {"force", no_argument, NULL, 'F'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	char *end;
-	unsigned long n;
+	long n;
 	int ch;
 
 	memset(o, 0, sizeof(*o));
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:o:w:fvh", longopts, NULL)) !=
-	       -1) {
+	while ((ch = getopt_long(argc, argv, "c:o:w:fvr:t:h", longopts,
+				 NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			o->config = optarg;
@@ -191,16 +282,34 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->output = optarg;
 			break;
 		case 'w':
-			errno = 0;
-			n = strtoul(optarg, &end, 10);
-			if (errno || *end || end == optarg || n < 1 || n > 64) {
-				fprintf(stderr,
-					"vigil-agent: --workers: "
-					"expected 1..64, got \"%s\"\n",
-					optarg);
+			if ((n = count_arg("workers", optarg, 64)) < 0)
+				return -1;
+			o->workers = (unsigned)n;
+			break;
+		case 't':
+			if ((n = count_arg("threads", optarg, 32)) < 0)
+				return -1;
+			o->threads = (unsigned)n;
+			break;
+		case 'r':
+			if (o->n_rules == MAX_RULE_ARGS) {
+				fprintf(stderr, "vigil-agent: too many "
+						"--rules\n");
 				return -1;
 			}
-			o->workers = (unsigned)n;
+			o->rules[o->n_rules++] = optarg;
+			break;
+		case 'Q':
+			o->quarantine = optarg;
+			break;
+		case 'D':
+			o->dir = optarg;
+			break;
+		case 'T':
+			o->to = optarg;
+			break;
+		case 'F':
+			o->force = 1;
 			break;
 		case 'f':
 			o->flows = 1;
@@ -224,6 +333,7 @@ cmd_check(int argc, char **argv)
 {
 	struct vg_config cfg;
 	struct vg_detect *d;
+	struct vg_yara *y;
 	struct opts o;
 
 	if (parse_opts(argc, argv, &o) < 0)
@@ -237,12 +347,20 @@ cmd_check(int argc, char **argv)
 		vg_config_fini(&cfg);
 		return EXIT_USAGE;
 	}
+	y = load_yara(&cfg, NULL, 0, stderr);
+	if (y == NULL) {
+		vg_detect_free(d);
+		vg_config_fini(&cfg);
+		return EXIT_USAGE;
+	}
 	fprintf(stderr,
 		"%s: configuration OK; %u rules (%u enabled), %u IoC lists "
-		"(%zu entries)\n",
+		"(%zu entries), %u YARA rules from %u files\n",
 		o.config ? o.config : "(built-in defaults)",
 		vg_detect_rule_count(d), vg_detect_rules_enabled(d),
-		vg_detect_list_count(d), vg_detect_list_entries(d));
+		vg_detect_list_count(d), vg_detect_list_entries(d),
+		vg_yara_rule_count(y), vg_yara_file_count(y));
+	vg_yara_unref(y);
 	vg_detect_free(d);
 	vg_config_fini(&cfg);
 	return 0;
@@ -277,17 +395,235 @@ cmd_rules(int argc, char **argv)
 	return vg_rules_test(dir, set, o.verbose, stdout);
 }
 
+static void
+event_ctx(struct vg_event_ctx *ctx, const struct vg_config *cfg)
+{
+	ctx->host = cfg->hostname;
+	ctx->agent_id = cfg->agent_id;
+	ctx->agency = cfg->agency;
+	ctx->version = VG_VERSION;
+}
+
+/* The file scanner's counters, for summaries and stats events. */
+#define FC(f)                                                                  \
+	{                                                                      \
+		"files." #f, offsetof(struct vg_filescan_stats, f)             \
+	}
+static const struct {
+	const char *key;
+	size_t off;
+} file_counters[] = {
+    FC(scanned),
+    FC(bytes),
+    FC(matched),
+    FC(alerts),
+    FC(cached),
+    FC(skipped_size),
+    FC(skipped_excluded),
+    FC(skipped_special),
+    FC(vanished),
+    FC(errors),
+    FC(timeouts),
+    FC(quarantined),
+    FC(quarantine_errors),
+    FC(event_errors),
+    FC(watched_dirs),
+    FC(watch_limit),
+    FC(overflows),
+    FC(full_scans),
+    FC(queued),
+};
+#undef FC
+
+static uint64_t
+counter(const struct vg_filescan_stats *st, size_t i)
+{
+	return *(const uint64_t *)(const void *)((const char *)st +
+						 file_counters[i].off);
+}
+
+static size_t
+file_stats(void *arg, struct vg_stat_kv *kv, size_t room)
+{
+	struct vg_filescan_stats st;
+	size_t i;
+
+	vg_filescan_stats(arg, &st);
+	for (i = 0; i < VG_ARRAY_LEN(file_counters) && i < room; i++)
+		kv[i] =
+		    (struct vg_stat_kv){file_counters[i].key, counter(&st, i)};
+	return i;
+}
+
+static void
+file_summary(struct vg_filescan *fs, FILE *out)
+{
+	struct vg_filescan_stats st;
+	size_t i;
+
+	vg_filescan_stats(fs, &st);
+	fprintf(out, "files:\n");
+	for (i = 0; i < VG_ARRAY_LEN(file_counters); i++)
+		if (counter(&st, i))
+			fprintf(out, "  %-18s %" PRIu64 "\n",
+				file_counters[i].key + 6, counter(&st, i));
+}
+
+static int
+cmd_scan(int argc, char **argv)
+{
+	struct vg_filescan_opts fo;
+	struct vg_filescan_stats st;
+	struct vg_filescan *fs = NULL;
+	struct vg_output *out = NULL;
+	struct vg_event_ctx ctx;
+	struct vg_yara *y = NULL;
+	struct vg_config cfg;
+	struct opts o;
+	char err[512] = "";
+	int status = SCAN_ERROR;
+
+	if (parse_opts(argc, argv, &o) < 0)
+		return SCAN_ERROR;
+	if (optind >= argc) {
+		fprintf(stderr, "vigil-agent scan: no file or folder given\n");
+		usage(stderr);
+		return SCAN_ERROR;
+	}
+	if (load_config(&cfg, o.config) < 0)
+		return SCAN_ERROR;
+	signal(SIGPIPE, SIG_IGN);
+	y = load_yara(&cfg, o.rules, o.n_rules, stderr);
+	if (y == NULL)
+		goto out;
+	if (vg_output_open(&out, o.output ? o.output : "-", cfg.queue_events, 1,
+			   err, sizeof(err)) != VG_OK)
+		goto out;
+	event_ctx(&ctx, &cfg);
+	/* One pass over the files: a verdict cache would never be hit. */
+	cfg.file_cache = 0;
+	memset(&fo, 0, sizeof(fo));
+	fo.cfg = &cfg;
+	fo.rules = y;
+	fo.out = out;
+	fo.ctx = &ctx;
+	fo.threads = o.threads;
+	/* On demand, files are moved only when asked to. */
+	fo.quarantine = o.quarantine ? o.quarantine : "";
+	if (vg_filescan_new(&fs, &fo, err, sizeof(err)) != VG_OK ||
+	    vg_filescan_start(fs, 0, err, sizeof(err)) != VG_OK)
+		goto out;
+	vg_filescan_scan_paths(fs, argv + optind, argc - optind);
+	vg_filescan_stop(fs);
+	vg_filescan_stats(fs, &st);
+	if (o.verbose || vg_log_get_level() >= LOG_INFO)
+		file_summary(fs, stderr);
+	status = st.matched ? SCAN_MATCH : st.errors ? SCAN_ERROR : SCAN_CLEAN;
+out:
+	if (err[0])
+		fprintf(stderr, "vigil-agent: %s\n", err);
+	vg_filescan_free(fs);
+	vg_output_close(out, NULL);
+	vg_yara_unref(y);
+	vg_config_fini(&cfg);
+	return status;
+}
+
+static void
+print_time_us(FILE *out, int64_t us)
+{
+	char buf[32];
+
+	vg_eve_time(buf, us);
+	buf[19] = '\0'; /* to the second */
+	fprintf(out, "%sZ", buf);
+}
+
+static int
+cmd_quarantine(int argc, char **argv)
+{
+	struct vg_quarantine_item *items = NULL, item;
+	struct vg_config cfg;
+	const char *dir;
+	char err[1024] = "";
+	size_t n = 0, bad = 0, i;
+	struct opts o;
+	int status = EXIT_USAGE;
+	int list;
+
+	if (argc < 2 ||
+	    (strcmp(argv[1], "list") != 0 && strcmp(argv[1], "restore") != 0)) {
+		fprintf(stderr, "vigil-agent quarantine: expected \"list\" or "
+				"\"restore\"\n");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	list = strcmp(argv[1], "list") == 0;
+	if (parse_opts(argc - 1, argv + 1, &o) < 0)
+		return EXIT_USAGE;
+	if (load_config(&cfg, o.config) < 0)
+		return EXIT_USAGE;
+	dir = o.dir ? o.dir : cfg.file_quarantine;
+	if (dir == NULL) {
+		fprintf(stderr, "vigil-agent quarantine: no quarantine folder "
+				"(set files.quarantine or give --dir)\n");
+		goto out;
+	}
+	if (list) {
+		if (vg_quarantine_list(dir, &items, &n, &bad) != VG_OK) {
+			fprintf(stderr, "vigil-agent quarantine: %s: %s\n", dir,
+				strerror(errno));
+			status = EXIT_INPUT;
+			goto out;
+		}
+		printf("%-26s %-20s %10s  %-32s %s\n", "ID", "QUARANTINED",
+		       "SIZE", "RULE", "PATH");
+		for (i = 0; i < n; i++) {
+			printf("%-26s ", items[i].id);
+			print_time_us(stdout, items[i].quarantined_us);
+			printf(" %10" PRIu64 "  %-32s %s\n", items[i].size,
+			       items[i].rule, items[i].path);
+		}
+		if (bad)
+			fprintf(stderr,
+				"vigil-agent quarantine: %zu unreadable "
+				"records skipped\n",
+				bad);
+		vg_quarantine_items_free(items, n);
+		status = 0;
+		goto out;
+	}
+	if (optind + 1 >= argc) {
+		fprintf(stderr,
+			"vigil-agent quarantine restore: no ID given\n");
+		goto out;
+	}
+	if (vg_quarantine_restore(dir, argv[1 + optind], o.to, o.force, &item,
+				  err, sizeof(err)) != VG_OK) {
+		fprintf(stderr, "vigil-agent quarantine restore: %s\n", err);
+		status = EXIT_INPUT;
+		goto out;
+	}
+	printf("restored %s to %s\n", item.id, o.to ? o.to : item.path);
+	vg_quarantine_item_fini(&item);
+	status = 0;
+out:
+	vg_config_fini(&cfg);
+	return status;
+}
+
 /*
  * SIGHUP: read the configuration again and build a new detection set off
  * the packet path; put it in force only if all of it loaded. Settings
  * other than detection and geoip take effect at the next start.
  */
 static void
-reload(struct vg_engine *e, const char *path)
+reload(struct vg_engine *e, struct vg_filescan *fs, const char *path)
 {
 	struct vg_config cfg;
 	struct vg_detect *d = NULL, *old;
-	char *errs = NULL, detail[256];
+	struct vg_yara *y = NULL;
+	char *errs = NULL, detail[320];
 	size_t errs_len = 0;
 	FILE *ef = open_memstream(&errs, &errs_len);
 	enum vg_err rc;
@@ -299,6 +635,13 @@ reload(struct vg_engine *e, const char *path)
 	rc = path ? vg_config_load(&cfg, path, ef) : vg_config_defaults(&cfg);
 	if (rc == VG_OK) {
 		rc = vg_detect_load(&d, &cfg, shipped_rules(), ef);
+		/* Both sets load, or neither is put in force. */
+		if (rc == VG_OK && fs != NULL &&
+		    (y = load_yara(&cfg, NULL, 0, ef)) == NULL) {
+			vg_detect_free(d);
+			d = NULL;
+			rc = VG_EINVAL;
+		}
 		vg_config_fini(&cfg);
 	}
 	fclose(ef);
@@ -320,14 +663,23 @@ reload(struct vg_engine *e, const char *path)
 		 "%u rules (%u enabled), %u IoC lists (%zu entries)",
 		 vg_detect_rule_count(d), vg_detect_rules_enabled(d),
 		 vg_detect_list_count(d), vg_detect_list_entries(d));
+	if (y != NULL) {
+		size_t len = strlen(detail);
+
+		vg_filescan_swap_rules(fs, y);
+		snprintf(detail + len, sizeof(detail) - len,
+			 ", %u YARA rules from %u files", vg_yara_rule_count(y),
+			 vg_yara_file_count(y));
+		vg_yara_unref(y);
+	}
 	vg_log(LOG_INFO, "reloaded: %s", detail);
 	vg_engine_reloaded(e, detail);
 }
 
 /* Run an engine until its sources end (replay) or a signal (both). */
 static int
-drive(struct vg_engine *e, const struct vg_config *cfg, const sigset_t *sigs,
-      int offline)
+drive(struct vg_engine *e, struct vg_filescan *fs, const struct vg_config *cfg,
+      const sigset_t *sigs, int offline)
 {
 	int64_t interval = (int64_t)cfg->stats_interval * 1000000;
 	int64_t next = vg_now_mono_us() + interval;
@@ -343,12 +695,15 @@ drive(struct vg_engine *e, const struct vg_config *cfg, const sigset_t *sigs,
 			break;
 		}
 		if (sig == SIGHUP)
-			reload(e, cfg->path);
+			reload(e, fs, cfg->path);
 		if (interval && vg_now_mono_us() >= next) {
 			vg_engine_emit_stats(e);
 			next += interval;
 		}
 	}
+	/* The scanner first: its last events go out with the engine's. */
+	if (fs != NULL)
+		vg_filescan_stop(fs);
 	vg_engine_stop(e);
 	return 0;
 }
@@ -359,6 +714,8 @@ run_engine(int argc, char **argv, int offline)
 	struct vg_engine_opts eo;
 	struct vg_engine *e = NULL;
 	struct vg_detect *d = NULL;
+	struct vg_filescan *fs = NULL;
+	struct vg_yara *y = NULL;
 	struct vg_config cfg;
 	struct opts o;
 	sigset_t sigs;
@@ -379,6 +736,15 @@ run_engine(int argc, char **argv, int offline)
 		vg_config_fini(&cfg);
 		return EXIT_USAGE;
 	}
+	/* A daemon with folders to watch scans files too. */
+	if (!offline && cfg.n_file_watch > 0) {
+		y = load_yara(&cfg, NULL, 0, stderr);
+		if (y == NULL) {
+			vg_detect_free(d);
+			vg_config_fini(&cfg);
+			return EXIT_USAGE;
+		}
+	}
 	block_signals(&sigs);
 
 	memset(&eo, 0, sizeof(eo));
@@ -388,6 +754,7 @@ run_engine(int argc, char **argv, int offline)
 	eo.offline = offline;
 	eo.flow_events = o.flows || cfg.flow_events;
 	eo.detect = d;
+	eo.files_only = y != NULL && cfg.n_ifaces == 0;
 	if (offline && eo.output == NULL && cfg.output_file == NULL)
 		eo.output = "eve.json";
 	if (vg_engine_new(&e, &eo, err, sizeof(err)) != VG_OK)
@@ -402,6 +769,25 @@ run_engine(int argc, char **argv, int offline)
 	}
 	if (vg_engine_start(e, err, sizeof(err)) != VG_OK)
 		goto out;
+	if (y != NULL) {
+		struct vg_filescan_opts fo;
+
+		memset(&fo, 0, sizeof(fo));
+		fo.cfg = &cfg;
+		fo.rules = y;
+		fo.out = vg_engine_output(e);
+		fo.ctx = vg_engine_ctx(e);
+		if (vg_filescan_new(&fs, &fo, err, sizeof(err)) != VG_OK ||
+		    vg_filescan_start(fs, 1, err, sizeof(err)) != VG_OK) {
+			vg_engine_stop(e);
+			goto out;
+		}
+		vg_engine_set_stats_hook(e, file_stats, fs);
+		vg_log(LOG_INFO,
+		       "watching %u folders with %u YARA rules from %u files",
+		       cfg.n_file_watch, vg_yara_rule_count(y),
+		       vg_yara_file_count(y));
+	}
 	if (!offline)
 		vg_log(LOG_INFO, "vigil-agent %s running (nDPI %s)", VG_VERSION,
 		       vg_classify_ndpi_version());
@@ -409,7 +795,7 @@ run_engine(int argc, char **argv, int offline)
 		vg_log(LOG_INFO, "%u rules (%u enabled), %u IoC lists",
 		       vg_detect_rule_count(d), vg_detect_rules_enabled(d),
 		       vg_detect_list_count(d));
-	drive(e, &cfg, &sigs, offline);
+	drive(e, fs, &cfg, &sigs, offline);
 	if (offline)
 		vg_engine_summary(e, stderr);
 	status = vg_engine_read_errors(e) ? EXIT_INPUT : 0;
@@ -417,11 +803,15 @@ run_engine(int argc, char **argv, int offline)
 out:
 	if (err[0])
 		fprintf(stderr, "vigil-agent: %s\n", err);
+	if (fs)
+		vg_filescan_stop(fs);
 	if (e) {
 		/* The set in force may be a reloaded one. */
 		d = vg_engine_detect(e);
 		vg_engine_free(e);
 	}
+	vg_filescan_free(fs);
+	vg_yara_unref(y);
 	vg_detect_free(d);
 	vg_config_fini(&cfg);
 	return status;
@@ -438,8 +828,9 @@ main(int argc, char **argv)
 	}
 	cmd = argv[1];
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
-		printf("vigil-agent %s (nDPI %s, %s)\n", VG_VERSION,
-		       vg_classify_ndpi_version(), vg_capture_lib_version());
+		printf("vigil-agent %s (nDPI %s, %s, YARA %s)\n", VG_VERSION,
+		       vg_classify_ndpi_version(), vg_capture_lib_version(),
+		       vg_yara_lib_version());
 		return 0;
 	}
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ||
@@ -452,6 +843,10 @@ main(int argc, char **argv)
 		return cmd_check(argc - 1, argv + 1);
 	if (strcmp(cmd, "rules") == 0)
 		return cmd_rules(argc - 1, argv + 1);
+	if (strcmp(cmd, "scan") == 0)
+		return cmd_scan(argc - 1, argv + 1);
+	if (strcmp(cmd, "quarantine") == 0)
+		return cmd_quarantine(argc - 1, argv + 1);
 	if (strcmp(cmd, "run") == 0)
 		return run_engine(argc - 1, argv + 1, 0);
 	if (strcmp(cmd, "replay") == 0)

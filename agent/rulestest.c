@@ -7,6 +7,7 @@
 #include "config.h"
 #include "engine.h"
 #include "netrules.h"
+#include "yarascan.h"
 
 #include <yaml.h>
 
@@ -19,20 +20,29 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define MAX_EXPECT 64
-#define MAX_CASES  1024
+#define MAX_EXPECT    64
+#define MAX_CASES     1024
+#define MAX_SAMPLE    (64u << 20) /* bytes of a YARA case's sample */
+#define MAX_YARA_NAME 128
 
 struct expect {
-	uint32_t sid;
-	uint64_t count; /* exact, unless at_least */
+	uint32_t sid;             /* network rule; 0: a YARA rule */
+	char yara[MAX_YARA_NAME]; /* YARA rule name */
+	uint64_t count;           /* exact, unless at_least */
 	bool at_least;
 	unsigned line;
 };
 
+/* A case replays a capture (network rules) or scans a sample (YARA):
+ * the file at sample, or the bytes of text/parts. */
 struct tcase {
 	char path[PATH_MAX];
 	char capture[PATH_MAX];
 	char config[PATH_MAX]; /* "" for defaults */
+	char sample[PATH_MAX];
+	char *text; /* owned */
+	size_t text_len;
+	bool has_text;
 	struct expect ex[MAX_EXPECT];
 	unsigned n_ex;
 };
@@ -85,7 +95,8 @@ parse_u64(const char *s, uint64_t *v)
 	return errno == 0 && *end == '\0';
 }
 
-/* One expect entry: {sid: N, count: N} or {sid: N, min: N}. */
+/* One expect entry: {sid: N, count: N}, {sid: N, min: N}, or
+ * {yara: NAME, count: 0|1}. */
 static bool
 read_expect(yaml_document_t *doc, yaml_node_t *n, struct expect *ex,
 	    const char *path, FILE *out)
@@ -102,6 +113,12 @@ read_expect(yaml_document_t *doc, yaml_node_t *n, struct expect *ex,
 		const char *k = scalar(doc, p->key);
 		const char *s = scalar(doc, p->value);
 
+		if (k && s && strcmp(k, "yara") == 0 && s[0] &&
+		    strlen(s) < sizeof(ex->yara)) {
+			snprintf(ex->yara, sizeof(ex->yara), "%s", s);
+			have_sid = true;
+			continue;
+		}
 		if (k == NULL || !parse_u64(s, &v))
 			goto bad;
 		if (strcmp(k, "sid") == 0 && v > 0 && v <= UINT32_MAX) {
@@ -118,14 +135,50 @@ read_expect(yaml_document_t *doc, yaml_node_t *n, struct expect *ex,
 			goto bad;
 		}
 	}
-	if (have_sid && have_count)
+	if (have_sid && have_count &&
+	    (ex->yara[0] == '\0' ||
+	     (ex->sid == 0 && !ex->at_least && ex->count <= 1)))
 		return true;
 bad:
 	fprintf(out,
-		"%s:%u: expect: write {sid: ID, count: N} or {sid: ID, min: "
-		"N}\n",
+		"%s:%u: expect: write {sid: ID, count: N}, {sid: ID, min: "
+		"N} or {yara: RULE, count: 0|1}\n",
 		path, ex->line);
 	return false;
+}
+
+/* parts: strings joined into the sample's bytes (so that a test string
+ * such as EICAR's never stands whole in a file of the repository). */
+static bool
+join_parts(yaml_document_t *doc, yaml_node_t *v, struct tcase *tc)
+{
+	yaml_node_item_t *it;
+	size_t len = 0;
+
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+	     it++) {
+		yaml_node_t *n = yaml_document_get_node(doc, *it);
+
+		if (n == NULL || n->type != YAML_SCALAR_NODE)
+			return false;
+		len += n->data.scalar.length;
+	}
+	free(tc->text);
+	tc->text = malloc(len + 1);
+	if (tc->text == NULL)
+		return false;
+	tc->text_len = 0;
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+	     it++) {
+		yaml_node_t *n = yaml_document_get_node(doc, *it);
+
+		memcpy(tc->text + tc->text_len, n->data.scalar.value,
+		       n->data.scalar.length);
+		tc->text_len += n->data.scalar.length;
+	}
+	tc->text[tc->text_len] = '\0';
+	tc->has_text = true;
+	return true;
 }
 
 static bool
@@ -138,6 +191,7 @@ read_case(const char *path, struct tcase *tc, FILE *out)
 	FILE *fp;
 	bool ok = false;
 
+	free(tc->text);
 	memset(tc, 0, sizeof(*tc));
 	snprintf(tc->path, sizeof(tc->path), "%s", path);
 	fp = fopen(path, "rb");
@@ -172,6 +226,26 @@ read_case(const char *path, struct tcase *tc, FILE *out)
 
 		if (k && strcmp(k, "capture") == 0 && s) {
 			resolve(path, s, tc->capture, sizeof(tc->capture));
+		} else if (k && strcmp(k, "file") == 0 && s) {
+			resolve(path, s, tc->sample, sizeof(tc->sample));
+		} else if (k && strcmp(k, "text") == 0 && s) {
+			free(tc->text);
+			tc->text_len = v->data.scalar.length;
+			tc->text = malloc(tc->text_len + 1);
+			if (tc->text == NULL) {
+				ok = false;
+				break;
+			}
+			memcpy(tc->text, s, tc->text_len + 1);
+			tc->has_text = true;
+		} else if (k && strcmp(k, "parts") == 0 && v &&
+			   v->type == YAML_SEQUENCE_NODE) {
+			if (!join_parts(&doc, v, tc)) {
+				fprintf(out,
+					"%s:%u: parts: a list of strings\n",
+					path, line);
+				ok = false;
+			}
 		} else if (k && strcmp(k, "config") == 0 && s) {
 			resolve(path, s, tc->config, sizeof(tc->config));
 		} else if (k && strcmp(k, "description") == 0) {
@@ -200,14 +274,32 @@ read_case(const char *path, struct tcase *tc, FILE *out)
 		} else {
 			fprintf(out,
 				"%s:%u: %s: unknown or malformed key "
-				"(capture, config, description, expect)\n",
+				"(capture, config, file, text, parts, "
+				"description, expect)\n",
 				path, line, k ? k : "?");
 			ok = false;
 		}
 	}
-	if (ok && (tc->capture[0] == '\0' || tc->n_ex == 0)) {
-		fprintf(out, "%s: a case needs capture and expect\n", path);
+	if (ok && ((tc->capture[0] != '\0') + (tc->sample[0] != '\0') +
+			   tc->has_text !=
+		       1 ||
+		   tc->n_ex == 0)) {
+		fprintf(out,
+			"%s: a case needs expect and one of capture, file, "
+			"text or parts\n",
+			path);
 		ok = false;
+	}
+	for (unsigned i = 0; ok && i < tc->n_ex; i++) {
+		if ((tc->ex[i].yara[0] != '\0') != (tc->capture[0] == '\0')) {
+			fprintf(out, "%s:%u: expect: %s\n", path,
+				tc->ex[i].line,
+				tc->capture[0] ? "a capture case expects "
+						 "network rules (sid)"
+					       : "a file case expects YARA "
+						 "rules (yara)");
+			ok = false;
+		}
 	}
 out_doc:
 	yaml_document_delete(&doc);
@@ -294,6 +386,86 @@ out:
 	return rc;
 }
 
+/* Scan the case's sample with y; got[i]: 1 when rule ex[i] matched, 0 when
+ * not, UINT64_MAX when y has no such rule. */
+static int
+run_file_case(const struct tcase *tc, struct vg_yara *y, uint64_t *got,
+	      FILE *out, int verbose)
+{
+	struct vg_yara_scanner *sc = NULL;
+	const struct vg_file_match *m;
+	unsigned n = 0, more, i, j;
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	int rc = -1;
+
+	if (y == NULL) {
+		fprintf(out, "%s: no YARA rule set to test\n", tc->path);
+		return -1;
+	}
+	if (tc->has_text) {
+		buf = (unsigned char *)tc->text;
+		len = tc->text_len;
+	} else {
+		FILE *fp = fopen(tc->sample, "rb");
+
+		if (fp == NULL) {
+			fprintf(out, "%s: %s: %s\n", tc->path, tc->sample,
+				strerror(errno));
+			return -1;
+		}
+		buf = malloc(MAX_SAMPLE);
+		if (buf)
+			len = fread(buf, 1, MAX_SAMPLE, fp);
+		fclose(fp);
+		if (buf == NULL)
+			return -1;
+	}
+	if (vg_yara_scanner_new(&sc, y, 60) != VG_OK)
+		goto out;
+	vg_yara_scanner_set_file(sc, tc->has_text ? "sample" : tc->sample);
+	if (vg_yara_scan(sc, len ? buf : (const unsigned char *)"", len, &m, &n,
+			 &more) != VG_OK) {
+		fprintf(out, "%s: the scan failed\n", tc->path);
+		goto out;
+	}
+	for (i = 0; i < tc->n_ex; i++) {
+		got[i] = UINT64_MAX;
+		for (j = 0; j < vg_yara_rule_count(y); j++)
+			if (strcmp(vg_yara_rule(y, j)->name, tc->ex[i].yara) ==
+			    0)
+				got[i] = 0;
+		for (j = 0; j < n && got[i] == 0; j++)
+			if (strcmp(m[j].rule->name, tc->ex[i].yara) == 0)
+				got[i] = 1;
+	}
+	if (verbose)
+		for (j = 0; j < n; j++)
+			fprintf(out, "    %s\n", m[j].rule->name);
+	rc = 0;
+out:
+	vg_yara_scanner_free(sc);
+	if (!tc->has_text)
+		free(buf);
+	return rc;
+}
+
+/* The YARA rules of set (set/yara), or NULL with no such folder. */
+static struct vg_yara *
+load_set_yara(const char *set, FILE *out)
+{
+	char dir[PATH_MAX + 8], *paths[1] = {dir};
+	struct vg_yara *y = NULL;
+	struct stat sb;
+
+	snprintf(dir, sizeof(dir), "%s/yara", set);
+	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+		return NULL;
+	if (vg_yara_load(&y, paths, 1, out) != VG_OK)
+		fprintf(out, "%s: YARA rules not loaded\n", dir);
+	return y;
+}
+
 static int
 yaml_name(const struct dirent *de)
 {
@@ -336,8 +508,9 @@ vg_rules_test(const char *dir, const char *shipped, int verbose, FILE *out)
 	struct vg_detect *d = NULL;
 	struct tcase *tc;
 	uint32_t *ids = NULL;
-	bool *covered = NULL;
-	unsigned n_ids = 0, passed = 0, failed = 0, i;
+	bool *covered = NULL, *ypos = NULL, *yneg = NULL;
+	struct vg_yara *y = NULL;
+	unsigned n_ids = 0, passed = 0, failed = 0, i, n_y = 0;
 	struct stat sb;
 	int n, k, status = 0;
 
@@ -345,9 +518,20 @@ vg_rules_test(const char *dir, const char *shipped, int verbose, FILE *out)
 		fprintf(out, "%s: %s\n", dir, strerror(errno));
 		return 2;
 	}
-	tc = malloc(sizeof(*tc));
+	tc = calloc(1, sizeof(*tc));
 	if (tc == NULL)
 		return 2;
+	if (shipped)
+		y = load_set_yara(shipped, out);
+	/* Every YARA rule of the set needs a passing positive and a passing
+	 * negative case. */
+	if (y && S_ISDIR(sb.st_mode) && same_set(dir, shipped)) {
+		n_y = vg_yara_rule_count(y);
+		ypos = calloc(n_y ? n_y : 1, sizeof(*ypos));
+		yneg = calloc(n_y ? n_y : 1, sizeof(*yneg));
+		if (ypos == NULL || yneg == NULL)
+			n_y = 0;
+	}
 	/* Coverage of the rule set when running its whole tests folder. */
 	if (shipped && S_ISDIR(sb.st_mode) && same_set(dir, shipped) &&
 	    vg_config_defaults(&cfg) == VG_OK) {
@@ -398,7 +582,9 @@ vg_rules_test(const char *dir, const char *shipped, int verbose, FILE *out)
 		else
 			snprintf(path, sizeof(path), "%s", dir);
 		if (!read_case(path, tc, out) ||
-		    run_case(tc, shipped, got, out, verbose) < 0) {
+		    (tc->capture[0]
+			 ? run_case(tc, shipped, got, out, verbose)
+			 : run_file_case(tc, y, got, out, verbose)) < 0) {
 			fprintf(out, "FAIL %s (cannot run)\n", path);
 			failed++;
 			continue;
@@ -406,10 +592,20 @@ vg_rules_test(const char *dir, const char *shipped, int verbose, FILE *out)
 		for (i = 0; i < tc->n_ex; i++) {
 			const struct expect *ex = &tc->ex[i];
 
-			if (got[i] == UINT64_MAX) {
+			if (got[i] == UINT64_MAX && ex->yara[0]) {
+				fprintf(out, "%s:%u: no YARA rule %s\n", path,
+					ex->line, ex->yara);
+				ok = false;
+			} else if (got[i] == UINT64_MAX) {
 				fprintf(out,
 					"%s:%u: no rule with id %" PRIu32 "\n",
 					path, ex->line, ex->sid);
+				ok = false;
+			} else if (ex->yara[0] && got[i] != ex->count) {
+				fprintf(out,
+					"%s:%u: YARA rule %s: expected %s\n",
+					path, ex->line, ex->yara,
+					ex->count ? "a match" : "no match");
 				ok = false;
 			} else if (ex->at_least ? got[i] < ex->count
 						: got[i] != ex->count) {
@@ -428,6 +624,13 @@ vg_rules_test(const char *dir, const char *shipped, int verbose, FILE *out)
 			passed++;
 			if (covered)
 				mark_covered(tc, ids, n_ids, covered);
+			for (i = 0; i < tc->n_ex && n_y; i++)
+				for (unsigned j = 0; j < n_y; j++)
+					if (strcmp(vg_yara_rule(y, j)->name,
+						   tc->ex[i].yara) == 0) {
+						ypos[j] |= tc->ex[i].count;
+						yneg[j] |= !tc->ex[i].count;
+					}
 		} else {
 			failed++;
 		}
@@ -445,9 +648,21 @@ vg_rules_test(const char *dir, const char *shipped, int verbose, FILE *out)
 			ids[i]);
 		failed++;
 	}
+	for (i = 0; i < n_y; i++) {
+		if (ypos[i] && yneg[i])
+			continue;
+		fprintf(out, "%s/yara: YARA rule %s has no passing %s case\n",
+			shipped, vg_yara_rule(y, i)->name,
+			!ypos[i] ? "positive" : "negative");
+		failed++;
+	}
 	fprintf(out, "%u passed, %u failed\n", passed, failed);
 	free(ids);
 	free(covered);
+	free(ypos);
+	free(yneg);
+	vg_yara_unref(y);
+	free(tc->text);
 	vg_detect_free(d);
 	free(tc);
 	if (status)
