@@ -8,6 +8,10 @@
 # readable summary here. GeoIP databases come from the npm registry
 # (packaging/fetch-geoip.sh) when none is configured; without them the
 # demo runs on, without the geoip objects and the foreign-country rule.
+# Then the file scanner: `vigil-agent scan` of a folder of harmless sample
+# files (from rules/tests/files) with the shipped YARA rules, and the daemon
+# watching an upload folder while a file is dropped into it, quarantined,
+# listed and restored.
 #
 # usage: packaging/quickstart.sh
 set -euo pipefail
@@ -97,5 +101,85 @@ for sid in sorted(seen):
 print("  %d alerts from %d rules" % (sum(v[1] for v in seen.values()), len(seen)))
 PY
 echo
-echo "Events: $run/eve.json"
+echo "==> vigil-agent scan of sample files with the shipped YARA rules"
+www=$run/www
+rm -rf "$www"
+mkdir -p "$www/uploads" "$www/images" "$www/docs"
+samples=rules/tests/files
+cp "$samples/php-benign-framework.php" "$samples/php-upload-handler.php" "$www/"
+cp "$samples/php-eval-base64.php" "$www/uploads/avatar.php"
+cp "$samples/gif-php.gif" "$www/images/logo.gif"
+cp "$samples/png-normal.png" "$www/images/banner.png"
+cp "$samples/docx-plain.docx" "$samples/doc-autoopen-shell.doc" "$www/docs/"
+cp "$samples/xmrig-config.json" "$www/uploads/config.json"
+rc=0
+./build/bin/vigil-agent scan --output - "$www" >>"$run/eve.json" 2>/dev/null || rc=$?
+echo "    exit status $rc (0: nothing matched, 1: matches, 2: errors)"
+python3 - "$run/eve.json" "$www" <<'PY'
+import json, sys
+n = 0
+for line in open(sys.argv[1]):
+    ev = json.loads(line)
+    if ev["event_type"] != "fileinfo":
+        continue
+    f = ev["fileinfo"]
+    n += 1
+    print("  %-34s %s" % (f["filename"][len(sys.argv[2]) + 1:],
+                          ", ".join(m["rule"] for m in f["yara"])))
+print("  %d of the sample files matched" % n)
+PY
+
+echo
+echo "==> vigil-agent run watching an upload folder (quarantine on)"
+up=$run/uploads
+q=$run/quarantine
+rm -rf "$up" "$q"
+mkdir -p "$up"
+cat > "$run/files.yaml" <<YAML
+# Made by packaging/quickstart.sh: the file scanner alone (no capture).
+agent:
+  agency: quickstart
+detection:
+  rules: []
+files:
+  watch: [$up]
+  settle: 1
+  quarantine: $q
+output:
+  file:
+    path: $run/files-eve.json
+log:
+  level: warning
+YAML
+rm -f "$run/files-eve.json"
+./build/bin/vigil-agent run -c "$run/files.yaml" &
+pid=$!
+sleep 1
+cp "$samples/php-eval-post.php" "$up/invoice.php"
+echo "    dropped invoice.php into $up"
+for _ in $(seq 1 50); do
+  grep -q '"event_type":"alert"' "$run/files-eve.json" 2>/dev/null && break
+  sleep 0.2
+done
+kill -TERM "$pid"
+wait "$pid" || true
+python3 - "$run/files-eve.json" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    ev = json.loads(line)
+    if ev["event_type"] == "alert":
+        a, f = ev["alert"], ev["fileinfo"]
+        print("  alert %s (sid %s, severity %s, %s): %s -> quarantine %s" % (
+            a["signature"], a["signature_id"], a["severity"], a["action"],
+            f["filename"], f.get("quarantine", {}).get("id", "-")))
+PY
+[ -e "$up/invoice.php" ] || echo "    invoice.php is no longer in the upload folder"
+./build/bin/vigil-agent quarantine list --dir "$q" | sed 's/^/    /'
+id=$(./build/bin/vigil-agent quarantine list --dir "$q" | awk 'NR == 2 {print $1}')
+if [ -n "$id" ]; then
+  ./build/bin/vigil-agent quarantine restore --dir "$q" --to "$run/invoice.php.restored" "$id" | sed 's/^/    /'
+fi
+
+echo
+echo "Events: $run/eve.json, $run/files-eve.json"
 echo "Configuration used: $run/agent.yaml (documented example: packaging/config/agent.yaml)"
