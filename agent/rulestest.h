@@ -16,6 +16,18 @@
  * shipped beside the tests folder when the configuration does not name
  * any. After the cases, every enabled rule of that shipped set must have
  * been expected to fire (count or min above 0) by at least one case.
+ *
+ * A YARA case scans a sample with the set's yara/ rules instead:
+ *
+ *   file: files/php-eval-base64.php           # the sample, or:
+ *   text: "<?php eval($_POST['x']);"          # its bytes, or:
+ *   parts: ["X5O!P%@AP", "[4\\PZX54(P^)..."]  # joined (EICAR)
+ *   expect:
+ *     - {yara: Vigil_PHP_Eval_Base64, count: 1}  # matches
+ *     - {yara: Vigil_PHP_Eval_Request, count: 0} # does not
+ *
+ * and every YARA rule of the shipped set needs a passing case where it
+ * matches and one where it does not.
  */
 #ifndef VG_RULESTEST_H
 #define VG_RULESTEST_H
