@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #include "filescan.h"
 
+#include "ioc.h"
 #include "log.h"
 #include "quarantine.h"
 #include "yarascan.h"
@@ -87,6 +88,12 @@ struct pending {
 
 #define PENDING_BUCKETS 4096
 
+struct vg_filescan_hashes {
+	atomic_uint refs;
+	unsigned n;
+	struct vg_ioc_list *l[VG_CONFIG_MAX_LIST];
+};
+
 struct vg_filescan {
 	const struct vg_config *cfg;
 	struct vg_output *out;
@@ -98,6 +105,7 @@ struct vg_filescan {
 	pthread_mutex_t rules_mu;
 	struct vg_yara *rules;
 	atomic_uint_fast64_t rules_ver;
+	struct vg_filescan_hashes *hashes; /* rules_mu */
 
 	pthread_mutex_t roots_mu;
 	struct root roots[MAX_ROOTS];
@@ -138,10 +146,11 @@ struct vg_filescan {
 	size_t cache_mask;
 
 	struct {
-		atomic_uint_fast64_t scanned, bytes, matched, alerts, cached,
-		    skipped_size, skipped_excluded, skipped_special, vanished,
-		    errors, timeouts, quarantined, quarantine_errors,
-		    event_errors, watch_limit, overflows, full_scans;
+		atomic_uint_fast64_t scanned, bytes, matched, hash_listed,
+		    alerts, cached, skipped_size, skipped_excluded,
+		    skipped_special, vanished, errors, timeouts, quarantined,
+		    quarantine_errors, event_errors, watch_limit, overflows,
+		    full_scans;
 	} st;
 };
 
@@ -196,6 +205,98 @@ vg_filescan_swap_rules(struct vg_filescan *fs, struct vg_yara *y)
 	atomic_store(&fs->rules_ver, vg_yara_version(y));
 	pthread_mutex_unlock(&fs->rules_mu);
 	vg_yara_unref(old);
+}
+
+enum vg_err
+vg_filescan_hashes_load(struct vg_filescan_hashes **out,
+			const struct vg_config *cfg, FILE *errs)
+{
+	struct vg_filescan_hashes *h;
+	enum vg_err rc;
+	unsigned i;
+
+	*out = NULL;
+	for (i = 0; i < cfg->n_ioc; i++)
+		if (strcmp(cfg->ioc[i].type, "sha256") == 0)
+			break;
+	if (i == cfg->n_ioc)
+		return VG_OK;
+	h = calloc(1, sizeof(*h));
+	if (h == NULL)
+		return VG_ENOMEM;
+	atomic_init(&h->refs, 1);
+	for (i = 0; i < cfg->n_ioc; i++) {
+		const struct vg_ioc_config *c = &cfg->ioc[i];
+
+		if (strcmp(c->type, "sha256") != 0)
+			continue;
+		rc = vg_ioc_list_load(&h->l[h->n], c->name, VG_IOC_SHA256,
+				      c->path, errs);
+		if (rc != VG_OK) {
+			vg_filescan_hashes_unref(h);
+			return rc;
+		}
+		h->n++;
+	}
+	*out = h;
+	return VG_OK;
+}
+
+void
+vg_filescan_hashes_unref(struct vg_filescan_hashes *h)
+{
+	unsigned i;
+
+	if (h == NULL || atomic_fetch_sub(&h->refs, 1) != 1)
+		return;
+	for (i = 0; i < h->n; i++)
+		vg_ioc_list_free(h->l[i]);
+	free(h);
+}
+
+unsigned
+vg_filescan_hashes_count(const struct vg_filescan_hashes *h)
+{
+	return h ? h->n : 0;
+}
+
+void
+vg_filescan_swap_hashes(struct vg_filescan *fs, struct vg_filescan_hashes *h)
+{
+	struct vg_filescan_hashes *old;
+
+	if (h)
+		atomic_fetch_add(&h->refs, 1);
+	pthread_mutex_lock(&fs->rules_mu);
+	old = fs->hashes;
+	fs->hashes = h;
+	pthread_mutex_unlock(&fs->rules_mu);
+	vg_filescan_hashes_unref(old);
+}
+
+static struct vg_filescan_hashes *
+hashes_get(struct vg_filescan *fs)
+{
+	struct vg_filescan_hashes *h;
+
+	pthread_mutex_lock(&fs->rules_mu);
+	h = fs->hashes;
+	if (h)
+		atomic_fetch_add(&h->refs, 1);
+	pthread_mutex_unlock(&fs->rules_mu);
+	return h;
+}
+
+/* The name of the first list holding sha256, or NULL. */
+static const char *
+hash_listed(const struct vg_filescan_hashes *h, const char *sha256)
+{
+	unsigned i;
+
+	for (i = 0; h && i < h->n; i++)
+		if (vg_ioc_match_hash(h->l[i], sha256))
+			return vg_ioc_list_name(h->l[i]);
+	return NULL;
 }
 
 /* The scanner of ctx, made anew when the rules changed. */
@@ -419,6 +520,30 @@ report(struct scan_ctx *c, struct vg_file_info *fi)
 			COUNT(fs, event_errors);
 		}
 	}
+	if (fi->ioc_list) {
+		static char *const mitre[] = {"T1105"};
+		static char *const tags[] = {"ioc"};
+		struct vg_alert_info a = {
+		    .signature_id = VG_FILESCAN_IOC_SID,
+		    .rev = 1,
+		    .signature = "File hash listed in an IoC list",
+		    .category = "ioc",
+		    .severity = 1,
+		    .severity_name = "high",
+		    .mitre = mitre,
+		    .n_mitre = 1,
+		    .tags = tags,
+		    .n_tags = 1,
+		};
+
+		if (vg_event_file_alert(&c->out, fs->ctx, fi, NULL, &a, now) ==
+		    VG_OK) {
+			n++;
+			COUNT(fs, alerts);
+		} else {
+			COUNT(fs, event_errors);
+		}
+	}
 	emit(c, n);
 }
 
@@ -434,8 +559,9 @@ quarantine(struct scan_ctx *c, int fd, const struct stat *sb,
 	memset(&item, 0, sizeof(item));
 	if (vg_quarantine_file(fs->qdir, fd, fi->filename, sb,
 			       fi->sha256 && fi->sha256[0] ? fi->sha256 : NULL,
-			       fi->matches[0].rule->name, &item, err,
-			       sizeof(err)) != VG_OK) {
+			       fi->n_matches ? fi->matches[0].rule->name
+					     : "ioc:sha256",
+			       &item, err, sizeof(err)) != VG_OK) {
 		COUNT(fs, quarantine_errors);
 		vg_log(LOG_ERR, "quarantine of %s failed: %s",
 		       printable(shown, sizeof(shown), fi->filename), err);
@@ -462,6 +588,7 @@ scan_file(struct scan_ctx *c, unsigned r, const char *rel, int dirfd,
 	struct vg_file_info fi;
 	struct verdict v;
 	struct stat sb;
+	struct vg_filescan_hashes *hashes;
 	char path[PATH_MAX], sha[65] = "", qid[40];
 	const int flags =
 	    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
@@ -528,9 +655,15 @@ scan_file(struct scan_ctx *c, unsigned r, const char *rel, int dirfd,
 		COUNT(fs, errors);
 		goto out;
 	}
-	if (n > 0 || fs->hash_all)
+	/* With IoC lists, every file's hash is looked up. */
+	hashes = hashes_get(fs);
+	if (n > 0 || fs->hash_all || hashes)
 		sha256_hex(sha, c->buf, (size_t)len);
-	if (n > 0) {
+	fi.ioc_list = hashes && sha[0] ? hash_listed(hashes, sha) : NULL;
+	if (fi.ioc_list)
+		COUNT(fs, hash_listed);
+	/* files.hash all: a fileinfo for every new or changed file. */
+	if (n > 0 || fi.ioc_list || fs->hash_all) {
 		fi.filename = path;
 		fi.size = (uint64_t)len;
 		fi.sha256 = sha;
@@ -544,12 +677,16 @@ scan_file(struct scan_ctx *c, unsigned r, const char *rel, int dirfd,
 		fi.more_matches = more;
 		fi.source = source_names[src];
 		fi.timed_out = rc == VG_ELIMIT;
-		COUNT(fs, matched);
-		if (fs->qdir != NULL)
-			quarantine(c, fd, &sb, &fi, qid);
+		if (n > 0 || fi.ioc_list) {
+			COUNT(fs, matched);
+			v.matched = 1;
+			if (fs->qdir != NULL)
+				quarantine(c, fd, &sb, &fi, qid);
+		}
 		report(c, &fi);
-		v.matched = 1;
 	}
+	/* The list's name is borrowed from hashes: done with both. */
+	vg_filescan_hashes_unref(hashes);
 	/* A timed-out scan is not a verdict: the next look scans again. */
 	if (rc == VG_OK && fi.quarantine_id == NULL)
 		cache_put(fs, &v);
@@ -1347,6 +1484,10 @@ vg_filescan_new(struct vg_filescan **out, const struct vg_filescan_opts *o,
 	pthread_mutex_init(&fs->cache_mu, NULL);
 	vg_yara_ref(o->rules);
 	fs->rules = o->rules;
+	if (o->hashes) {
+		atomic_fetch_add(&o->hashes->refs, 1);
+		fs->hashes = o->hashes;
+	}
 	atomic_store(&fs->rules_ver, vg_yara_version(o->rules));
 	if (cfg->file_cache) {
 		while (slots < cfg->file_cache)
@@ -1425,6 +1566,7 @@ vg_filescan_stats(struct vg_filescan *fs, struct vg_filescan_stats *st)
 	LOAD(scanned);
 	LOAD(bytes);
 	LOAD(matched);
+	LOAD(hash_listed);
 	LOAD(alerts);
 	LOAD(cached);
 	LOAD(skipped_size);
@@ -1509,6 +1651,7 @@ vg_filescan_free(struct vg_filescan *fs)
 	free(fs->cache);
 	free(fs->qdir);
 	vg_yara_unref(fs->rules);
+	vg_filescan_hashes_unref(fs->hashes);
 	pthread_mutex_destroy(&fs->rules_mu);
 	pthread_mutex_destroy(&fs->roots_mu);
 	pthread_mutex_destroy(&fs->q_mu);

@@ -31,24 +31,31 @@
 #include "event.h"
 #include "output.h"
 
+#include <stdio.h>
+
 struct vg_filescan;
+struct vg_filescan_hashes;
 struct vg_yara;
 
 struct vg_filescan_opts {
-	const struct vg_config *cfg;    /* files.*: borrowed for the life */
-	struct vg_yara *rules;          /* the set to start with: a reference
-					   is taken */
-	struct vg_output *out;          /* where events go (borrowed) */
-	const struct vg_event_ctx *ctx; /* borrowed */
-	unsigned threads;               /* 0: cfg's files.threads */
-	const char *quarantine;         /* NULL: cfg's files.quarantine;
-					   "" : off */
+	const struct vg_config *cfg;       /* files.*: borrowed for the life */
+	struct vg_yara *rules;             /* the set to start with: a reference
+					      is taken */
+	struct vg_output *out;             /* where events go (borrowed) */
+	const struct vg_event_ctx *ctx;    /* borrowed */
+	unsigned threads;                  /* 0: cfg's files.threads */
+	const char *quarantine;            /* NULL: cfg's files.quarantine;
+					      "" : off */
+	struct vg_filescan_hashes *hashes; /* SHA-256 IoC lists; NULL:
+					      none. A reference is taken */
 };
 
 struct vg_filescan_stats {
 	uint64_t scanned;          /* files scanned */
 	uint64_t bytes;            /* bytes scanned */
-	uint64_t matched;          /* files with at least one match */
+	uint64_t matched;          /* files with a YARA match or a listed
+				      SHA-256 */
+	uint64_t hash_listed;      /* files whose SHA-256 is in an IoC list */
 	uint64_t alerts;           /* alert events */
 	uint64_t cached;           /* skipped: verdict cache */
 	uint64_t skipped_size;     /* skipped: over files.max_size */
@@ -91,6 +98,27 @@ enum vg_err vg_filescan_start(struct vg_filescan *fs, int watch, char *err,
  * been started.
  */
 void vg_filescan_scan_paths(struct vg_filescan *fs, char *const *paths, int n);
+
+/*
+ * The sha256 lists of cfg's detection.ioc: every file's SHA-256 is looked
+ * up in them, and a listed file is reported (a fileinfo and an alert,
+ * signature id VG_FILESCAN_IOC_SID) and quarantined like a YARA match.
+ * Errors name the list file and line on errs. VG_OK (*out owned:
+ * vg_filescan_hashes_unref; NULL when cfg has no sha256 list), or the
+ * error of vg_ioc_list_load.
+ */
+#define VG_FILESCAN_IOC_SID 3000001
+enum vg_err vg_filescan_hashes_load(struct vg_filescan_hashes **out,
+				    const struct vg_config *cfg,
+				    FILE *errs) VG_MUST_CHECK;
+/* Accepts NULL. */
+void vg_filescan_hashes_unref(struct vg_filescan_hashes *h);
+/* Number of lists (0 for NULL), for messages. */
+unsigned vg_filescan_hashes_count(const struct vg_filescan_hashes *h);
+
+/* Put lists h in force (a reload; NULL: none; a reference is taken). */
+void vg_filescan_swap_hashes(struct vg_filescan *fs,
+			     struct vg_filescan_hashes *h);
 
 /* Put rule set y in force (a reload; a reference is taken). The threads
  * switch at their next file; the old set goes with its last scan. */

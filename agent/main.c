@@ -413,25 +413,16 @@ static const struct {
 	const char *key;
 	size_t off;
 } file_counters[] = {
-    FC(scanned),
-    FC(bytes),
-    FC(matched),
-    FC(alerts),
-    FC(cached),
-    FC(skipped_size),
-    FC(skipped_excluded),
-    FC(skipped_special),
-    FC(vanished),
-    FC(errors),
-    FC(timeouts),
-    FC(quarantined),
-    FC(quarantine_errors),
-    FC(event_errors),
-    FC(watched_dirs),
-    FC(watch_limit),
-    FC(overflows),
-    FC(full_scans),
-    FC(queued),
+    FC(scanned),         FC(bytes),
+    FC(matched),         FC(hash_listed),
+    FC(alerts),          FC(cached),
+    FC(skipped_size),    FC(skipped_excluded),
+    FC(skipped_special), FC(vanished),
+    FC(errors),          FC(timeouts),
+    FC(quarantined),     FC(quarantine_errors),
+    FC(event_errors),    FC(watched_dirs),
+    FC(watch_limit),     FC(overflows),
+    FC(full_scans),      FC(queued),
 };
 #undef FC
 
@@ -474,6 +465,7 @@ cmd_scan(int argc, char **argv)
 {
 	struct vg_filescan_opts fo;
 	struct vg_filescan_stats st;
+	struct vg_filescan_hashes *hashes = NULL;
 	struct vg_filescan *fs = NULL;
 	struct vg_output *out = NULL;
 	struct vg_event_ctx ctx;
@@ -494,7 +486,8 @@ cmd_scan(int argc, char **argv)
 		return SCAN_ERROR;
 	signal(SIGPIPE, SIG_IGN);
 	y = load_yara(&cfg, o.rules, o.n_rules, stderr);
-	if (y == NULL)
+	if (y == NULL ||
+	    vg_filescan_hashes_load(&hashes, &cfg, stderr) != VG_OK)
 		goto out;
 	if (vg_output_open(&out, o.output ? o.output : "-", cfg.queue_events, 1,
 			   err, sizeof(err)) != VG_OK)
@@ -508,6 +501,7 @@ cmd_scan(int argc, char **argv)
 	fo.out = out;
 	fo.ctx = &ctx;
 	fo.threads = o.threads;
+	fo.hashes = hashes;
 	/* On demand, files are moved only when asked to. */
 	fo.quarantine = o.quarantine ? o.quarantine : "";
 	if (vg_filescan_new(&fs, &fo, err, sizeof(err)) != VG_OK ||
@@ -524,6 +518,7 @@ out:
 		fprintf(stderr, "vigil-agent: %s\n", err);
 	vg_filescan_free(fs);
 	vg_output_close(out, NULL);
+	vg_filescan_hashes_unref(hashes);
 	vg_yara_unref(y);
 	vg_config_fini(&cfg);
 	return status;
@@ -622,6 +617,7 @@ reload(struct vg_engine *e, struct vg_filescan *fs, const char *path)
 {
 	struct vg_config cfg;
 	struct vg_detect *d = NULL, *old;
+	struct vg_filescan_hashes *h = NULL;
 	struct vg_yara *y = NULL;
 	char *errs = NULL, detail[320];
 	size_t errs_len = 0;
@@ -637,9 +633,12 @@ reload(struct vg_engine *e, struct vg_filescan *fs, const char *path)
 		rc = vg_detect_load(&d, &cfg, shipped_rules(), ef);
 		/* Both sets load, or neither is put in force. */
 		if (rc == VG_OK && fs != NULL &&
-		    (y = load_yara(&cfg, NULL, 0, ef)) == NULL) {
+		    ((y = load_yara(&cfg, NULL, 0, ef)) == NULL ||
+		     vg_filescan_hashes_load(&h, &cfg, ef) != VG_OK)) {
 			vg_detect_free(d);
+			vg_yara_unref(y);
 			d = NULL;
+			y = NULL;
 			rc = VG_EINVAL;
 		}
 		vg_config_fini(&cfg);
@@ -667,6 +666,8 @@ reload(struct vg_engine *e, struct vg_filescan *fs, const char *path)
 		size_t len = strlen(detail);
 
 		vg_filescan_swap_rules(fs, y);
+		vg_filescan_swap_hashes(fs, h);
+		vg_filescan_hashes_unref(h);
 		snprintf(detail + len, sizeof(detail) - len,
 			 ", %u YARA rules from %u files", vg_yara_rule_count(y),
 			 vg_yara_file_count(y));
@@ -714,6 +715,7 @@ run_engine(int argc, char **argv, int offline)
 	struct vg_engine_opts eo;
 	struct vg_engine *e = NULL;
 	struct vg_detect *d = NULL;
+	struct vg_filescan_hashes *hashes = NULL;
 	struct vg_filescan *fs = NULL;
 	struct vg_yara *y = NULL;
 	struct vg_config cfg;
@@ -739,7 +741,9 @@ run_engine(int argc, char **argv, int offline)
 	/* A daemon with folders to watch scans files too. */
 	if (!offline && cfg.n_file_watch > 0) {
 		y = load_yara(&cfg, NULL, 0, stderr);
-		if (y == NULL) {
+		if (y == NULL ||
+		    vg_filescan_hashes_load(&hashes, &cfg, stderr) != VG_OK) {
+			vg_yara_unref(y);
 			vg_detect_free(d);
 			vg_config_fini(&cfg);
 			return EXIT_USAGE;
@@ -777,6 +781,7 @@ run_engine(int argc, char **argv, int offline)
 		fo.rules = y;
 		fo.out = vg_engine_output(e);
 		fo.ctx = vg_engine_ctx(e);
+		fo.hashes = hashes;
 		if (vg_filescan_new(&fs, &fo, err, sizeof(err)) != VG_OK ||
 		    vg_filescan_start(fs, 1, err, sizeof(err)) != VG_OK) {
 			vg_engine_stop(e);
@@ -811,6 +816,7 @@ out:
 		vg_engine_free(e);
 	}
 	vg_filescan_free(fs);
+	vg_filescan_hashes_unref(hashes);
 	vg_yara_unref(y);
 	vg_detect_free(d);
 	vg_config_fini(&cfg);

@@ -211,6 +211,39 @@ def test_scan(tmp):
     check("check: validates the YARA rules too", r.returncode != 0 and
           (bad + ":5: error:") in r.stderr, r.stderr)
 
+    # A file whose SHA-256 is in an IoC list (detection.ioc, type sha256)
+    # is reported like a match; files.hash all reports every file.
+    clean = os.path.join(tree, "up", "clean.txt")
+    ioc = write(os.path.join(tmp, "hashes.txt"),
+                "# known bad\n%s\n" % sha256(clean).upper())
+    cfg2 = write(os.path.join(tmp, "scan-ioc.yaml"),
+                 "detection:\n  ioc:\n    - {name: bad-files, type: sha256, "
+                 "path: %s}\nlog:\n  level: warning\n" % ioc)
+    r = agent("scan", "-c", cfg2, "--rules", rules, clean)
+    evs = events_of(r.stdout)
+    al = [e for e in evs if e.get("event_type") == "alert"]
+    check("scan: a listed SHA-256 alerts (exit 1, sid 3000001, the list)",
+          r.returncode == 1 and len(al) == 1 and
+          al[0]["alert"]["signature_id"] == 3000001 and
+          al[0]["fileinfo"]["ioc_list"] == "bad-files" and
+          al[0]["fileinfo"]["sha256"] == sha256(clean), r.stdout + r.stderr)
+    bad_ioc = write(os.path.join(tmp, "hashes-bad.txt"), "not-a-hash\n")
+    cfg3 = write(os.path.join(tmp, "scan-ioc-bad.yaml"),
+                 "detection:\n  ioc:\n    - {name: bad-files, type: sha256, "
+                 "path: %s}\n" % bad_ioc)
+    r = agent("scan", "-c", cfg3, "--rules", rules, clean)
+    check("scan: a broken IoC list is an error naming file and line",
+          r.returncode == 2 and (bad_ioc + ":1:") in r.stderr, r.stderr)
+    cfg4 = write(os.path.join(tmp, "scan-all.yaml"),
+                 "files:\n  hash: all\nlog:\n  level: warning\n")
+    r = agent("scan", "-c", cfg4, "--rules", rules, os.path.join(tree, "up"))
+    evs = fileinfos(events_of(r.stdout))
+    byname = {e["fileinfo"]["filename"]: e["fileinfo"] for e in evs}
+    check("scan: files.hash all gives every file's fileinfo and hash",
+          clean in byname and byname[clean]["sha256"] == sha256(clean) and
+          "yara" not in byname[clean] and hit in byname and
+          r.returncode == 1, str(sorted(byname)))
+
     # On demand with --quarantine, then restore.
     q = os.path.join(tmp, "q-scan")
     victim = write(os.path.join(tree, "up", "victim.php"),
