@@ -127,8 +127,8 @@ struct vg_config {
 	bool file_rules_set;       /* false: the shipped rules/yara */
 	char *file_quarantine;     /* files.quarantine: folder, NULL = off
 				      (the default; "off" in the file) */
-	char *file_hash;           /* files.hash: SHA-256 of "matches" (NULL,
-				      the default) or of "all" files */
+	char *file_hash;           /* files.hash: report "matches" (the
+				      default) or "all" files, with SHA-256 */
 	unsigned file_settle;      /* files.settle: seconds a written file must
 				      stay untouched before it is scanned,
 				      default 2, 0..3600 */
