@@ -1051,6 +1051,23 @@ unwatched_add(struct vg_filescan *fs, unsigned root, const char *rel)
 	COUNT(fs, watch_limit);
 }
 
+/* Tell the center about the watcher itself: an "agent" event. */
+static void
+agent_event(struct vg_filescan *fs, const char *action, const char *text)
+{
+	struct vg_buf b;
+
+	if (fs->out == NULL)
+		return;
+	vg_buf_init(&b, (size_t)fs->cfg->event_max_bytes + EVENT_SLACK);
+	if (vg_event_agent(&b, fs->ctx, action, "failed", text,
+			   vg_now_wall_us()) == VG_OK)
+		(void)vg_output_submit(fs->out, &b, 1);
+	else
+		COUNT(fs, event_errors);
+	vg_buf_fini(&b);
+}
+
 /* Watch folder rel of root; false when it cannot be (not entered). */
 static bool
 watch_dir(struct vg_filescan *fs, unsigned root, const char *rel)
@@ -1073,18 +1090,23 @@ watch_dir(struct vg_filescan *fs, unsigned root, const char *rel)
 			return false;
 		}
 		if (!fs->limit_logged) {
-			vg_log(LOG_ERR,
-			       "inotify watch limit reached at %u folders "
-			       "(%s; raise fs.inotify.max_user_watches or "
-			       "files.max_watches): %s and the other "
-			       "folders past the limit are scanned every %u "
-			       "s instead",
-			       fs->n_wds,
-			       fs->max_watches ? "files.max_watches"
-					       : "fs.inotify.max_user_watches",
-			       printable(shown, sizeof(shown), full),
-			       fs->cfg->file_schedule ? fs->cfg->file_schedule
-						      : FALLBACK_PERIOD);
+			char msg[768];
+
+			snprintf(msg, sizeof(msg),
+				 "inotify watch limit reached at %u folders "
+				 "(%s; raise fs.inotify.max_user_watches or "
+				 "files.max_watches): %s and the other "
+				 "folders past the limit are scanned every %u "
+				 "s instead",
+				 fs->n_wds,
+				 fs->max_watches
+				     ? "files.max_watches"
+				     : "fs.inotify.max_user_watches",
+				 printable(shown, sizeof(shown), full),
+				 fs->cfg->file_schedule ? fs->cfg->file_schedule
+							: FALLBACK_PERIOD);
+			vg_log(LOG_ERR, "%s", msg);
+			agent_event(fs, "watch", msg);
 			fs->limit_logged = true;
 		}
 		unwatched_add(fs, root, rel);

@@ -515,6 +515,18 @@ def test_limits(tmp, rules_dir):
               st.get("watched_dirs") == 2, str(st))
         check("watch limit: a clear error in the log",
               "watch limit reached" in d.stderr(), d.stderr()[-300:])
+        ag = [e for e in d.events() if e.get("event_type") == "agent" and
+              e["agent"]["action"] == "watch"]
+        check("watch limit: an agent event at error level for the center",
+              ag and ag[0]["agent"]["level"] == "error" and
+              "watch limit reached" in ag[0]["agent"]["messages"][0],
+              str(ag))
+        time.sleep(2.5)  # another scheduled walk
+        st = d.stats()
+        check("watch limit: scheduled walks skip unchanged files (verdict "
+              "cache), nothing reported twice",
+              st.get("cached", 0) >= 4 and st.get("full_scans", 0) >= 2 and
+              all(count_for(d.events(), p) == 1 for p in files), str(st))
     finally:
         d.stop()
 
