@@ -134,6 +134,42 @@ struct raw_geoip {
 
 struct raw_file {
 	char *path;
+	char *max_size;
+	char *keep;
+};
+
+struct raw_redis {
+	char *url;
+	char *username;
+	char *password;
+	char *password_file;
+	char *ca_file;
+	char *cert_file;
+	char *key_file;
+	char *server_name;
+	char *tls_verify;
+	char *mode;
+	char **sentinels;
+	unsigned sentinels_count;
+	char *sentinel_master;
+	char *stream;
+	char *maxlen;
+	char *batch;
+	char *linger_ms;
+	char *connect_timeout_ms;
+	char *timeout_ms;
+	char *drain_timeout;
+};
+
+struct raw_spool {
+	char *dir;
+	char *max_size;
+};
+
+struct raw_syslog {
+	char *enabled;
+	char *socket;
+	char *facility;
 };
 
 struct raw_files {
@@ -158,6 +194,9 @@ struct raw_files {
 
 struct raw_output {
 	struct raw_file file;
+	struct raw_redis redis;
+	struct raw_spool spool;
+	struct raw_syslog syslog;
 	char *flows;
 	char *stats_interval;
 	char *event_max_bytes;
@@ -210,6 +249,7 @@ enum kind {
 #define F_CIDR      0x100 /* an address or a network, no host bits set */
 #define F_UNIQUE    0x200 /* F_ENTRY string: unique among the entries */
 #define F_OFF       0x400 /* string: "off" is stored as NULL */
+#define F_SECRET    0x800 /* string: never shown by the dump */
 
 /*
  * Where the entries of a list (K_SEQ, K_STRINGS) go: the list row's off is
@@ -339,6 +379,21 @@ static const char *const ioc_types[] = {"ip", "domain", "ja3", "sha256", NULL};
 
 /* files.hash */
 static const char *const hash_modes[] = {"matches", "all", NULL};
+/* output.redis.mode */
+static const char *const redis_modes[] = {"single", "cluster", "sentinel",
+					  NULL};
+/* output.syslog.facility: local0..local7 are 16..23 (choice index + 16) */
+static const char *const facilities[] = {"local0", "local1", "local2", "local3",
+					 "local4", "local5", "local6", "local7",
+					 "daemon", "user",   "auth",   NULL};
+
+#define CHOICE(p, m, r, ch, d)                                                 \
+	{                                                                      \
+		.path = p, .kind = K_STRING,                                   \
+		.off = TYPED_OFF(struct vg_config, m, char *),                 \
+		.raw = TYPED_OFF(struct raw_config, r, char *), .def = d,      \
+		.choices = ch                                                  \
+	}
 
 /* detection.home_net when the key is absent: private and local networks. */
 static const char *const default_home_net[] = {
@@ -440,11 +495,7 @@ static const struct key keys[] = {
     STRING_ENTRIES("files.rules[]", F_NONEMPTY | F_NOCTL | F_PATH),
     CFG_STR("files.quarantine", F_NONEMPTY | F_NOCTL | F_PATH | F_OFF,
 	    file_quarantine, files.quarantine),
-    {.path = "files.hash",
-     .kind = K_STRING,
-     .off = TYPED_OFF(struct vg_config, file_hash, char *),
-     .raw = TYPED_OFF(struct raw_config, files.hash, char *),
-     .choices = hash_modes},
+    CHOICE("files.hash", file_hash, files.hash, hash_modes, 0),
     CFG("files.settle", K_DURATION, 0, file_settle, unsigned, files.settle, 0,
 	3600, 2),
     CFG("files.max_watches", K_UINT, 0, file_max_watches, unsigned,
@@ -458,6 +509,61 @@ static const struct key keys[] = {
     SECTION("output.file"),
     CFG_STR("output.file.path", F_NONEMPTY | F_NOCTL, output_file,
 	    output.file.path),
+    CFG("output.file.max_size", K_SIZE, 0, output_file_max, unsigned,
+	output.file.max_size, 0, 2 * GiB, 0),
+    CFG("output.file.keep", K_UINT, 0, output_file_keep, unsigned,
+	output.file.keep, 1, 1000, 5),
+    SECTION("output.redis"),
+    CFG_STR("output.redis.url", F_NONEMPTY | F_NOCTL | F_SECRET, redis_url,
+	    output.redis.url),
+    CFG_STR("output.redis.username", F_NONEMPTY | F_NOCTL, redis_username,
+	    output.redis.username),
+    CFG_STR("output.redis.password", F_NONEMPTY | F_NOCTL | F_SECRET,
+	    redis_password, output.redis.password),
+    CFG_STR("output.redis.password_file", F_NONEMPTY | F_NOCTL | F_PATH,
+	    redis_password_file, output.redis.password_file),
+    CFG_STR("output.redis.ca_file", F_NONEMPTY | F_NOCTL | F_PATH,
+	    redis_ca_file, output.redis.ca_file),
+    CFG_STR("output.redis.cert_file", F_NONEMPTY | F_NOCTL | F_PATH,
+	    redis_cert_file, output.redis.cert_file),
+    CFG_STR("output.redis.key_file", F_NONEMPTY | F_NOCTL | F_PATH,
+	    redis_key_file, output.redis.key_file),
+    CFG_STR("output.redis.server_name", F_NONEMPTY | F_NOCTL, redis_server_name,
+	    output.redis.server_name),
+    CFG("output.redis.tls_verify", K_BOOL, 0, redis_tls_verify, bool,
+	output.redis.tls_verify, 0, 1, 1),
+    CHOICE("output.redis.mode", redis_mode, output.redis.mode, redis_modes, 0),
+    STRINGS("output.redis.sentinels", 0, VG_CONFIG_MAX_LIST, redis_sentinels,
+	    n_redis_sentinels, NO_SET, output.redis.sentinels, NO_DEFS, NULL),
+    STRING_ENTRIES("output.redis.sentinels[]", F_NONEMPTY | F_NOCTL),
+    CFG_STR("output.redis.sentinel_master", F_NONEMPTY | F_NOCTL,
+	    redis_sentinel_master, output.redis.sentinel_master),
+    CFG_STR("output.redis.stream", F_NONEMPTY | F_NOCTL, redis_stream,
+	    output.redis.stream),
+    CFG("output.redis.maxlen", K_UINT, 0, redis_maxlen, unsigned,
+	output.redis.maxlen, 0, 4000000000u, 1000000),
+    CFG("output.redis.batch", K_UINT, 0, redis_batch, unsigned,
+	output.redis.batch, 1, 10000, 256),
+    CFG("output.redis.linger_ms", K_UINT, 0, redis_linger_ms, unsigned,
+	output.redis.linger_ms, 0, 10000, 20),
+    CFG("output.redis.connect_timeout_ms", K_UINT, 0, redis_connect_timeout_ms,
+	unsigned, output.redis.connect_timeout_ms, 100, 600000, 5000),
+    CFG("output.redis.timeout_ms", K_UINT, 0, redis_timeout_ms, unsigned,
+	output.redis.timeout_ms, 100, 600000, 5000),
+    CFG("output.redis.drain_timeout", K_DURATION, 0, redis_drain_timeout,
+	unsigned, output.redis.drain_timeout, 0, 86400, 10),
+    SECTION("output.spool"),
+    CFG_STR("output.spool.dir", F_NONEMPTY | F_NOCTL | F_PATH, spool_dir,
+	    output.spool.dir),
+    CFG("output.spool.max_size", K_SIZE, 0, spool_max_size, unsigned,
+	output.spool.max_size, 1 * MiB, 4095 * MiB, 1 * GiB),
+    SECTION("output.syslog"),
+    CFG("output.syslog.enabled", K_BOOL, 0, syslog_enabled, bool,
+	output.syslog.enabled, 0, 1, 0),
+    CFG_STR("output.syslog.socket", F_NONEMPTY | F_NOCTL, syslog_socket,
+	    output.syslog.socket),
+    CHOICE("output.syslog.facility", syslog_facility, output.syslog.facility,
+	   facilities, 5),
     CFG("output.flows", K_BOOL, 0, flow_events, bool, output.flows, 0, 1, 0),
     CFG("output.stats_interval", K_DURATION, 0, stats_interval, unsigned,
 	output.stats_interval, 0, 86400, 30),
@@ -609,6 +715,46 @@ static const cyaml_schema_field_t geoip_fields[] = {
 
 static const cyaml_schema_field_t file_fields[] = {
     RAW_STR("path", struct raw_file, path),
+    RAW_STR("max_size", struct raw_file, max_size),
+    RAW_STR("keep", struct raw_file, keep),
+    CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t redis_fields[] = {
+    RAW_STR("url", struct raw_redis, url),
+    RAW_STR("username", struct raw_redis, username),
+    RAW_STR("password", struct raw_redis, password),
+    RAW_STR("password_file", struct raw_redis, password_file),
+    RAW_STR("ca_file", struct raw_redis, ca_file),
+    RAW_STR("cert_file", struct raw_redis, cert_file),
+    RAW_STR("key_file", struct raw_redis, key_file),
+    RAW_STR("server_name", struct raw_redis, server_name),
+    RAW_STR("tls_verify", struct raw_redis, tls_verify),
+    RAW_STR("mode", struct raw_redis, mode),
+    CYAML_FIELD_SEQUENCE("sentinels", CYAML_FLAG_OPTIONAL | CYAML_FLAG_POINTER,
+			 struct raw_redis, sentinels, &string_schema, 0,
+			 VG_CONFIG_MAX_LIST),
+    RAW_STR("sentinel_master", struct raw_redis, sentinel_master),
+    RAW_STR("stream", struct raw_redis, stream),
+    RAW_STR("maxlen", struct raw_redis, maxlen),
+    RAW_STR("batch", struct raw_redis, batch),
+    RAW_STR("linger_ms", struct raw_redis, linger_ms),
+    RAW_STR("connect_timeout_ms", struct raw_redis, connect_timeout_ms),
+    RAW_STR("timeout_ms", struct raw_redis, timeout_ms),
+    RAW_STR("drain_timeout", struct raw_redis, drain_timeout),
+    CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t spool_fields[] = {
+    RAW_STR("dir", struct raw_spool, dir),
+    RAW_STR("max_size", struct raw_spool, max_size),
+    CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t syslog_fields[] = {
+    RAW_STR("enabled", struct raw_syslog, enabled),
+    RAW_STR("socket", struct raw_syslog, socket),
+    RAW_STR("facility", struct raw_syslog, facility),
     CYAML_FIELD_END,
 };
 
@@ -639,6 +785,12 @@ static const cyaml_schema_field_t files_fields[] = {
 static const cyaml_schema_field_t output_fields[] = {
     CYAML_FIELD_MAPPING("file", CYAML_FLAG_OPTIONAL, struct raw_output, file,
 			file_fields),
+    CYAML_FIELD_MAPPING("redis", CYAML_FLAG_OPTIONAL, struct raw_output, redis,
+			redis_fields),
+    CYAML_FIELD_MAPPING("spool", CYAML_FLAG_OPTIONAL, struct raw_output, spool,
+			spool_fields),
+    CYAML_FIELD_MAPPING("syslog", CYAML_FLAG_OPTIONAL, struct raw_output,
+			syslog, syslog_fields),
     RAW_STR("flows", struct raw_output, flows),
     RAW_STR("stats_interval", struct raw_output, stats_interval),
     RAW_STR("event_max_bytes", struct raw_output, event_max_bytes),
@@ -2462,6 +2614,11 @@ vg_config_dump(const struct vg_config *cfg, FILE *out)
 				why != NULL ? why : "", why != NULL ? ")" : "");
 			if (k->kind == K_MAP)
 				unset = k;
+			continue;
+		}
+		if (k->flags & F_SECRET) {
+			fprintf(out, "%*s# %s: set, not shown\n", indent, "",
+				name);
 			continue;
 		}
 		fprintf(out, "%*s%s:", indent, "", name);

@@ -140,8 +140,46 @@ struct vg_config {
 				      default 100000, 0..10000000 */
 
 	/* output: */
-	char *output_file;        /* output.file.path, NULL: none
-				     ("-" means stdout) */
+	char *output_file;         /* output.file.path, NULL: none
+				      ("-" means stdout) */
+	unsigned output_file_max;  /* output.file.max_size: rotate past this
+				      size, 0 (default) = never */
+	unsigned output_file_keep; /* output.file.keep: rotated files kept,
+				      default 5, 1..1000 */
+
+	/* output.redis: the pipeline to the center; url NULL = off */
+	char *redis_url;           /* redis://, rediss:// or unix:// */
+	char *redis_username;      /* ACL user */
+	char *redis_password;      /* or redis_password_file */
+	char *redis_password_file; /* its first line is the password */
+	char *redis_ca_file;       /* TLS: CA bundle, NULL: system's */
+	char *redis_cert_file;     /* TLS: client certificate */
+	char *redis_key_file;      /* TLS: client key */
+	char *redis_server_name;   /* TLS: name checked, NULL: URL's host */
+	bool redis_tls_verify;     /* default true */
+	char *redis_mode;          /* "single" (default), "cluster",
+				      "sentinel" */
+	char *redis_sentinels[VG_CONFIG_MAX_LIST]; /* host:port */
+	unsigned n_redis_sentinels;
+	char *redis_sentinel_master; /* the service name */
+	char *redis_stream;          /* key template, NULL: the default
+					vigil:events:{AGENCY} */
+	unsigned redis_maxlen;       /* MAXLEN ~, default 1000000, 0: none */
+	unsigned redis_batch;        /* XADDs per pipeline, default 256 */
+	unsigned redis_linger_ms;    /* wait to fill a batch, default 20 */
+	unsigned redis_connect_timeout_ms; /* default 5000 */
+	unsigned redis_timeout_ms;         /* I/O, default 5000 */
+	unsigned redis_drain_timeout;      /* replay: seconds to wait at the end
+					      for the spool to drain, default 10 */
+
+	/* output.spool: alerts and fileinfo events before they are sent */
+	char *spool_dir;         /* NULL: /var/lib/vigil/spool */
+	unsigned spool_max_size; /* bytes, default 1 GiB */
+
+	/* output.syslog: RFC 5424 to the local syslog socket */
+	bool syslog_enabled;      /* default false */
+	char *syslog_socket;      /* NULL: /dev/log */
+	char *syslog_facility;    /* default local5 */
 	bool flow_events;         /* output.flows: emit "flow" events,
 				     default false */
 	unsigned stats_interval;  /* output.stats_interval seconds, default 30,

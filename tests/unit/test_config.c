@@ -461,7 +461,12 @@ test_dump_unset(void **state)
 				    "  queue: 65536\n"
 				    "  cache: 100000\n"
 				    "output:\n"
-				    "  # file: not set\n"));
+				    "  file:\n"
+				    "    # path: not set\n"
+				    "    max_size: 0\n"
+				    "    keep: 5\n"
+				    "  redis:\n"
+				    "    # url: not set\n"));
 	vg_config_fini(&cfg);
 	free(out);
 
