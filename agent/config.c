@@ -32,6 +32,7 @@
 #include "config.h"
 
 #include "decode.h"
+#include "redis.h"
 
 #include <cyaml/cyaml.h>
 #include <yaml.h>
@@ -238,18 +239,19 @@ enum kind {
 	K_TUNNEL,   /* tunnel name, see tunnel_names[] */
 };
 
-#define F_ENTRY     0x001 /* off, raw: in one list entry (see struct list) */
-#define F_REQUIRED  0x002 /* the enclosing mapping must have this key */
-#define F_POW2      0x004 /* number must be a power of two */
-#define F_NONEMPTY  0x008 /* string must not be empty */
-#define F_NOCTL     0x010 /* string must not contain control characters */
-#define F_AGENCY    0x020 /* string must match [a-z0-9][a-z0-9._-]{0,63} */
-#define F_NULLEMPTY 0x040 /* an empty string is stored as NULL */
-#define F_PATH      0x080 /* file path; relative: to the file's directory */
-#define F_CIDR      0x100 /* an address or a network, no host bits set */
-#define F_UNIQUE    0x200 /* F_ENTRY string: unique among the entries */
-#define F_OFF       0x400 /* string: "off" is stored as NULL */
-#define F_SECRET    0x800 /* string: never shown by the dump */
+#define F_ENTRY     0x001  /* off, raw: in one list entry (see struct list) */
+#define F_REQUIRED  0x002  /* the enclosing mapping must have this key */
+#define F_POW2      0x004  /* number must be a power of two */
+#define F_NONEMPTY  0x008  /* string must not be empty */
+#define F_NOCTL     0x010  /* string must not contain control characters */
+#define F_AGENCY    0x020  /* string must match [a-z0-9][a-z0-9._-]{0,63} */
+#define F_NULLEMPTY 0x040  /* an empty string is stored as NULL */
+#define F_PATH      0x080  /* file path; relative: to the file's directory */
+#define F_CIDR      0x100  /* an address or a network, no host bits set */
+#define F_UNIQUE    0x200  /* F_ENTRY string: unique among the entries */
+#define F_OFF       0x400  /* string: "off" is stored as NULL */
+#define F_SECRET    0x800  /* string: never shown by the dump */
+#define F_URL       0x1000 /* string: a Redis URL (redis.h) */
 
 /*
  * Where the entries of a list (K_SEQ, K_STRINGS) go: the list row's off is
@@ -514,8 +516,8 @@ static const struct key keys[] = {
     CFG("output.file.keep", K_UINT, 0, output_file_keep, unsigned,
 	output.file.keep, 1, 1000, 5),
     SECTION("output.redis"),
-    CFG_STR("output.redis.url", F_NONEMPTY | F_NOCTL | F_SECRET, redis_url,
-	    output.redis.url),
+    CFG_STR("output.redis.url", F_NONEMPTY | F_NOCTL | F_SECRET | F_URL,
+	    redis_url, output.redis.url),
     CFG_STR("output.redis.username", F_NONEMPTY | F_NOCTL, redis_username,
 	    output.redis.username),
     CFG_STR("output.redis.password", F_NONEMPTY | F_NOCTL | F_SECRET,
@@ -1352,6 +1354,15 @@ check_scalar(const struct key *k, const char *s, size_t len,
 		}
 		if ((k->flags & F_CIDR) && !cidr_ok(s, q, msg, msgsz))
 			return false;
+		if (k->flags & F_URL) {
+			struct vg_redis_url u;
+
+			/* The message never quotes the URL: it may hold a
+			 * password. */
+			if (vg_redis_url_parse(s, &u, msg, msgsz) != VG_OK)
+				return false;
+			vg_redis_url_fini(&u);
+		}
 		if (k->choices == NULL)
 			return true;
 		for (i = 0; k->choices[i] != NULL; i++) {

@@ -28,6 +28,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -813,7 +814,7 @@ enum vg_err
 vg_engine_start(struct vg_engine *e, char *err, size_t errlen)
 {
 	const struct vg_config *cfg = e->cfg;
-	const char *path = e->o.output ? e->o.output : cfg->output_file;
+	struct vg_output_opts oo;
 	uint64_t ring_bytes = (uint64_t)cfg->ring_slots * RING_BYTES_PER_SLOT;
 	unsigned i, s;
 	enum vg_err rc;
@@ -824,12 +825,10 @@ vg_engine_start(struct vg_engine *e, char *err, size_t errlen)
 			 "under capture.interfaces");
 		return VG_EINVAL;
 	}
-	if (path == NULL)
-		path = "-";
 	if (ring_bytes < RING_MIN_BYTES)
 		ring_bytes = RING_MIN_BYTES;
-	rc = vg_output_open(&e->out, path, cfg->queue_events, e->o.offline, err,
-			    errlen);
+	vg_output_opts_from(&oo, cfg, e->o.output, e->o.offline);
+	rc = vg_output_open_opts(&e->out, &oo, err, errlen);
 	if (rc != VG_OK)
 		return rc;
 	snprintf(e->out_name, sizeof(e->out_name), "%s",
@@ -967,10 +966,35 @@ malformed(const struct totals *t)
 	return n;
 }
 
+/* CPU time of the process and its resident memory now. */
+static void
+self_usage(uint64_t *user_ms, uint64_t *sys_ms, uint64_t *rss_kb)
+{
+	struct rusage ru;
+	unsigned long pages = 0, resident = 0;
+	FILE *f;
+
+	*user_ms = *sys_ms = *rss_kb = 0;
+	if (getrusage(RUSAGE_SELF, &ru) == 0) {
+		*user_ms = (uint64_t)ru.ru_utime.tv_sec * 1000 +
+			   (uint64_t)ru.ru_utime.tv_usec / 1000;
+		*sys_ms = (uint64_t)ru.ru_stime.tv_sec * 1000 +
+			  (uint64_t)ru.ru_stime.tv_usec / 1000;
+	}
+	f = fopen("/proc/self/statm", "r");
+	if (f != NULL) {
+		if (fscanf(f, "%lu %lu", &pages, &resident) == 2)
+			*rss_kb = (uint64_t)resident *
+				  (uint64_t)sysconf(_SC_PAGESIZE) / 1024;
+		fclose(f);
+	}
+}
+
 void
 vg_engine_emit_stats(struct vg_engine *e)
 {
-	struct vg_stat_kv kv[64 + 32 + VG_DEC__COUNT];
+	struct vg_stat_kv kv[96 + 32 + VG_DEC__COUNT];
+	uint64_t ru_user_ms, ru_sys_ms, rss_kb;
 	struct vg_detect_state_stats ds;
 	const struct vg_detect *d = atomic_load(&e->detect);
 	struct totals t;
@@ -1033,6 +1057,29 @@ vg_engine_emit_stats(struct vg_engine *e)
 	KV("output.queued", t.out.queued);
 	KV("output.write_errors", t.out.write_errors);
 	KV("output.encode_errors", t.wk.event_errors);
+	KV("output.file_rotations", t.out.rotations);
+	KV("output.syslog_sent", t.out.syslog_sent);
+	KV("output.syslog_errors", t.out.syslog_errors);
+	if (t.out.redis_on) {
+		KV("output.redis.connected", (uint64_t)t.out.redis_connected);
+		KV("output.redis.sent", t.out.redis_sent);
+		KV("output.redis.reply_errors", t.out.redis_reply_errors);
+		KV("output.redis.connects", t.out.redis_connects);
+		KV("output.redis.connect_errors", t.out.redis_connect_errors);
+		KV("output.redis.dropped", t.out.redis_dropped);
+		KV("output.redis.queued", t.out.redis_queued);
+		KV("spool.spooled", t.out.spool_spooled);
+		KV("spool.full_drops", t.out.spool_full);
+		KV("spool.errors", t.out.spool_errors);
+		KV("spool.pending", t.out.spool_pending);
+		KV("spool.bytes", t.out.spool_bytes);
+		KV("spool.torn", t.out.spool_torn);
+	}
+	self_usage(&ru_user_ms, &ru_sys_ms, &rss_kb);
+	KV("agent.cpu_user_ms", ru_user_ms);
+	KV("agent.cpu_sys_ms", ru_sys_ms);
+	KV("agent.rss_kb", rss_kb);
+	KV("agent.rules_generation", d ? vg_detect_generation(d) : 0);
 #undef KV
 	if (e->stats_fn)
 		n += e->stats_fn(e->stats_arg, kv + n, VG_ARRAY_LEN(kv) - n);
@@ -1066,6 +1113,15 @@ vg_engine_stop(struct vg_engine *e)
 			pthread_join(e->workers[i].th, NULL);
 	if (e->cfg->stats_interval)
 		vg_engine_emit_stats(e);
+	/* Redis: a replay waits for its alerts to be delivered (or kept in
+	 * the spool, on disk); the daemon gives it a moment. */
+	if (e->cfg->redis_url &&
+	    !vg_output_drain(e->out, e->o.offline
+					 ? e->cfg->redis_drain_timeout * 1000
+					 : 2000))
+		vg_log(LOG_WARNING, "redis: not everything was delivered; the "
+				    "alerts wait in the spool for the next "
+				    "start");
 	vg_output_close(e->out, &e->final_out);
 	e->out = NULL;
 }

@@ -624,6 +624,8 @@ reload(struct vg_engine *e, struct vg_filescan *fs, const char *path)
 	FILE *ef = open_memstream(&errs, &errs_len);
 	enum vg_err rc;
 
+	/* After an outside rotation, the file is written anew. */
+	vg_output_reopen(vg_engine_output(e));
 	if (ef == NULL) {
 		vg_log(LOG_ERR, "reload: out of memory");
 		return;

@@ -12,9 +12,11 @@ pkgs=(
   # build
   gcc make cmake pkg-config clang libclang-rt-14-dev clang-format
   libpcap-dev libndpi-dev libcyaml-dev libyaml-dev libjansson-dev libssl-dev
-  libmaxminddb-dev libpcre2-dev libyara-dev
+  libmaxminddb-dev libpcre2-dev libyara-dev libhiredis-dev
   # tests
   libcmocka-dev libndpi-bin yara python3 iproute2 procps
+  # tests: real Redis servers (TLS, ACL, cluster, sentinel)
+  redis-server redis-tools redis-sentinel openssl
   # tests: MaxMind DB files are built with the Perl writer
   libmaxmind-db-writer-perl
   # benchmarks: the big capture is made with these; GNU time for peak RSS
