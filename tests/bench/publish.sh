@@ -170,6 +170,8 @@ for i in range(n):
     q = struct.pack("!HHHHHH", i & 0xffff, 0x100, 1, 0, 0, 0) + \
         b"\x04live\x07example\x03gov\x00" + struct.pack("!HH", 1, 1)
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    # A port of its own for each query: a new flow each, none reused.
+    s.bind(("127.0.0.1", 20000 + i))
     s.sendto(q, ("127.0.0.53", 53))
     s.settimeout(1)
     try:
@@ -197,7 +199,7 @@ lat.sort()
 if not lat:
     print("no alerts")
 else:
-    print("p50 %.1f ms, p99 %.1f ms over %d alerts" % (
+    print("p50 %.1f ms, p99 %.1f ms over %d alerts (of 10000 flows)" % (
         lat[len(lat) // 2], lat[int(len(lat) * 0.99)], len(lat)))
 ')
 fi
