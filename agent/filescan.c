@@ -1608,6 +1608,7 @@ vg_filescan_stats(struct vg_filescan *fs, struct vg_filescan_stats *st)
 	st->queued = fs->q_len;
 	pthread_mutex_unlock(&fs->q_mu);
 	st->watched_dirs = fs->n_wds;
+	st->rules_version = atomic_load(&fs->rules_ver);
 }
 
 void

@@ -423,6 +423,7 @@ static const struct {
     FC(event_errors),    FC(watched_dirs),
     FC(watch_limit),     FC(overflows),
     FC(full_scans),      FC(queued),
+    FC(rules_version),
 };
 #undef FC
 
