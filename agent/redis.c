@@ -45,6 +45,10 @@ struct conn {
 	redisReader *rd;
 	size_t fed;   /* bytes fed for the reply being read */
 	size_t nodes; /* reply nodes made for it */
+	/* The byte stream as RESP, checked before hiredis sees it. */
+	size_t skip;     /* bytes of a bulk string (and CRLF) still to come */
+	size_t line_len; /* bytes of the type line being read */
+	char line[24];   /* its start: the type and the number */
 	char peer[300];
 	char host[256];
 	unsigned port;
@@ -668,6 +672,77 @@ conn_write(struct vg_redis *r, struct conn *c, const char *p, size_t n,
 	return VG_OK;
 }
 
+/*
+ * Check n bytes of the reply stream: every type line is shorter than
+ * VG_REDIS_MAX_LINE, every bulk string declares at most VG_REDIS_MAX_BULK
+ * bytes and every array at most VG_REDIS_MAX_ELEMENTS elements. hiredis
+ * would otherwise wait for, and buffer, whatever a length promises.
+ */
+static bool
+stream_ok(struct conn *c, const char *p, size_t n, const char **why)
+{
+	while (n > 0) {
+		const char *nl;
+		size_t k;
+
+		if (c->skip) {
+			k = c->skip < n ? c->skip : n;
+			c->skip -= k;
+			p += k;
+			n -= k;
+			continue;
+		}
+		nl = memchr(p, '\n', n);
+		k = nl ? (size_t)(nl - p) + 1 : n;
+		if (c->line_len + k > VG_REDIS_MAX_LINE) {
+			*why = "a reply line is too long";
+			return false;
+		}
+		if (c->line_len < sizeof(c->line)) {
+			size_t m = sizeof(c->line) - c->line_len;
+
+			memcpy(c->line + c->line_len, p, k < m ? k : m);
+		}
+		c->line_len += k;
+		p += k;
+		n -= k;
+		if (nl == NULL)
+			break;
+		if (c->line[0] == '$' || c->line[0] == '*') {
+			size_t i = 1, digits = 0;
+			unsigned long long v = 0;
+			bool neg = false;
+
+			if (i < c->line_len && c->line[i] == '-') {
+				neg = true;
+				i++;
+			}
+			for (; i < c->line_len && i < sizeof(c->line) &&
+			       c->line[i] >= '0' && c->line[i] <= '9';
+			     i++, digits++)
+				v = v * 10 + (unsigned)(c->line[i] - '0');
+			if (digits == 0 || digits > 12 || (neg && v != 1)) {
+				*why = "a bad length in a reply";
+				return false;
+			}
+			if (c->line[0] == '$' && !neg &&
+			    v > VG_REDIS_MAX_BULK) {
+				*why = "a bulk string over the bound";
+				return false;
+			}
+			if (c->line[0] == '*' && !neg &&
+			    v > VG_REDIS_MAX_ELEMENTS) {
+				*why = "an array over the bound";
+				return false;
+			}
+			if (c->line[0] == '$' && !neg)
+				c->skip = (size_t)v + 2;
+		}
+		c->line_len = 0;
+	}
+	return true;
+}
+
 /* Read one reply into *out. */
 static enum vg_err
 conn_read(struct vg_redis *r, struct conn *c, struct vg_redis_reply **out,
@@ -737,6 +812,14 @@ conn_read(struct vg_redis *r, struct conn *c, struct vg_redis_reply **out,
 			}
 		}
 		c->fed += (size_t)n;
+		{
+			const char *why = NULL;
+
+			if (!stream_ok(c, buf, (size_t)n, &why)) {
+				seterr(err, errlen, "%s: %s", c->peer, why);
+				return VG_EIO;
+			}
+		}
 		if (redisReaderFeed(c->rd, buf, (size_t)n) != REDIS_OK) {
 			seterr(err, errlen, "%s: bad reply", c->peer);
 			return VG_EIO;
@@ -1183,7 +1266,6 @@ vg_redis_connect(struct vg_redis **out, const struct vg_redis_opts *o,
 	enum vg_err rc;
 	unsigned i;
 
-	*out = NULL;
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		return VG_ENOMEM;
@@ -1365,7 +1447,7 @@ vg_redis_command(struct vg_redis *r, int argc, const char **argv,
 	if (out)
 		*out = NULL;
 	if (r == NULL || argc < 1 || argv == NULL || argvlen == NULL ||
-	    out == NULL || key_index >= argc)
+	    out == NULL || key_index >= argc || key_index < -1)
 		return VG_EINVAL;
 	if (r->o.mode == VG_REDIS_CLUSTER)
 		node = key_index >= 0
