@@ -13,6 +13,9 @@
 # watching an upload folder while a file is dropped into it, quarantined,
 # listed and restored.
 #
+# A private Redis (Unix socket under build/quickstart/redis) receives the
+# events as the center would.
+#
 # usage: packaging/quickstart.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +41,22 @@ else
   echo "    not available: running without GeoIP"
 fi
 
+# A private Redis, as the center's pipeline: a Unix socket in build/, no
+# TCP port, stopped by its pid at the end.
+echo "==> a private Redis for the pipeline to the center"
+rdir=$run/redis
+rm -rf "$rdir"
+mkdir -p "$rdir"
+redis-server --port 0 --unixsocket "$rdir/redis.sock" --unixsocketperm 700 \
+  --dir "$rdir" --save "" --daemonize no --logfile "$rdir/redis.log" &
+redis_pid=$!
+trap 'kill "$redis_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 50); do
+  redis-cli -s "$rdir/redis.sock" PING >/dev/null 2>&1 && break
+  sleep 0.1
+done
+echo "    $rdir/redis.sock (pid $redis_pid)"
+
 cat > "$run/agent.yaml" <<YAML
 # Made by packaging/quickstart.sh. Detection uses the shipped rules
 # (rules/network) and home_net's default (private address ranges).
@@ -47,6 +66,10 @@ output:
   flows: true
   file:
     path: $run/eve.json
+  redis:
+    url: unix://$rdir/redis.sock
+  spool:
+    dir: $run/spool
 $geoip
 YAML
 
@@ -101,6 +124,15 @@ for sid in sorted(seen):
 print("  %d alerts from %d rules" % (sum(v[1] for v in seen.values()), len(seen)))
 PY
 echo
+echo "==> the stream in Redis (vigil:events:{quickstart})"
+stream='vigil:events:{quickstart}'
+echo "    $(redis-cli -s "$rdir/redis.sock" XLEN "$stream") entries;" \
+  "alerts: $(redis-cli -s "$rdir/redis.sock" --raw XRANGE "$stream" - + |
+    grep -c '^alert$')"
+redis-cli -s "$rdir/redis.sock" --raw XREVRANGE "$stream" + - COUNT 1 |
+  sed -n '2,5p' | sed 's/^/    /'
+
+echo
 echo "==> vigil-agent scan of sample files with the shipped YARA rules"
 www=$run/www
 rm -rf "$www"
@@ -133,7 +165,7 @@ echo
 echo "==> vigil-agent run watching an upload folder (quarantine on)"
 up=$run/uploads
 q=$run/quarantine
-rm -rf "$up" "$q"
+rm -rf "$up" "$q" "$run/invoice.php.restored"
 mkdir -p "$up"
 cat > "$run/files.yaml" <<YAML
 # Made by packaging/quickstart.sh: the file scanner alone (no capture).
