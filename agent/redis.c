@@ -72,9 +72,9 @@ struct vg_redis {
 	/* CLUSTER */
 	struct node *nodes;
 	unsigned n_nodes;
-	uint16_t *slot; /* SLOTS entries: node index, or UINT16_MAX */
-	bool refresh;   /* reload the slot map before the next call */
-	const char *last_peer;
+	uint16_t *slot;      /* SLOTS entries: node index, or UINT16_MAX */
+	bool refresh;        /* reload the slot map before the next call */
+	char last_peer[300]; /* a copy: the connection may be gone */
 };
 
 /* ------------------------------------------------------------------ */
@@ -1100,7 +1100,7 @@ node_conn(struct vg_redis *r, int i, char *err, size_t errlen)
 	if (n->c == NULL)
 		n->c = data_conn(r, n->host, n->port, err, errlen);
 	if (n->c)
-		r->last_peer = n->c->peer;
+		snprintf(r->last_peer, sizeof(r->last_peer), "%s", n->c->peer);
 	return n->c;
 }
 
@@ -1244,12 +1244,14 @@ reconnect(struct vg_redis *r, char *err, size_t errlen)
 	case VG_REDIS_SINGLE:
 		r->c = data_conn(r, r->url.host, r->url.port, err, errlen);
 		if (r->c)
-			r->last_peer = r->c->peer;
+			snprintf(r->last_peer, sizeof(r->last_peer), "%s",
+				 r->c->peer);
 		return r->c ? VG_OK : VG_EIO;
 	case VG_REDIS_SENTINEL:
 		r->c = sentinel_master(r, err, errlen);
 		if (r->c)
-			r->last_peer = r->c->peer;
+			snprintf(r->last_peer, sizeof(r->last_peer), "%s",
+				 r->c->peer);
 		return r->c ? VG_OK : VG_EIO;
 	case VG_REDIS_CLUSTER:
 		return cluster_map(r, err, errlen);
@@ -1274,7 +1276,6 @@ vg_redis_connect(struct vg_redis **out, const struct vg_redis_opts *o,
 		r->o.connect_timeout_ms = VG_REDIS_DEFAULT_TIMEOUT_MS;
 	if (!r->o.io_timeout_ms)
 		r->o.io_timeout_ms = VG_REDIS_DEFAULT_TIMEOUT_MS;
-	r->last_peer = "";
 	if (o->url) {
 		rc = vg_redis_url_parse(o->url, &r->url, err, errlen);
 		if (rc != VG_OK) {
@@ -1393,7 +1394,7 @@ vg_redis_close(struct vg_redis *r)
 const char *
 vg_redis_peer(const struct vg_redis *r)
 {
-	return r && r->last_peer ? r->last_peer : "";
+	return r ? r->last_peer : "";
 }
 
 /* The connection for slot (cluster) or the one connection. */
