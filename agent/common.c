@@ -2,7 +2,10 @@
 /* Error strings, checked allocation and clocks shared by every module. */
 #include "common.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 const char *
@@ -59,4 +62,45 @@ int64_t
 vg_now_wall_us(void)
 {
 	return clock_us(CLOCK_REALTIME);
+}
+
+void
+vg_seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+const char *
+vg_escape(char *dst, size_t n, const char *s, size_t len)
+{
+	static const char hexd[] = "0123456789abcdef";
+	size_t i, o = 0;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		size_t need =
+		    c >= 0x20 && c < 0x7f && c != '\\' && c != '"' ? 1 : 4;
+
+		if (o + need + 4 > n) {
+			memcpy(dst + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (need == 1) {
+			dst[o++] = (char)c;
+		} else {
+			dst[o++] = '\\';
+			dst[o++] = 'x';
+			dst[o++] = hexd[c >> 4];
+			dst[o++] = hexd[c & 15];
+		}
+	}
+	dst[o] = '\0';
+	return dst;
 }

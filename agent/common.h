@@ -52,6 +52,17 @@ vg_mul_size(size_t n, size_t size, int *ovf)
 /* calloc-like allocation of n objects of size bytes; NULL on overflow. */
 void *vg_calloc(size_t n, size_t size);
 
+/* printf into err (errlen bytes); nothing when err is NULL or errlen 0.
+ * For the "char *err, size_t errlen" message buffers of every module. */
+void vg_seterr(char *err, size_t errlen, const char *fmt, ...) VG_PRINTF(3, 4);
+
+/*
+ * The first len bytes of s, made safe for a message or a log line:
+ * printable ASCII as is, any other byte and '\\' and '"' as \xNN, cut
+ * with "..." to fit dst (n bytes, at least 8). Returns dst.
+ */
+const char *vg_escape(char *dst, size_t n, const char *s, size_t len);
+
 /* Monotonic and wall clocks, in microseconds. */
 int64_t vg_now_mono_us(void);
 int64_t vg_now_wall_us(void);

@@ -103,49 +103,13 @@ struct esc {
 static const char *
 esc(struct esc *e, const char *s)
 {
-	size_t i, o = 0;
-
-	for (i = 0; s[i] != '\0' && i < ESC_IN; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c >= 0x20 && c < 0x7f && c != '\\' && c != '"') {
-			e->s[o++] = (char)c;
-		} else {
-			static const char hexd[] = "0123456789abcdef";
-
-			e->s[o++] = '\\';
-			e->s[o++] = 'x';
-			e->s[o++] = hexd[c >> 4];
-			e->s[o++] = hexd[c & 15];
-		}
-	}
-	if (s[i] != '\0') {
-		memcpy(e->s + o, "...", 3);
-		o += 3;
-	}
-	e->s[o] = '\0';
-	return e->s;
-}
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    VG_PRINTF(3, 4);
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
+	return vg_escape(e->s, sizeof(e->s), s, strnlen(s, ESC_IN + 1));
 }
 
 static void caterr(char *err, size_t errlen, const char *fmt, ...)
     VG_PRINTF(3, 4);
 
-/* Append to the message seterr() wrote. */
+/* Append to the message vg_seterr() wrote. */
 static void
 caterr(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -817,24 +781,24 @@ open_qdir(struct qctx *q)
 		made = true;
 	} else if (errno != EEXIST) {
 		e = errno;
-		seterr(q->err, q->errlen,
-		       "cannot create quarantine folder %s: %s",
-		       esc(&e1, q->qdir), strerror(e));
+		vg_seterr(q->err, q->errlen,
+			  "cannot create quarantine folder %s: %s",
+			  esc(&e1, q->qdir), strerror(e));
 		return VG_EIO;
 	}
 	q->dfd = open(q->qdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (q->dfd < 0) {
 		e = errno;
-		seterr(q->err, q->errlen,
-		       "cannot open quarantine folder %s: %s",
-		       esc(&e1, q->qdir), strerror(e));
+		vg_seterr(q->err, q->errlen,
+			  "cannot open quarantine folder %s: %s",
+			  esc(&e1, q->qdir), strerror(e));
 		return VG_EIO;
 	}
 	/* A umask may have taken bits off; none are added. */
 	if (made && fchmod(q->dfd, 0700) != 0) {
 		e = errno;
-		seterr(q->err, q->errlen, "cannot chmod %s: %s",
-		       esc(&e1, q->qdir), strerror(e));
+		vg_seterr(q->err, q->errlen, "cannot chmod %s: %s",
+			  esc(&e1, q->qdir), strerror(e));
 		return VG_EIO;
 	}
 	/*
@@ -845,9 +809,9 @@ open_qdir(struct qctx *q)
 	 */
 	if (fsync_parent(q->qdir) != 0) {
 		e = errno;
-		seterr(q->err, q->errlen,
-		       "cannot sync the folder holding %s: %s",
-		       esc(&e1, q->qdir), strerror(e));
+		vg_seterr(q->err, q->errlen,
+			  "cannot sync the folder holding %s: %s",
+			  esc(&e1, q->qdir), strerror(e));
 		return VG_EIO;
 	}
 	return VG_OK;
@@ -880,13 +844,14 @@ reserve_id(struct qctx *q)
 
 	if (gmtime_r(&secs, &tm) == NULL ||
 	    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm) != 16) {
-		seterr(q->err, q->errlen, "cannot format the time");
+		vg_seterr(q->err, q->errlen, "cannot format the time");
 		return VG_EIO;
 	}
 	for (i = 0; i < ID_TRIES; i++) {
 		if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
 			e = errno;
-			seterr(q->err, q->errlen, "getrandom: %s", strerror(e));
+			vg_seterr(q->err, q->errlen, "getrandom: %s",
+				  strerror(e));
 			return VG_EIO;
 		}
 		(void)snprintf(q->it.id, sizeof(q->it.id), "%s-%08" PRIx32,
@@ -902,8 +867,9 @@ reserve_id(struct qctx *q)
 			if (errno == EEXIST)
 				continue;
 			e = errno;
-			seterr(q->err, q->errlen, "cannot create %s/%s: %s",
-			       esc(&e1, q->qdir), q->n_json_tmp, strerror(e));
+			vg_seterr(q->err, q->errlen, "cannot create %s/%s: %s",
+				  esc(&e1, q->qdir), q->n_json_tmp,
+				  strerror(e));
 			return VG_EIO;
 		}
 		q->json_tmp = true;
@@ -916,8 +882,8 @@ reserve_id(struct qctx *q)
 		(void)unlinkat(q->dfd, q->n_json_tmp, 0);
 		q->json_tmp = false;
 	}
-	seterr(q->err, q->errlen, "cannot find a free ID in %s",
-	       esc(&e1, q->qdir));
+	vg_seterr(q->err, q->errlen, "cannot find a free ID in %s",
+		  esc(&e1, q->qdir));
 	return VG_EIO;
 }
 
@@ -930,15 +896,15 @@ write_record(struct qctx *q)
 	int e;
 
 	if (text == NULL) {
-		seterr(q->err, q->errlen, "out of memory");
+		vg_seterr(q->err, q->errlen, "out of memory");
 		return VG_ENOMEM;
 	}
 	if (ftruncate(q->jfd, 0) != 0 || lseek(q->jfd, 0, SEEK_SET) != 0 ||
 	    write_all(q->jfd, text, strlen(text)) != 0 || fsync(q->jfd) != 0) {
 		e = errno;
 		free(text);
-		seterr(q->err, q->errlen, "cannot write %s/%s: %s",
-		       esc(&e1, q->qdir), q->n_json_tmp, strerror(e));
+		vg_seterr(q->err, q->errlen, "cannot write %s/%s: %s",
+			  esc(&e1, q->qdir), q->n_json_tmp, strerror(e));
 		return VG_EIO;
 	}
 	free(text);
@@ -1016,8 +982,8 @@ try_move(struct qctx *q, const struct stat *qst, bool *moved)
 	if (copy_hash(q->fd, -1, (uint64_t)st->st_size + 1, &size, hex,
 		      &werr) != 0) {
 		e = errno;
-		seterr(q->err, q->errlen, "cannot read %s: %s",
-		       esc(&e1, q->path), strerror(e));
+		vg_seterr(q->err, q->errlen, "cannot read %s: %s",
+			  esc(&e1, q->path), strerror(e));
 		return VG_EIO;
 	}
 	if (size != (uint64_t)st->st_size ||
@@ -1056,11 +1022,11 @@ try_move(struct qctx *q, const struct stat *qst, bool *moved)
 			      RENAME_NOREPLACE) == 0)
 			return VG_OK;
 		e = errno;
-		seterr(q->err, q->errlen,
-		       "%s was replaced while being quarantined; the other "
-		       "file, moved to %s/%s, cannot be moved back: %s",
-		       esc(&e1, q->path), esc(&e2, q->qdir), q->n_data_tmp,
-		       strerror(e));
+		vg_seterr(q->err, q->errlen,
+			  "%s was replaced while being quarantined; the other "
+			  "file, moved to %s/%s, cannot be moved back: %s",
+			  esc(&e1, q->path), esc(&e2, q->qdir), q->n_data_tmp,
+			  strerror(e));
 		return VG_EIO;
 	}
 	*moved = true;
@@ -1070,22 +1036,23 @@ try_move(struct qctx *q, const struct stat *qst, bool *moved)
 			chowned = true;
 		} else if (geteuid() == 0 || errno != EPERM) {
 			e = errno;
-			seterr(q->err, q->errlen, "cannot chown %s/%s: %s",
-			       esc(&e1, q->qdir), q->n_data_tmp, strerror(e));
+			vg_seterr(q->err, q->errlen, "cannot chown %s/%s: %s",
+				  esc(&e1, q->qdir), q->n_data_tmp,
+				  strerror(e));
 			return move_back(q, chowned, data_pub);
 		}
 	}
 	if (fchmod(q->fd, 0) != 0 || fsync(q->fd) != 0) {
 		e = errno;
-		seterr(q->err, q->errlen, "cannot chmod or sync %s/%s: %s",
-		       esc(&e1, q->qdir), q->n_data_tmp, strerror(e));
+		vg_seterr(q->err, q->errlen, "cannot chmod or sync %s/%s: %s",
+			  esc(&e1, q->qdir), q->n_data_tmp, strerror(e));
 		return move_back(q, chowned, data_pub);
 	}
 	if (renameat2(q->dfd, q->n_json_tmp, q->dfd, q->n_json,
 		      RENAME_NOREPLACE) != 0) {
 		e = errno;
-		seterr(q->err, q->errlen, "cannot rename %s/%s: %s",
-		       esc(&e1, q->qdir), q->n_json_tmp, strerror(e));
+		vg_seterr(q->err, q->errlen, "cannot rename %s/%s: %s",
+			  esc(&e1, q->qdir), q->n_json_tmp, strerror(e));
 		return move_back(q, chowned, data_pub);
 	}
 	q->json_tmp = false;
@@ -1093,15 +1060,15 @@ try_move(struct qctx *q, const struct stat *qst, bool *moved)
 	if (renameat2(q->dfd, q->n_data_tmp, q->dfd, q->n_data,
 		      RENAME_NOREPLACE) != 0) {
 		e = errno;
-		seterr(q->err, q->errlen, "cannot rename %s/%s: %s",
-		       esc(&e1, q->qdir), q->n_data_tmp, strerror(e));
+		vg_seterr(q->err, q->errlen, "cannot rename %s/%s: %s",
+			  esc(&e1, q->qdir), q->n_data_tmp, strerror(e));
 		return move_back(q, chowned, data_pub);
 	}
 	data_pub = true;
 	if (fsync(q->dfd) != 0) {
 		e = errno;
-		seterr(q->err, q->errlen, "cannot sync %s: %s",
-		       esc(&e1, q->qdir), strerror(e));
+		vg_seterr(q->err, q->errlen, "cannot sync %s: %s",
+			  esc(&e1, q->qdir), strerror(e));
 		return move_back(q, chowned, data_pub);
 	}
 	/*
@@ -1136,8 +1103,8 @@ publish_copy(struct qctx *q)
 	return VG_OK;
 fail:
 	e = errno;
-	seterr(q->err, q->errlen, "cannot publish %s in %s: %s", q->it.id,
-	       esc(&e1, q->qdir), strerror(e));
+	vg_seterr(q->err, q->errlen, "cannot publish %s in %s: %s", q->it.id,
+		  esc(&e1, q->qdir), strerror(e));
 	return VG_EIO;
 }
 
@@ -1162,8 +1129,8 @@ copy_in(struct qctx *q)
 		   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (q->wfd < 0) {
 		e = errno;
-		seterr(q->err, q->errlen, "cannot create %s/%s: %s",
-		       esc(&e1, q->qdir), q->n_data_tmp, strerror(e));
+		vg_seterr(q->err, q->errlen, "cannot create %s/%s: %s",
+			  esc(&e1, q->qdir), q->n_data_tmp, strerror(e));
 		return VG_EIO;
 	}
 	q->data_tmp = true;
@@ -1176,25 +1143,26 @@ copy_in(struct qctx *q)
 	if (copy_hash(q->fd, q->wfd, limit, &size, hex, &werr) != 0) {
 		e = errno;
 		if (werr)
-			seterr(q->err, q->errlen, "cannot write %s/%s: %s",
-			       esc(&e1, q->qdir), q->n_data_tmp, strerror(e));
+			vg_seterr(q->err, q->errlen, "cannot write %s/%s: %s",
+				  esc(&e1, q->qdir), q->n_data_tmp,
+				  strerror(e));
 		else
-			seterr(q->err, q->errlen, "cannot read %s: %s",
-			       esc(&e1, q->path), strerror(e));
+			vg_seterr(q->err, q->errlen, "cannot read %s: %s",
+				  esc(&e1, q->path), strerror(e));
 		return VG_EIO;
 	}
 	if (size == limit) {
-		seterr(q->err, q->errlen,
-		       "%s keeps growing (more than %llu bytes past its "
-		       "scanned size): not quarantined",
-		       esc(&e1, q->path),
-		       (unsigned long long)VG_QUARANTINE_GROWTH_MAX);
+		vg_seterr(q->err, q->errlen,
+			  "%s keeps growing (more than %llu bytes past its "
+			  "scanned size): not quarantined",
+			  esc(&e1, q->path),
+			  (unsigned long long)VG_QUARANTINE_GROWTH_MAX);
 		return VG_EIO;
 	}
 	if (fchmod(q->wfd, 0) != 0 || fsync(q->wfd) != 0) {
 		e = errno;
-		seterr(q->err, q->errlen, "cannot chmod or sync %s/%s: %s",
-		       esc(&e1, q->qdir), q->n_data_tmp, strerror(e));
+		vg_seterr(q->err, q->errlen, "cannot chmod or sync %s/%s: %s",
+			  esc(&e1, q->qdir), q->n_data_tmp, strerror(e));
 		return VG_EIO;
 	}
 	/* The record describes the bytes copied, whatever the scan saw. */
@@ -1212,11 +1180,11 @@ copy_in(struct qctx *q)
 	/* The copy is durable: from here on the original may go. */
 	if (changed) {
 		q->keep = true;
-		seterr(q->err, q->errlen,
-		       "%s changed since it was scanned (now %" PRIu64
-		       " bytes, sha256 %s): copy kept in quarantine as %s, "
-		       "file left in place",
-		       esc(&e1, q->path), size, hex, q->it.id);
+		vg_seterr(q->err, q->errlen,
+			  "%s changed since it was scanned (now %" PRIu64
+			  " bytes, sha256 %s): copy kept in quarantine as %s, "
+			  "file left in place",
+			  esc(&e1, q->path), size, hex, q->it.id);
 		return VG_EIO;
 	}
 	if (lstat(q->path, &ls) != 0) {
@@ -1224,9 +1192,9 @@ copy_in(struct qctx *q)
 			return VG_OK; /* gone since the scan: safe in qdir */
 		e = errno;
 		q->keep = true;
-		seterr(q->err, q->errlen,
-		       "cannot check %s: %s: copy kept in quarantine as %s",
-		       esc(&e1, q->path), strerror(e), q->it.id);
+		vg_seterr(q->err, q->errlen,
+			  "cannot check %s: %s: copy kept in quarantine as %s",
+			  esc(&e1, q->path), strerror(e), q->it.id);
 		return VG_EIO;
 	}
 	/* Another file is at path now: not the one scanned, left alone. */
@@ -1249,14 +1217,14 @@ copy_in(struct qctx *q)
 	 * is the original: otherwise the copy may be the only one left.
 	 */
 	if (lstat(q->path, &ls) == 0 && same_file(&ls, st)) {
-		seterr(q->err, q->errlen, "cannot remove %s: %s",
-		       esc(&e1, q->path), strerror(e));
+		vg_seterr(q->err, q->errlen, "cannot remove %s: %s",
+			  esc(&e1, q->path), strerror(e));
 		return VG_EIO;
 	}
 	q->keep = true;
-	seterr(q->err, q->errlen,
-	       "cannot remove %s: %s: copy kept in quarantine as %s (in %s)",
-	       esc(&e1, q->path), strerror(e), q->it.id, esc(&e2, q->qdir));
+	vg_seterr(q->err, q->errlen,
+		  "cannot remove %s: %s: copy kept in quarantine as %s (in %s)",
+		  esc(&e1, q->path), strerror(e), q->it.id, esc(&e2, q->qdir));
 	return VG_EIO;
 }
 
@@ -1283,25 +1251,26 @@ vg_quarantine_file(const char *qdir, int fd, const char *path,
 	q.dfd = q.jfd = q.wfd = -1;
 	q.err = err;
 	q.errlen = errlen;
-	seterr(err, errlen, "%s", "");
+	vg_seterr(err, errlen, "%s", "");
 
 	if (qdir == NULL || *qdir == '\0' || path == NULL || st == NULL) {
-		seterr(err, errlen, "quarantine: missing argument");
+		vg_seterr(err, errlen, "quarantine: missing argument");
 		return VG_EINVAL;
 	}
 	if (!file_path_ok(path, strlen(path))) {
-		seterr(err, errlen, "%s: not an absolute file path",
-		       esc(&e1, path));
+		vg_seterr(err, errlen, "%s: not an absolute file path",
+			  esc(&e1, path));
 		return VG_EINVAL;
 	}
 	if (!S_ISREG(st->st_mode)) {
-		seterr(err, errlen, "%s: not a regular file", esc(&e1, path));
+		vg_seterr(err, errlen, "%s: not a regular file",
+			  esc(&e1, path));
 		return VG_EINVAL;
 	}
 	if (sha256 != NULL) {
 		if (!is_sha256(sha256, false)) {
-			seterr(err, errlen, "%s: bad SHA-256 \"%s\"",
-			       esc(&e1, path), sha256);
+			vg_seterr(err, errlen, "%s: bad SHA-256 \"%s\"",
+				  esc(&e1, path), sha256);
 			return VG_EINVAL;
 		}
 		for (i = 0; i < 65; i++)
@@ -1312,14 +1281,14 @@ vg_quarantine_file(const char *qdir, int fd, const char *path,
 	}
 	if (fstat(fd, &now) != 0) {
 		e = errno;
-		seterr(err, errlen, "%s: cannot fstat the descriptor: %s",
-		       esc(&e1, path), strerror(e));
+		vg_seterr(err, errlen, "%s: cannot fstat the descriptor: %s",
+			  esc(&e1, path), strerror(e));
 		return e == EBADF ? VG_EINVAL : VG_EIO;
 	}
 	if (!same_file(&now, st)) {
-		seterr(err, errlen,
-		       "%s: the descriptor is not the file scanned",
-		       esc(&e1, path));
+		vg_seterr(err, errlen,
+			  "%s: the descriptor is not the file scanned",
+			  esc(&e1, path));
 		return VG_EINVAL;
 	}
 
@@ -1327,7 +1296,7 @@ vg_quarantine_file(const char *qdir, int fd, const char *path,
 	q.it.rule = utf8_clean(rule != NULL ? rule : "", VG_QUARANTINE_RULE_MAX,
 			       &changed);
 	if (q.it.path == NULL || q.it.rule == NULL) {
-		seterr(err, errlen, "out of memory");
+		vg_seterr(err, errlen, "out of memory");
 		rc = VG_ENOMEM;
 		goto out;
 	}
@@ -1347,8 +1316,8 @@ vg_quarantine_file(const char *qdir, int fd, const char *path,
 		goto out;
 	if (fstat(q.dfd, &qst) != 0) {
 		e = errno;
-		seterr(err, errlen, "cannot fstat %s: %s", esc(&e1, qdir),
-		       strerror(e));
+		vg_seterr(err, errlen, "cannot fstat %s: %s", esc(&e1, qdir),
+			  strerror(e));
 		rc = VG_EIO;
 		goto out;
 	}
@@ -1593,14 +1562,14 @@ vg_quarantine_restore(const char *qdir, const char *id, const char *dest,
 	enum vg_err rc;
 
 	memset(&it, 0, sizeof(it));
-	seterr(err, errlen, "%s", "");
+	vg_seterr(err, errlen, "%s", "");
 	if (qdir == NULL || id == NULL) {
-		seterr(err, errlen, "restore: missing argument");
+		vg_seterr(err, errlen, "restore: missing argument");
 		return VG_EINVAL;
 	}
 	if (!valid_id(id)) {
-		seterr(err, errlen, "not a quarantine ID: \"%s\"",
-		       esc(&e1, id));
+		vg_seterr(err, errlen, "not a quarantine ID: \"%s\"",
+			  esc(&e1, id));
 		return VG_EINVAL;
 	}
 	if (dest != NULL) {
@@ -1608,8 +1577,8 @@ vg_quarantine_restore(const char *qdir, const char *id, const char *dest,
 
 		if (dl == 0 || dl > VG_QUARANTINE_PATH_MAX ||
 		    dest[dl - 1] == '/') {
-			seterr(err, errlen, "not a file path: \"%s\"",
-			       esc(&e1, dest));
+			vg_seterr(err, errlen, "not a file path: \"%s\"",
+				  esc(&e1, dest));
 			return VG_EINVAL;
 		}
 	}
@@ -1620,8 +1589,8 @@ vg_quarantine_restore(const char *qdir, const char *id, const char *dest,
 	dfd = open(qdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0) {
 		e = errno;
-		seterr(err, errlen, "no item %s: cannot open %s: %s", id,
-		       esc(&e1, qdir), strerror(e));
+		vg_seterr(err, errlen, "no item %s: cannot open %s: %s", id,
+			  esc(&e1, qdir), strerror(e));
 		rc = e == ENOENT ? VG_EINVAL : VG_EIO;
 		goto out;
 	}
@@ -1629,22 +1598,22 @@ vg_quarantine_restore(const char *qdir, const char *id, const char *dest,
 	if (rc == VG_EIO) {
 		e = errno;
 		if (e == ENOENT) {
-			seterr(err, errlen, "no item %s in %s", id,
-			       esc(&e1, qdir));
+			vg_seterr(err, errlen, "no item %s in %s", id,
+				  esc(&e1, qdir));
 			rc = VG_EINVAL;
 		} else {
-			seterr(err, errlen, "cannot read %s/%s: %s",
-			       esc(&e1, qdir), n_json, strerror(e));
+			vg_seterr(err, errlen, "cannot read %s/%s: %s",
+				  esc(&e1, qdir), n_json, strerror(e));
 		}
 		goto out;
 	}
 	if (rc == VG_EMALFORMED) {
-		seterr(err, errlen, "%s/%s: bad record (%s): refused",
-		       esc(&e1, qdir), n_json, why);
+		vg_seterr(err, errlen, "%s/%s: bad record (%s): refused",
+			  esc(&e1, qdir), n_json, why);
 		goto out;
 	}
 	if (rc != VG_OK) {
-		seterr(err, errlen, "out of memory");
+		vg_seterr(err, errlen, "out of memory");
 		goto out;
 	}
 	have_it = true;
@@ -1658,17 +1627,17 @@ vg_quarantine_restore(const char *qdir, const char *id, const char *dest,
 	}
 	if (datafd < 0) {
 		e = errno;
-		seterr(err, errlen, "cannot open %s/%s: %s", esc(&e1, qdir),
-		       n_data, strerror(e));
+		vg_seterr(err, errlen, "cannot open %s/%s: %s", esc(&e1, qdir),
+			  n_data, strerror(e));
 		rc = e == ENOENT ? VG_EMALFORMED : VG_EIO;
 		goto out;
 	}
 	if ((uint64_t)sb.st_size != it.size) {
-		seterr(err, errlen,
-		       "%s/%s: %" PRIu64 " bytes, the record says %" PRIu64
-		       ": refused",
-		       esc(&e1, qdir), data_name, (uint64_t)sb.st_size,
-		       it.size);
+		vg_seterr(err, errlen,
+			  "%s/%s: %" PRIu64 " bytes, the record says %" PRIu64
+			  ": refused",
+			  esc(&e1, qdir), data_name, (uint64_t)sb.st_size,
+			  it.size);
 		rc = VG_EMALFORMED;
 		goto out;
 	}
@@ -1677,14 +1646,14 @@ vg_quarantine_restore(const char *qdir, const char *id, const char *dest,
 	base = strrchr(target, '/');
 	base = base != NULL ? base + 1 : target;
 	if (strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
-		seterr(err, errlen, "not a file path: \"%s\"",
-		       esc(&e1, target));
+		vg_seterr(err, errlen, "not a file path: \"%s\"",
+			  esc(&e1, target));
 		rc = VG_EINVAL;
 		goto out;
 	}
 	dir = parent_dir(target);
 	if (dir == NULL) {
-		seterr(err, errlen, "out of memory");
+		vg_seterr(err, errlen, "out of memory");
 		rc = VG_ENOMEM;
 		goto out;
 	}
@@ -1692,25 +1661,25 @@ vg_quarantine_restore(const char *qdir, const char *id, const char *dest,
 	ddir = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (ddir < 0) {
 		e = errno;
-		seterr(err, errlen,
-		       "cannot restore %s: cannot open folder %s: %s",
-		       esc(&e1, target), esc(&e2, dir), strerror(e));
+		vg_seterr(err, errlen,
+			  "cannot restore %s: cannot open folder %s: %s",
+			  esc(&e1, target), esc(&e2, dir), strerror(e));
 		rc = VG_EIO;
 		goto out;
 	}
 	/* An early answer; the rename below is what enforces it. */
 	if (!overwrite) {
 		if (fstatat(ddir, base, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
-			seterr(err, errlen,
-			       "%s exists: not overwritten (item %s kept)",
-			       esc(&e1, target), id);
+			vg_seterr(err, errlen,
+				  "%s exists: not overwritten (item %s kept)",
+				  esc(&e1, target), id);
 			rc = VG_EINVAL;
 			goto out;
 		}
 		if (errno != ENOENT) {
 			e = errno;
-			seterr(err, errlen, "cannot check %s: %s",
-			       esc(&e1, target), strerror(e));
+			vg_seterr(err, errlen, "cannot check %s: %s",
+				  esc(&e1, target), strerror(e));
 			rc = VG_EIO;
 			goto out;
 		}
@@ -1719,25 +1688,26 @@ vg_quarantine_restore(const char *qdir, const char *id, const char *dest,
 	tfd = create_restore_tmp(ddir, base, tmp);
 	if (tfd < 0) {
 		e = errno;
-		seterr(err, errlen, "cannot create a file in %s: %s",
-		       esc(&e1, dir), strerror(e));
+		vg_seterr(err, errlen, "cannot create a file in %s: %s",
+			  esc(&e1, dir), strerror(e));
 		rc = VG_EIO;
 		goto out;
 	}
 	tmp_made = true;
 	if (copy_hash(datafd, tfd, it.size + 1, &copied, hex, &werr) != 0) {
 		e = errno;
-		seterr(err, errlen, "cannot %s %s/%s: %s",
-		       werr ? "write" : "read",
-		       werr ? esc(&e1, dir) : esc(&e1, qdir),
-		       werr ? tmp : data_name, strerror(e));
+		vg_seterr(err, errlen, "cannot %s %s/%s: %s",
+			  werr ? "write" : "read",
+			  werr ? esc(&e1, dir) : esc(&e1, qdir),
+			  werr ? tmp : data_name, strerror(e));
 		rc = VG_EIO;
 		goto out;
 	}
 	if (copied != it.size || strcmp(hex, it.sha256) != 0) {
-		seterr(err, errlen,
-		       "%s/%s does not match its record (sha256 %s): refused",
-		       esc(&e1, qdir), data_name, hex);
+		vg_seterr(
+		    err, errlen,
+		    "%s/%s does not match its record (sha256 %s): refused",
+		    esc(&e1, qdir), data_name, hex);
 		rc = VG_EMALFORMED;
 		goto out;
 	}
@@ -1748,8 +1718,8 @@ vg_quarantine_restore(const char *qdir, const char *id, const char *dest,
 	if (fchown(tfd, it.uid, it.gid) != 0 &&
 	    (geteuid() == 0 || errno != EPERM)) {
 		e = errno;
-		seterr(err, errlen, "cannot chown %s/%s: %s", esc(&e1, dir),
-		       tmp, strerror(e));
+		vg_seterr(err, errlen, "cannot chown %s/%s: %s", esc(&e1, dir),
+			  tmp, strerror(e));
 		rc = VG_EIO;
 		goto out;
 	}
@@ -1758,8 +1728,8 @@ vg_quarantine_restore(const char *qdir, const char *id, const char *dest,
 	if (fchmod(tfd, it.mode) != 0 || futimens(tfd, ts) != 0 ||
 	    fsync(tfd) != 0) {
 		e = errno;
-		seterr(err, errlen, "cannot set up %s/%s: %s", esc(&e1, dir),
-		       tmp, strerror(e));
+		vg_seterr(err, errlen, "cannot set up %s/%s: %s", esc(&e1, dir),
+			  tmp, strerror(e));
 		rc = VG_EIO;
 		goto out;
 	}
@@ -1777,23 +1747,24 @@ vg_quarantine_restore(const char *qdir, const char *id, const char *dest,
 	if (r != 0) {
 		e = errno;
 		if (e == EEXIST)
-			seterr(err, errlen,
-			       "%s exists: not overwritten (item %s kept)",
-			       esc(&e1, target), id);
+			vg_seterr(err, errlen,
+				  "%s exists: not overwritten (item %s kept)",
+				  esc(&e1, target), id);
 		else
-			seterr(err, errlen, "cannot rename %s/%s to %s: %s",
-			       esc(&e1, dir), tmp, esc(&e2, target),
-			       strerror(e));
+			vg_seterr(err, errlen, "cannot rename %s/%s to %s: %s",
+				  esc(&e1, dir), tmp, esc(&e2, target),
+				  strerror(e));
 		rc = e == EEXIST ? VG_EINVAL : VG_EIO;
 		goto out;
 	}
 	tmp_made = false;
 	if (fsync(ddir) != 0) {
 		e = errno;
-		seterr(err, errlen,
-		       "%s restored, but syncing %s failed (%s): item %s kept "
-		       "in quarantine",
-		       esc(&e1, target), esc(&e2, dir), strerror(e), id);
+		vg_seterr(
+		    err, errlen,
+		    "%s restored, but syncing %s failed (%s): item %s kept "
+		    "in quarantine",
+		    esc(&e1, target), esc(&e2, dir), strerror(e), id);
 		rc = VG_EIO;
 		goto out;
 	}
@@ -1805,9 +1776,10 @@ vg_quarantine_restore(const char *qdir, const char *id, const char *dest,
 	if (unlinkat(dfd, n_json, 0) != 0 || unlinkat(dfd, data_name, 0) != 0 ||
 	    fsync(dfd) != 0) {
 		e = errno;
-		seterr(err, errlen,
-		       "%s restored, but item %s cannot be removed from %s: %s",
-		       esc(&e1, target), id, esc(&e2, qdir), strerror(e));
+		vg_seterr(
+		    err, errlen,
+		    "%s restored, but item %s cannot be removed from %s: %s",
+		    esc(&e1, target), id, esc(&e2, qdir), strerror(e));
 		rc = VG_EIO;
 		goto out;
 	}

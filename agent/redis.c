@@ -80,36 +80,6 @@ struct vg_redis {
 /* ------------------------------------------------------------------ */
 /* Messages                                                             */
 
-VG_PRINTF(3, 4)
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-/* Server text, escaped and cut, for a message. */
-static void
-escape(char *dst, size_t n, const char *s, size_t len)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < len && o + 5 < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c >= 0x20 && c < 0x7f && c != '\\')
-			dst[o++] = (char)c;
-		else
-			o += (size_t)snprintf(dst + o, n - o, "\\x%02x", c);
-	}
-	dst[o] = '\0';
-}
-
 /* ------------------------------------------------------------------ */
 /* Replies: hiredis' hooks build our tree                               */
 
@@ -322,7 +292,7 @@ vg_redis_url_parse(const char *url, struct vg_redis_url *out, char *err,
 
 	memset(&u, 0, sizeof(u));
 	if (url == NULL || url[0] == '\0') {
-		seterr(err, errlen, "no Redis URL");
+		vg_seterr(err, errlen, "no Redis URL");
 		return VG_EINVAL;
 	}
 	if (strncmp(url, "unix://", 7) == 0) {
@@ -330,16 +300,17 @@ vg_redis_url_parse(const char *url, struct vg_redis_url *out, char *err,
 
 		n = q ? (size_t)(q - url - 7) : strlen(url + 7);
 		if (n == 0 || url[7] != '/') {
-			seterr(err, errlen,
-			       "a unix:// URL names an absolute socket path");
+			vg_seterr(
+			    err, errlen,
+			    "a unix:// URL names an absolute socket path");
 			return VG_EINVAL;
 		}
 		if (q &&
 		    (strncmp(q, "?db=", 4) != 0 ||
 		     !parse_uint(q + 4, strlen(q + 4), INT32_MAX, &u.db))) {
-			seterr(err, errlen,
-			       "unix:// URL: only ?db=N may follow "
-			       "the path");
+			vg_seterr(err, errlen,
+				  "unix:// URL: only ?db=N may follow "
+				  "the path");
 			return VG_EINVAL;
 		}
 		u.path = strndup(url + 7, n);
@@ -354,9 +325,9 @@ vg_redis_url_parse(const char *url, struct vg_redis_url *out, char *err,
 		p = url + 9;
 		u.tls = 1;
 	} else {
-		seterr(err, errlen,
-		       "a Redis URL starts with redis://, rediss:// or "
-		       "unix://");
+		vg_seterr(err, errlen,
+			  "a Redis URL starts with redis://, rediss:// or "
+			  "unix://");
 		return VG_EINVAL;
 	}
 	end = p + strcspn(p, "/");
@@ -378,7 +349,7 @@ vg_redis_url_parse(const char *url, struct vg_redis_url *out, char *err,
 	if (*hp == '[') {
 		he = memchr(hp, ']', (size_t)(end - hp));
 		if (he == NULL || he == hp + 1) {
-			seterr(err, errlen, "Redis URL: bad IPv6 address");
+			vg_seterr(err, errlen, "Redis URL: bad IPv6 address");
 			goto fail;
 		}
 		u.host = strndup(hp + 1, (size_t)(he - hp - 1));
@@ -388,7 +359,7 @@ vg_redis_url_parse(const char *url, struct vg_redis_url *out, char *err,
 		if (he > end)
 			he = end;
 		if (he == hp) {
-			seterr(err, errlen, "Redis URL: no host");
+			vg_seterr(err, errlen, "Redis URL: no host");
 			goto fail;
 		}
 		u.host = strndup(hp, (size_t)(he - hp));
@@ -403,19 +374,19 @@ vg_redis_url_parse(const char *url, struct vg_redis_url *out, char *err,
 		    !parse_uint(he + 1, (size_t)(end - he - 1), 65535,
 				&u.port) ||
 		    u.port == 0) {
-			seterr(err, errlen, "Redis URL: bad port");
+			vg_seterr(err, errlen, "Redis URL: bad port");
 			goto fail;
 		}
 	}
 	if (*end == '/' && end[1] != '\0' &&
 	    !parse_uint(end + 1, strlen(end + 1), INT32_MAX, &u.db)) {
-		seterr(err, errlen, "Redis URL: bad database number");
+		vg_seterr(err, errlen, "Redis URL: bad database number");
 		goto fail;
 	}
 	*out = u;
 	return VG_OK;
 bad_userinfo:
-	seterr(err, errlen, "Redis URL: bad user or password encoding");
+	vg_seterr(err, errlen, "Redis URL: bad user or password encoding");
 fail:
 	vg_redis_url_fini(&u);
 	return VG_EINVAL;
@@ -475,24 +446,24 @@ connect_addr(const struct sockaddr *sa, socklen_t len, int family, unsigned ms,
 	socklen_t sl = sizeof(soerr);
 
 	if (fd < 0) {
-		seterr(err, errlen, "%s: %s", peer, strerror(errno));
+		vg_seterr(err, errlen, "%s: %s", peer, strerror(errno));
 		return -1;
 	}
 	if (connect(fd, sa, len) != 0) {
 		if (errno != EINPROGRESS) {
-			seterr(err, errlen, "%s: %s", peer, strerror(errno));
+			vg_seterr(err, errlen, "%s: %s", peer, strerror(errno));
 			close(fd);
 			return -1;
 		}
 		if (wait_fd(fd, POLLOUT, ms) <= 0) {
-			seterr(err, errlen, "%s: connect timed out", peer);
+			vg_seterr(err, errlen, "%s: connect timed out", peer);
 			close(fd);
 			return -1;
 		}
 		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0 ||
 		    soerr != 0) {
-			seterr(err, errlen, "%s: %s", peer,
-			       strerror(soerr ? soerr : errno));
+			vg_seterr(err, errlen, "%s: %s", peer,
+				  strerror(soerr ? soerr : errno));
 			close(fd);
 			return -1;
 		}
@@ -541,16 +512,17 @@ tls_handshake(struct vg_redis *r, struct conn *c, char *err, size_t errlen)
 			    r->o.connect_timeout_ms) > 0)
 			continue;
 		if (SSL_get_verify_result(c->ssl) != X509_V_OK) {
-			seterr(err, errlen,
-			       "%s: TLS: certificate verification failed: %s",
-			       c->peer,
-			       X509_verify_cert_error_string(
-				   SSL_get_verify_result(c->ssl)));
+			vg_seterr(
+			    err, errlen,
+			    "%s: TLS: certificate verification failed: %s",
+			    c->peer,
+			    X509_verify_cert_error_string(
+				SSL_get_verify_result(c->ssl)));
 			ERR_clear_error();
 		} else {
 			ssl_reason(why, sizeof(why));
-			seterr(err, errlen, "%s: TLS handshake failed: %s",
-			       c->peer, why);
+			vg_seterr(err, errlen, "%s: TLS handshake failed: %s",
+				  c->peer, why);
 		}
 		return VG_EIO;
 	}
@@ -579,7 +551,8 @@ conn_open(struct vg_redis *r, const char *host, unsigned port, const char *path,
 
 		snprintf(c->peer, sizeof(c->peer), "%s", path);
 		if (strlen(path) >= sizeof(sa.sun_path)) {
-			seterr(err, errlen, "%s: socket path too long", path);
+			vg_seterr(err, errlen, "%s: socket path too long",
+				  path);
 			conn_close(c);
 			return NULL;
 		}
@@ -599,8 +572,8 @@ conn_open(struct vg_redis *r, const char *host, unsigned port, const char *path,
 		hints.ai_socktype = SOCK_STREAM;
 		gai = getaddrinfo(host, ports, &hints, &ai);
 		if (gai != 0) {
-			seterr(err, errlen, "%s: %s", c->peer,
-			       gai_strerror(gai));
+			vg_seterr(err, errlen, "%s: %s", c->peer,
+				  gai_strerror(gai));
 			conn_close(c);
 			return NULL;
 		}
@@ -644,8 +617,8 @@ conn_write(struct vg_redis *r, struct conn *c, const char *p, size_t n,
 								     : POLLOUT,
 					    r->o.io_timeout_ms) > 0)
 					continue;
-				seterr(err, errlen, "%s: TLS write failed",
-				       c->peer);
+				vg_seterr(err, errlen, "%s: TLS write failed",
+					  c->peer);
 				ERR_clear_error();
 				return VG_EIO;
 			}
@@ -656,13 +629,13 @@ conn_write(struct vg_redis *r, struct conn *c, const char *p, size_t n,
 				    wait_fd(c->fd, POLLOUT,
 					    r->o.io_timeout_ms) > 0)
 					continue;
-				seterr(err, errlen, "%s: write timed out",
-				       c->peer);
+				vg_seterr(err, errlen, "%s: write timed out",
+					  c->peer);
 				return VG_EIO;
 			}
 			if (w < 0) {
-				seterr(err, errlen, "%s: %s", c->peer,
-				       strerror(errno));
+				vg_seterr(err, errlen, "%s: %s", c->peer,
+					  strerror(errno));
 				return VG_EIO;
 			}
 		}
@@ -756,9 +729,9 @@ conn_read(struct vg_redis *r, struct conn *c, struct vg_redis_reply **out,
 		ssize_t n;
 
 		if (redisReaderGetReply(c->rd, &rep) != REDIS_OK) {
-			seterr(err, errlen, "%s: bad reply: %s", c->peer,
-			       c->rd->errstr[0] ? c->rd->errstr
-						: "over the bounds");
+			vg_seterr(err, errlen, "%s: bad reply: %s", c->peer,
+				  c->rd->errstr[0] ? c->rd->errstr
+						   : "over the bounds");
 			return VG_EIO;
 		}
 		if (rep != NULL) {
@@ -768,8 +741,8 @@ conn_read(struct vg_redis *r, struct conn *c, struct vg_redis_reply **out,
 			return VG_OK;
 		}
 		if (c->fed > VG_REDIS_MAX_REPLY) {
-			seterr(err, errlen, "%s: reply over %u bytes", c->peer,
-			       VG_REDIS_MAX_REPLY);
+			vg_seterr(err, errlen, "%s: reply over %u bytes",
+				  c->peer, VG_REDIS_MAX_REPLY);
 			return VG_EIO;
 		}
 		if (c->ssl) {
@@ -787,10 +760,10 @@ conn_read(struct vg_redis *r, struct conn *c, struct vg_redis_reply **out,
 					    r->o.io_timeout_ms) > 0)
 					continue;
 				ERR_clear_error();
-				seterr(err, errlen, "%s: %s", c->peer,
-				       e == SSL_ERROR_ZERO_RETURN
-					   ? "connection closed"
-					   : "TLS read failed or timed out");
+				vg_seterr(err, errlen, "%s: %s", c->peer,
+					  e == SSL_ERROR_ZERO_RETURN
+					      ? "connection closed"
+					      : "TLS read failed or timed out");
 				return VG_EIO;
 			}
 		} else {
@@ -800,14 +773,14 @@ conn_read(struct vg_redis *r, struct conn *c, struct vg_redis_reply **out,
 				    wait_fd(c->fd, POLLIN, r->o.io_timeout_ms) >
 					0)
 					continue;
-				seterr(err, errlen, "%s: read timed out",
-				       c->peer);
+				vg_seterr(err, errlen, "%s: read timed out",
+					  c->peer);
 				return VG_EIO;
 			}
 			if (n <= 0) {
-				seterr(err, errlen, "%s: %s", c->peer,
-				       n == 0 ? "connection closed"
-					      : strerror(errno));
+				vg_seterr(err, errlen, "%s: %s", c->peer,
+					  n == 0 ? "connection closed"
+						 : strerror(errno));
 				return VG_EIO;
 			}
 		}
@@ -816,12 +789,12 @@ conn_read(struct vg_redis *r, struct conn *c, struct vg_redis_reply **out,
 			const char *why = NULL;
 
 			if (!stream_ok(c, buf, (size_t)n, &why)) {
-				seterr(err, errlen, "%s: %s", c->peer, why);
+				vg_seterr(err, errlen, "%s: %s", c->peer, why);
 				return VG_EIO;
 			}
 		}
 		if (redisReaderFeed(c->rd, buf, (size_t)n) != REDIS_OK) {
-			seterr(err, errlen, "%s: bad reply", c->peer);
+			vg_seterr(err, errlen, "%s: bad reply", c->peer);
 			return VG_EIO;
 		}
 	}
@@ -887,12 +860,12 @@ conn_login(struct vg_redis *r, struct conn *c, char *err, size_t errlen)
 		return VG_EIO;
 	if (rep->type == VG_REPLY_ERROR &&
 	    (r->password || strncmp(rep->str, "NOAUTH", 6) == 0)) {
-		escape(shown, sizeof(shown), rep->str, rep->len);
-		seterr(err, errlen, "%s: %s%s: %s", c->peer,
-		       r->password ? "AUTH as " : "",
-		       r->password ? (r->username ? r->username : "default")
-				   : "login",
-		       shown);
+		vg_escape(shown, sizeof(shown), rep->str, rep->len);
+		vg_seterr(err, errlen, "%s: %s%s: %s", c->peer,
+			  r->password ? "AUTH as " : "",
+			  r->password ? (r->username ? r->username : "default")
+				      : "login",
+			  shown);
 		vg_redis_reply_free(rep);
 		return VG_EIO;
 	}
@@ -903,9 +876,9 @@ conn_login(struct vg_redis *r, struct conn *c, char *err, size_t errlen)
 		if (rep == NULL)
 			return VG_EIO;
 		if (rep->type == VG_REPLY_ERROR) {
-			escape(shown, sizeof(shown), rep->str, rep->len);
-			seterr(err, errlen, "%s: SELECT %s: %s", c->peer, db,
-			       shown);
+			vg_escape(shown, sizeof(shown), rep->str, rep->len);
+			vg_seterr(err, errlen, "%s: SELECT %s: %s", c->peer, db,
+				  shown);
 			vg_redis_reply_free(rep);
 			return VG_EIO;
 		}
@@ -1010,7 +983,7 @@ sentinel_master(struct vg_redis *r, char *err, size_t errlen)
 		vg_redis_reply_free(rep);
 		conn_close(m);
 	}
-	seterr(err, errlen, "sentinels for %s: %s", r->sentinel_master, why);
+	vg_seterr(err, errlen, "sentinels for %s: %s", r->sentinel_master, why);
 	return NULL;
 }
 
@@ -1130,9 +1103,10 @@ cluster_map(struct vg_redis *r, char *err, size_t errlen)
 			continue;
 		}
 		if (rep->type != VG_REPLY_ARRAY) {
-			seterr(err, errlen, "%s: CLUSTER SLOTS: %s", c->peer,
-			       rep->type == VG_REPLY_ERROR ? rep->str
-							   : "not a cluster");
+			vg_seterr(err, errlen, "%s: CLUSTER SLOTS: %s", c->peer,
+				  rep->type == VG_REPLY_ERROR
+				      ? rep->str
+				      : "not a cluster");
 			vg_redis_reply_free(rep);
 			continue;
 		}
@@ -1213,12 +1187,13 @@ make_ctx(struct vg_redis *r, char *err, size_t errlen)
 		? SSL_CTX_load_verify_locations(r->ctx, r->ca_file, NULL) != 1
 		: SSL_CTX_set_default_verify_paths(r->ctx) != 1) {
 		ssl_reason(why, sizeof(why));
-		seterr(err, errlen, "TLS CA file %s: %s",
-		       r->ca_file ? r->ca_file : "(system)", why);
+		vg_seterr(err, errlen, "TLS CA file %s: %s",
+			  r->ca_file ? r->ca_file : "(system)", why);
 		return VG_EINVAL;
 	}
 	if ((r->cert_file != NULL) != (r->key_file != NULL)) {
-		seterr(err, errlen, "TLS: a client certificate needs its key");
+		vg_seterr(err, errlen,
+			  "TLS: a client certificate needs its key");
 		return VG_EINVAL;
 	}
 	if (r->cert_file &&
@@ -1227,8 +1202,8 @@ make_ctx(struct vg_redis *r, char *err, size_t errlen)
 					 SSL_FILETYPE_PEM) != 1 ||
 	     SSL_CTX_check_private_key(r->ctx) != 1)) {
 		ssl_reason(why, sizeof(why));
-		seterr(err, errlen, "TLS client certificate %s: %s",
-		       r->cert_file, why);
+		vg_seterr(err, errlen, "TLS client certificate %s: %s",
+			  r->cert_file, why);
 		return VG_EINVAL;
 	}
 	if (!r->o.tls_verify)
@@ -1283,7 +1258,7 @@ vg_redis_connect(struct vg_redis **out, const struct vg_redis_opts *o,
 			return rc;
 		}
 	} else if (o->mode != VG_REDIS_SENTINEL) {
-		seterr(err, errlen, "no Redis URL");
+		vg_seterr(err, errlen, "no Redis URL");
 		free(r);
 		return VG_EINVAL;
 	}
@@ -1301,7 +1276,7 @@ vg_redis_connect(struct vg_redis **out, const struct vg_redis_opts *o,
 		return VG_ENOMEM;
 	}
 	if (r->username && !r->password) {
-		seterr(err, errlen, "an ACL username needs a password");
+		vg_seterr(err, errlen, "an ACL username needs a password");
 		vg_redis_close(r);
 		return VG_EINVAL;
 	}
@@ -1309,9 +1284,9 @@ vg_redis_connect(struct vg_redis **out, const struct vg_redis_opts *o,
 		if (o->n_sentinels == 0 ||
 		    o->n_sentinels > VG_REDIS_MAX_SENTINELS ||
 		    r->sentinel_master == NULL) {
-			seterr(err, errlen,
-			       "sentinel mode needs sentinels and "
-			       "a master name");
+			vg_seterr(err, errlen,
+				  "sentinel mode needs sentinels and "
+				  "a master name");
 			vg_redis_close(r);
 			return VG_EINVAL;
 		}
@@ -1329,9 +1304,9 @@ vg_redis_connect(struct vg_redis **out, const struct vg_redis_opts *o,
 		}
 	}
 	if ((r->ca_file || r->cert_file) && !r->url.tls) {
-		seterr(err, errlen,
-		       "TLS files given for a URL that is not "
-		       "rediss://");
+		vg_seterr(err, errlen,
+			  "TLS files given for a URL that is not "
+			  "rediss://");
 		vg_redis_close(r);
 		return VG_EINVAL;
 	}
@@ -1341,7 +1316,7 @@ vg_redis_connect(struct vg_redis **out, const struct vg_redis_opts *o,
 	}
 	if (o->mode == VG_REDIS_CLUSTER) {
 		if (r->url.host == NULL) {
-			seterr(err, errlen, "cluster mode needs a TCP URL");
+			vg_seterr(err, errlen, "cluster mode needs a TCP URL");
 			vg_redis_close(r);
 			return VG_EINVAL;
 		}
@@ -1407,7 +1382,7 @@ target(struct vg_redis *r, int node, char *err, size_t errlen)
 		return r->c;
 	}
 	if (node < 0) {
-		seterr(err, errlen, "no cluster node serves that slot");
+		vg_seterr(err, errlen, "no cluster node serves that slot");
 		return NULL;
 	}
 	return node_conn(r, node, err, errlen);
@@ -1480,8 +1455,8 @@ vg_redis_command(struct vg_redis *r, int argc, const char **argv,
 		if (rep->type == VG_REPLY_ERROR &&
 		    r->o.mode == VG_REDIS_SENTINEL &&
 		    strncmp(rep->str, "READONLY", 8) == 0) {
-			seterr(err, errlen, "%s is no longer the master",
-			       c->peer);
+			vg_seterr(err, errlen, "%s is no longer the master",
+				  c->peer);
 			vg_redis_reply_free(rep);
 			broken(r, use);
 			return VG_EIO;
@@ -1509,7 +1484,7 @@ vg_redis_command(struct vg_redis *r, int argc, const char **argv,
 		*out = rep;
 		return VG_OK;
 	}
-	seterr(err, errlen, "too many cluster redirections");
+	vg_seterr(err, errlen, "too many cluster redirections");
 	return VG_EIO;
 }
 
@@ -1645,8 +1620,8 @@ pipeline(struct vg_redis *r, struct conn *c, struct vg_redis_xadd *e,
 		} else {
 			x->ok = 0;
 			if (rep->type == VG_REPLY_ERROR)
-				escape(x->error, sizeof(x->error), rep->str,
-				       rep->len);
+				vg_escape(x->error, sizeof(x->error), rep->str,
+					  rep->len);
 			else
 				snprintf(x->error, sizeof(x->error),
 					 "unexpected reply to XADD");
@@ -1690,9 +1665,9 @@ vg_redis_xadd_batch(struct vg_redis *r, struct vg_redis_xadd *e, size_t n,
 				    !e[i].ok &&
 				    strncmp(e[i].error, "READONLY", 8) == 0) {
 					e[i].done = 0;
-					seterr(err, errlen,
-					       "%s is no longer the master",
-					       c->peer);
+					vg_seterr(err, errlen,
+						  "%s is no longer the master",
+						  c->peer);
 					rc = VG_EIO;
 				}
 		if (rc != VG_OK)

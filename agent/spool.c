@@ -206,42 +206,7 @@ struct esc {
 static const char *
 esc(struct esc *e, const char *s)
 {
-	static const char hexd[] = "0123456789abcdef";
-	size_t i, o = 0;
-
-	for (i = 0; s[i] != '\0' && i < ESC_IN; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c >= 0x20 && c < 0x7f && c != '\\') {
-			e->s[o++] = (char)c;
-		} else {
-			e->s[o++] = '\\';
-			e->s[o++] = 'x';
-			e->s[o++] = hexd[c >> 4];
-			e->s[o++] = hexd[c & 15];
-		}
-	}
-	if (s[i] != '\0') {
-		memcpy(e->s + o, "...", 3);
-		o += 3;
-	}
-	e->s[o] = '\0';
-	return e->s;
-}
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    VG_PRINTF(3, 4);
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
+	return vg_escape(e->s, sizeof(e->s), s, strnlen(s, ESC_IN + 1));
 }
 
 static void report(struct vg_spool *s, int level, const char *fmt, ...)
@@ -839,8 +804,8 @@ list_segments(struct vg_spool *s, uint64_t **out, size_t *nout, char *err,
 		e = errno;
 		if (fd >= 0)
 			(void)close(fd);
-		seterr(err, errlen, "cannot list spool folder %s: %s", s->dir,
-		       strerror(e));
+		vg_seterr(err, errlen, "cannot list spool folder %s: %s",
+			  s->dir, strerror(e));
 		return VG_EIO;
 	}
 	for (;;) {
@@ -849,9 +814,9 @@ list_segments(struct vg_spool *s, uint64_t **out, size_t *nout, char *err,
 		if (de == NULL) {
 			if (errno != 0) {
 				e = errno;
-				seterr(err, errlen,
-				       "cannot list spool folder %s: %s",
-				       s->dir, strerror(e));
+				vg_seterr(err, errlen,
+					  "cannot list spool folder %s: %s",
+					  s->dir, strerror(e));
 				rc = VG_EIO;
 			}
 			break;
@@ -859,9 +824,9 @@ list_segments(struct vg_spool *s, uint64_t **out, size_t *nout, char *err,
 		if (!parse_seg_name(de->d_name, &id))
 			continue;
 		if (n == VG_SPOOL_SEGMENTS_MAX) {
-			seterr(err, errlen,
-			       "spool folder %s: more than %u segment files",
-			       s->dir, VG_SPOOL_SEGMENTS_MAX);
+			vg_seterr(err, errlen,
+				  "spool folder %s: more than %u segment files",
+				  s->dir, VG_SPOOL_SEGMENTS_MAX);
 			rc = VG_ELIMIT;
 			break;
 		}
@@ -870,7 +835,7 @@ list_segments(struct vg_spool *s, uint64_t **out, size_t *nout, char *err,
 			uint64_t *p = realloc(ids, ncap * sizeof(*ids));
 
 			if (p == NULL) {
-				seterr(err, errlen, "out of memory");
+				vg_seterr(err, errlen, "out of memory");
 				rc = VG_ENOMEM;
 				break;
 			}
@@ -912,30 +877,30 @@ check_segment(struct vg_spool *s, uint64_t id, uint64_t *size, bool *unfinished,
 	*unfinished = false;
 	if (fstatat(s->dfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
 		e = errno;
-		seterr(err, errlen, "cannot stat %s/%s: %s", s->dir, name,
-		       strerror(e));
+		vg_seterr(err, errlen, "cannot stat %s/%s: %s", s->dir, name,
+			  strerror(e));
 		return VG_EIO;
 	}
 	if (!S_ISREG(sb.st_mode)) {
-		seterr(err, errlen,
-		       "%s/%s: not a regular file, so not a spool segment: "
-		       "move it away",
-		       s->dir, name);
+		vg_seterr(err, errlen,
+			  "%s/%s: not a regular file, so not a spool segment: "
+			  "move it away",
+			  s->dir, name);
 		return VG_EMALFORMED;
 	}
 	fd = openat(s->dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		e = errno;
-		seterr(err, errlen, "cannot open %s/%s: %s", s->dir, name,
-		       strerror(e));
+		vg_seterr(err, errlen, "cannot open %s/%s: %s", s->dir, name,
+			  strerror(e));
 		return VG_EIO;
 	}
 	r = pread_full(fd, h, SEG_HDR, 0);
 	e = errno;
 	(void)close(fd);
 	if (r < 0) {
-		seterr(err, errlen, "cannot read %s/%s: %s", s->dir, name,
-		       strerror(e));
+		vg_seterr(err, errlen, "cannot read %s/%s: %s", s->dir, name,
+			  strerror(e));
 		return VG_EIO;
 	}
 	*size = (uint64_t)sb.st_size;
@@ -946,10 +911,10 @@ check_segment(struct vg_spool *s, uint64_t id, uint64_t *size, bool *unfinished,
 			*unfinished = true;
 			return VG_OK;
 		}
-		seterr(err, errlen,
-		       "%s/%s: not a spool segment (%zd bytes, no header): "
-		       "move it away",
-		       s->dir, name, r);
+		vg_seterr(err, errlen,
+			  "%s/%s: not a spool segment (%zd bytes, no header): "
+			  "move it away",
+			  s->dir, name, r);
 		return VG_EMALFORMED;
 	}
 	if (memcmp(h, zero, SEG_HDR) == 0) {
@@ -957,24 +922,26 @@ check_segment(struct vg_spool *s, uint64_t id, uint64_t *size, bool *unfinished,
 		return VG_OK;
 	}
 	if (memcmp(h, seg_magic, sizeof(seg_magic)) != 0) {
-		seterr(err, errlen,
-		       "%s/%s: not a spool segment (no VGSPOOL magic): move it "
-		       "away",
-		       s->dir, name);
+		vg_seterr(
+		    err, errlen,
+		    "%s/%s: not a spool segment (no VGSPOOL magic): move it "
+		    "away",
+		    s->dir, name);
 		return VG_EMALFORMED;
 	}
 	if (h[7] != SEG_VERSION) {
-		seterr(err, errlen,
-		       "%s/%s: spool format version 0x%02x, this agent reads "
-		       "'%c': move it away",
-		       s->dir, name, h[7], SEG_VERSION);
+		vg_seterr(
+		    err, errlen,
+		    "%s/%s: spool format version 0x%02x, this agent reads "
+		    "'%c': move it away",
+		    s->dir, name, h[7], SEG_VERSION);
 		return VG_EMALFORMED;
 	}
 	if (get_le64(h + 8) != id || id == 0 || id > SEQ_MAX) {
-		seterr(err, errlen,
-		       "%s/%s: its first sequence number (%" PRIu64
-		       ") is not its name: move it away",
-		       s->dir, name, get_le64(h + 8));
+		vg_seterr(err, errlen,
+			  "%s/%s: its first sequence number (%" PRIu64
+			  ") is not its name: move it away",
+			  s->dir, name, get_le64(h + 8));
 		return VG_EMALFORMED;
 	}
 	return VG_OK;
@@ -1154,8 +1121,8 @@ scan(struct vg_spool *s, struct seg *g, uint64_t off, uint64_t seq, char *err,
 	g->end_seq = seq;
 	return VG_OK;
 ioerr:
-	seterr(err, errlen, "cannot read %s/%s: %s", s->dir, name,
-	       strerror(errno));
+	vg_seterr(err, errlen, "cannot read %s/%s: %s", s->dir, name,
+		  strerror(errno));
 	return VG_EIO;
 }
 
@@ -1199,7 +1166,7 @@ recover(struct vg_spool *s, char *err, size_t errlen)
 		return rc;
 	gone = vg_calloc(n + 1, sizeof(*gone));
 	if (gone == NULL) {
-		seterr(err, errlen, "out of memory");
+		vg_seterr(err, errlen, "out of memory");
 		rc = VG_ENOMEM;
 		goto out;
 	}
@@ -1218,7 +1185,7 @@ recover(struct vg_spool *s, char *err, size_t errlen)
 		}
 		g = vg_calloc(1, sizeof(*g));
 		if (g == NULL) {
-			seterr(err, errlen, "out of memory");
+			vg_seterr(err, errlen, "out of memory");
 			rc = VG_ENOMEM;
 			goto out;
 		}
@@ -1252,8 +1219,8 @@ recover(struct vg_spool *s, char *err, size_t errlen)
 		if (unlinkat(s->dfd, name, 0) != 0) {
 			int e = errno;
 
-			seterr(err, errlen, "cannot remove %s/%s: %s", s->dir,
-			       name, strerror(e));
+			vg_seterr(err, errlen, "cannot remove %s/%s: %s",
+				  s->dir, name, strerror(e));
 			rc = VG_EIO;
 			goto out;
 		}
@@ -1321,8 +1288,8 @@ recover(struct vg_spool *s, char *err, size_t errlen)
 		if (s->rfd < 0) {
 			int e = errno;
 
-			seterr(err, errlen, "cannot open %s/%s: %s", s->dir,
-			       name, strerror(e));
+			vg_seterr(err, errlen, "cannot open %s/%s: %s", s->dir,
+				  name, strerror(e));
 			rc = VG_EIO;
 			goto out;
 		}
@@ -1334,8 +1301,9 @@ recover(struct vg_spool *s, char *err, size_t errlen)
 			if (ftruncate(s->rfd, (off_t)g->end) != 0) {
 				int e = errno;
 
-				seterr(err, errlen, "cannot truncate %s/%s: %s",
-				       s->dir, name, strerror(e));
+				vg_seterr(err, errlen,
+					  "cannot truncate %s/%s: %s", s->dir,
+					  name, strerror(e));
 				rc = VG_EIO;
 				goto out;
 			}
@@ -1346,8 +1314,8 @@ recover(struct vg_spool *s, char *err, size_t errlen)
 		if (fsync(s->rfd) != 0) {
 			int e = errno;
 
-			seterr(err, errlen, "cannot sync %s/%s: %s", s->dir,
-			       name, strerror(e));
+			vg_seterr(err, errlen, "cannot sync %s/%s: %s", s->dir,
+				  name, strerror(e));
 			rc = VG_EIO;
 			goto out;
 		}
@@ -1373,16 +1341,17 @@ recover(struct vg_spool *s, char *err, size_t errlen)
 		}
 		s->next_seq = next;
 		if (roll(s) != VG_OK) {
-			seterr(err, errlen, "spool %s: %s", s->dir, s->lasterr);
+			vg_seterr(err, errlen, "spool %s: %s", s->dir,
+				  s->lasterr);
 			rc = VG_EIO;
 			goto out;
 		}
 		if (fsync(s->tail->wfd) != 0) {
 			int e = errno;
 
-			seterr(err, errlen,
-			       "cannot sync a new segment in %s: %s", s->dir,
-			       strerror(e));
+			vg_seterr(err, errlen,
+				  "cannot sync a new segment in %s: %s", s->dir,
+				  strerror(e));
 			rc = VG_EIO;
 			goto out;
 		}
@@ -1395,8 +1364,8 @@ recover(struct vg_spool *s, char *err, size_t errlen)
 	if (fsync(s->dfd) != 0) {
 		int e = errno;
 
-		seterr(err, errlen, "cannot sync spool folder %s: %s", s->dir,
-		       strerror(e));
+		vg_seterr(err, errlen, "cannot sync spool folder %s: %s",
+			  s->dir, strerror(e));
 		rc = VG_EIO;
 		goto out;
 	}
@@ -1457,9 +1426,9 @@ vg_spool_open(struct vg_spool **out, const struct vg_spool_opts *o, char *err,
 	enum vg_err rc;
 	int e;
 
-	seterr(err, errlen, "%s", "");
+	vg_seterr(err, errlen, "%s", "");
 	if (out == NULL || o == NULL || o->dir == NULL || o->dir[0] == '\0') {
-		seterr(err, errlen, "spool: no folder given");
+		vg_seterr(err, errlen, "spool: no folder given");
 		if (out != NULL)
 			*out = NULL;
 		return VG_EINVAL;
@@ -1467,7 +1436,7 @@ vg_spool_open(struct vg_spool **out, const struct vg_spool_opts *o, char *err,
 	*out = NULL;
 	s = vg_calloc(1, sizeof(*s));
 	if (s == NULL) {
-		seterr(err, errlen, "out of memory");
+		vg_seterr(err, errlen, "out of memory");
 		return VG_ENOMEM;
 	}
 	s->dfd = s->rfd = -1;
@@ -1481,31 +1450,32 @@ vg_spool_open(struct vg_spool **out, const struct vg_spool_opts *o, char *err,
 	s->cap = BUF_SIZE;
 	s->buf = malloc(s->cap);
 	if (s->dir == NULL || s->buf == NULL) {
-		seterr(err, errlen, "out of memory");
+		vg_seterr(err, errlen, "out of memory");
 		rc = VG_ENOMEM;
 		goto out;
 	}
 	if (s->max_bytes < VG_SPOOL_BYTES_MIN ||
 	    s->seg_bytes < VG_SPOOL_BYTES_MIN) {
-		seterr(err, errlen,
-		       "spool %s: max_bytes and segment_bytes must be at least "
-		       "%llu",
-		       s->dir, VG_SPOOL_BYTES_MIN);
+		vg_seterr(
+		    err, errlen,
+		    "spool %s: max_bytes and segment_bytes must be at least "
+		    "%llu",
+		    s->dir, VG_SPOOL_BYTES_MIN);
 		rc = VG_EINVAL;
 		goto out;
 	}
 	if (mkdir(o->dir, 0700) != 0 && errno != EEXIST) {
 		e = errno;
-		seterr(err, errlen, "cannot create spool folder %s: %s", s->dir,
-		       strerror(e));
+		vg_seterr(err, errlen, "cannot create spool folder %s: %s",
+			  s->dir, strerror(e));
 		rc = VG_EIO;
 		goto out;
 	}
 	s->dfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->dfd < 0) {
 		e = errno;
-		seterr(err, errlen, "cannot open spool folder %s: %s", s->dir,
-		       strerror(e));
+		vg_seterr(err, errlen, "cannot open spool folder %s: %s",
+			  s->dir, strerror(e));
 		rc = VG_EIO;
 		goto out;
 	}
@@ -1514,12 +1484,14 @@ vg_spool_open(struct vg_spool **out, const struct vg_spool_opts *o, char *err,
 	if (flock(s->dfd, LOCK_EX | LOCK_NB) != 0) {
 		e = errno;
 		if (e == EWOULDBLOCK)
-			seterr(err, errlen,
-			       "spool folder %s is in use by another process",
-			       s->dir);
+			vg_seterr(
+			    err, errlen,
+			    "spool folder %s is in use by another process",
+			    s->dir);
 		else
-			seterr(err, errlen, "cannot lock spool folder %s: %s",
-			       s->dir, strerror(e));
+			vg_seterr(err, errlen,
+				  "cannot lock spool folder %s: %s", s->dir,
+				  strerror(e));
 		rc = VG_EIO;
 		goto out;
 	}
@@ -1541,8 +1513,8 @@ vg_spool_open(struct vg_spool **out, const struct vg_spool_opts *o, char *err,
 	e = pthread_create(&s->thread, NULL, sync_main, s);
 	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (e != 0) {
-		seterr(err, errlen, "spool %s: cannot start a thread: %s",
-		       s->dir, strerror(e));
+		vg_seterr(err, errlen, "spool %s: cannot start a thread: %s",
+			  s->dir, strerror(e));
 		rc = VG_EIO;
 		goto out;
 	}
