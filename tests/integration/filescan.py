@@ -400,6 +400,8 @@ def test_watch(tmp, rules_dir):
               count_for(evs, after) == 1, "")
         os.unlink(broken)
         write(os.path.join(rules_dir, "test.yar"), RULES2)
+        # As logrotate does: move the file away, then SIGHUP.
+        os.rename(d.out, d.out + ".1")
         d.p.send_signal(signal.SIGHUP)
         evs = wait_for(d.out, lambda evs: any(
             e.get("event_type") == "agent" and
@@ -412,6 +414,10 @@ def test_watch(tmp, rules_dir):
         check("reload: the new rule is in force",
               hit and hit[0]["fileinfo"]["yara"][0]["rule"] ==
               "Vigil_Test_Second", str(hit))
+        check("SIGHUP: the output file is reopened at its path, the old "
+              "one keeps what was written before",
+              count_for(read_events(d.out + ".1"), cp_dst) == 1 and
+              count_for(evs, cp_dst) == 0, "")
     finally:
         rc = d.stop()
     check("run: stops cleanly on SIGTERM", rc == 0, "rc=%s %s" % (

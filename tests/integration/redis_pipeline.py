@@ -226,14 +226,30 @@ def test_transports(tmp):
         check_entries("tcp", r1.entries("vigil:events:{agency-a}"), 2000)
         cfg = agent_cfg(tmp, "unix", "    url: unix://%s\n    stream: "
                         "\"unix:{AGENCY}:AGENT_ID\"\n" % r1.sock)
+        with open(cfg) as f:
+            text = f.read().replace("stats_interval: 0", "stats_interval: 1")
+        write(cfg, text)
         r = replay(cfg, pcap)
-        check_entries("unix", r1.entries("unix:{agency-a}:test-agent-unix"),
-                      2000)
+        entries = r1.entries("unix:{agency-a}:test-agent-unix")
+        check_entries("unix", entries, 2000)
+        stats = [json.loads(kv["eve"]) for _, kv in entries
+                 if kv.get("type") == "stats"]
+        st = stats[-1]["stats"] if stats else {}
+        check("heartbeat: a stats event with identity, CPU, RSS, queue and "
+              "spool depth", stats and
+              stats[-1]["vigil"]["agent_id"] == "test-agent-unix" and
+              stats[-1]["vigil"]["agency"] == "agency-a" and
+              st.get("agent", {}).get("rss_kb", 0) > 0 and
+              "cpu_user_ms" in st.get("agent", {}) and
+              "pending" in st.get("spool", {}) and
+              "queued" in st.get("output", {}) and "uptime" in stats[-1]
+              ["stats"], str(stats[-1:])[:800])
         # Acknowledged alerts are not sent again by the next start.
         r = replay(cfg, make_pcap(tmp, 1))
-        n = len(r1.entries("unix:{agency-a}:test-agent-unix"))
+        n = len([1 for _, kv in r1.entries("unix:{agency-a}:test-agent-unix")
+                 if kv.get("type") == "alert"])
         check("unix: what was acknowledged is not sent again", n == 2001,
-              "%d entries" % n)
+              "%d alerts" % n)
     finally:
         r1.stop()
 
