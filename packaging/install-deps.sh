@@ -13,6 +13,7 @@ pkgs=(
   gcc make cmake pkg-config clang libclang-rt-14-dev clang-format
   libpcap-dev libndpi-dev libcyaml-dev libyaml-dev libjansson-dev libssl-dev
   libmaxminddb-dev libpcre2-dev libyara-dev libhiredis-dev
+  libmicrohttpd-dev zlib1g-dev
   # tests
   libcmocka-dev libndpi-bin yara python3 iproute2 procps
   # tests: real Redis servers (TLS, ACL, cluster, sentinel)
