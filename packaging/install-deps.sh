@@ -18,6 +18,8 @@ pkgs=(
   libcmocka-dev libndpi-bin yara python3 iproute2 procps
   # tests: real Redis servers (TLS, ACL, cluster, sentinel)
   redis-server redis-tools redis-sentinel openssl
+  # tests: the dashboard in headless Chromium (playwright-core from npm)
+  chromium nodejs npm
   # tests: MaxMind DB files are built with the Perl writer
   libmaxmind-db-writer-perl
   # benchmarks: the big capture is made with these; GNU time for peak RSS

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * vigil-collector configuration: collector.yaml into struct vc_config,
+ * with a default for every setting and a "FILE:LINE: KEY: message" line
+ * for every mistake.
+ *
+ * main.c loads it once (`run` and `check`); the consumer, the archive and
+ * the HTTP server only read it.
+ */
+#ifndef VC_CONFIG_H
+#define VC_CONFIG_H
+
+#include "common.h"
+#include "redis.h"
+
+#define VC_CONFIG_DEFAULT_PATH  "/etc/vigil/collector.yaml"
+#define VC_CONFIG_MAX_SENTINELS VG_REDIS_MAX_SENTINELS
+#define VC_DEFAULT_GROUP        "vigil-collectors"
+#define VC_DEFAULT_BLOCK_MS     1000u
+#define VC_DEFAULT_BATCH        256u
+#define VC_MAX_BATCH            10000u
+#define VC_DEFAULT_CLAIM_IDLE   30000u /* ms */
+#define VC_DEFAULT_LISTEN       "127.0.0.1:8080"
+
+struct vc_config {
+	char *path; /* the file loaded (owned) */
+
+	/* redis: the same keys as the agent's output.redis */
+	char *redis_url; /* default redis://127.0.0.1:6379 (not sentinel) */
+	char *redis_username;
+	char *redis_password; /* given, or the first line of password_file */
+	char *redis_password_file;
+	char *redis_ca_file;
+	char *redis_cert_file;
+	char *redis_key_file;
+	char *redis_server_name;
+	int redis_tls_verify; /* default 1 */
+	enum vg_redis_mode redis_mode;
+	char *redis_sentinels[VC_CONFIG_MAX_SENTINELS];
+	unsigned n_redis_sentinels;
+	char *redis_sentinel_master;
+
+	/* consumer */
+	char *consumer_name; /* default HOSTNAME-PID */
+	char *consumer_group;
+	unsigned block_ms;
+	unsigned batch;
+	unsigned claim_idle_ms;
+
+	/* archive */
+	char *archive_dir; /* required by `run` */
+	int archive_compress;
+
+	/* http */
+	char *http_listen;
+	char *http_tokens_file;
+	char *http_static_dir;
+};
+
+/*
+ * Load path (NULL: VC_CONFIG_DEFAULT_PATH) into *cfg (caller's storage,
+ * filled on success only: release with vc_config_fini()). for_run
+ * nonzero also requires what `run` needs (archive.dir) and reads the
+ * password file. Returns VG_OK, VG_EINVAL (a mistake in the file: err
+ * holds "FILE:LINE: KEY: message"), VG_EIO (the file cannot be read) or
+ * VG_ENOMEM. Secrets never appear in err.
+ */
+enum vg_err vc_config_load(const char *path, int for_run, struct vc_config *cfg,
+			   char *err, size_t errlen) VG_MUST_CHECK;
+
+/* Free what cfg owns (the password wiped first); accepts NULL. */
+void vc_config_fini(struct vc_config *cfg);
+
+/* Fill o from cfg; o borrows cfg's strings. */
+void vc_config_redis_opts(const struct vc_config *cfg, struct vg_redis_opts *o);
+
+#endif /* VC_CONFIG_H */
