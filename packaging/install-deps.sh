@@ -18,8 +18,9 @@ pkgs=(
   libcmocka-dev libndpi-bin yara python3 iproute2 procps
   # tests: real Redis servers (TLS, ACL, cluster, sentinel)
   redis-server redis-tools redis-sentinel openssl
-  # tests: the dashboard in headless Chromium (playwright-core from npm)
-  chromium nodejs npm
+  # tests: the dashboard in headless Chromium (playwright-core from npm;
+  # Node.js and npm below, unless the machine has them already)
+  chromium
   # tests: MaxMind DB files are built with the Perl writer
   libmaxmind-db-writer-perl
   # benchmarks: the big capture is made with these; GNU time for peak RSS
@@ -36,6 +37,10 @@ for p in "${pkgs[@]}"; do
   status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
   [ "$status" = installed ] || missing+=("$p")
 done
+# Node.js may come from elsewhere than Debian (with its own npm): only
+# what has no command yet is installed.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "install-deps: installing ${missing[*]}" >&2

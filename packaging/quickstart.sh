@@ -14,7 +14,9 @@
 # listed and restored.
 #
 # A private Redis (Unix socket under build/quickstart/redis) receives the
-# events as the center would.
+# events as the center would, and vigil-collector reads them, archives them
+# and serves the dashboard (its URL is printed; from a terminal, the script
+# waits for Enter before it stops the collector and Redis).
 #
 # usage: packaging/quickstart.sh
 set -euo pipefail
@@ -50,7 +52,8 @@ mkdir -p "$rdir"
 redis-server --port 0 --unixsocket "$rdir/redis.sock" --unixsocketperm 700 \
   --dir "$rdir" --save "" --daemonize no --logfile "$rdir/redis.log" &
 redis_pid=$!
-trap 'kill "$redis_pid" 2>/dev/null || true' EXIT
+collector_pid=""
+trap 'kill $collector_pid "$redis_pid" 2>/dev/null || true' EXIT
 for _ in $(seq 50); do
   redis-cli -s "$rdir/redis.sock" PING >/dev/null 2>&1 && break
   sleep 0.1
@@ -210,6 +213,52 @@ PY
 id=$(./build/bin/vigil-agent quarantine list --dir "$q" | awk 'NR == 2 {print $1}')
 if [ -n "$id" ]; then
   ./build/bin/vigil-agent quarantine restore --dir "$q" --to "$run/invoice.php.restored" "$id" | sed 's/^/    /'
+fi
+
+echo
+echo "==> vigil-collector: the center's side, reading the stream"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+rm -rf "$run/archive"
+cat > "$run/collector.yaml" <<YAML
+# Made by packaging/quickstart.sh (documented example:
+# packaging/config/collector.yaml).
+redis:
+  url: unix://$rdir/redis.sock
+archive:
+  dir: $run/archive
+http:
+  listen: "127.0.0.1:$port"
+YAML
+./build/bin/vigil-collector run -c "$run/collector.yaml" 2>"$run/collector.log" &
+collector_pid=$!
+for _ in $(seq 100); do
+  n=$(python3 - "$port" <<'PY' 2>/dev/null || echo 0
+import json, sys, urllib.request
+u = "http://127.0.0.1:%s/api/alerts?limit=1000" % sys.argv[1]
+print(len(json.load(urllib.request.urlopen(u, timeout=2))["items"]))
+PY
+)
+  [ "$n" -gt 0 ] && break
+  sleep 0.2
+done
+sleep 1
+python3 - "$port" "$run/archive" <<'PY'
+import json, os, sys, urllib.request
+base = "http://127.0.0.1:%s" % sys.argv[1]
+alerts = json.load(urllib.request.urlopen(base + "/api/alerts?limit=1000"))["items"]
+agents = json.load(urllib.request.urlopen(base + "/api/agents"))["items"]
+print("    %d alerts and fileinfo events served by the API, %d agent(s)" % (
+    len(alerts), len(agents)))
+for root, _, files in os.walk(sys.argv[2]):
+    for f in sorted(files):
+        p = os.path.join(root, f)
+        print("    archive: %s (%d bytes)" % (os.path.relpath(p, sys.argv[2]),
+                                           os.path.getsize(p)))
+PY
+echo
+echo "Dashboard: http://127.0.0.1:$port/"
+if [ -t 0 ]; then
+  read -r -p "Press Enter to stop the collector and Redis... " _
 fi
 
 echo
