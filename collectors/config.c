@@ -51,6 +51,12 @@ static const struct key {
     {"consumer", "claim_idle", K_STR}, {"archive", "dir", K_STR},
     {"archive", "compress", K_STR},    {"http", "listen", K_STR},
     {"http", "tokens_file", K_STR},    {"http", "static_dir", K_STR},
+    {"forward", "address", K_STR},     {"forward", "tls", K_STR},
+    {"forward", "ca_file", K_STR},     {"forward", "cert_file", K_STR},
+    {"forward", "key_file", K_STR},    {"forward", "server_name", K_STR},
+    {"forward", "tls_verify", K_STR},  {"forward", "queue", K_STR},
+    {"forward", "types", K_LIST},      {"forward", "facility", K_STR},
+    {"forward", "app_name", K_STR},
 };
 
 #define N_KEYS VG_ARRAY_LEN(keys)
@@ -60,10 +66,11 @@ struct loader {
 	char *err;
 	size_t errlen;
 	unsigned line[N_KEYS];    /* 0: key absent */
-	unsigned section_line[4]; /* redis, consumer, archive, http */
+	unsigned section_line[5]; /* redis, consumer, archive, http, forward */
 };
 
-static const char *const sections[] = {"redis", "consumer", "archive", "http"};
+static const char *const sections[] = {"redis", "consumer", "archive", "http",
+				       "forward"};
 
 static void fail(struct loader *ld, unsigned line, const char *key,
 		 const char *fmt, ...) VG_PRINTF(4, 5);
@@ -314,11 +321,19 @@ struct raw_http {
 	char *listen, *tokens_file, *static_dir;
 };
 
+struct raw_forward {
+	char *address, *tls, *ca_file, *cert_file, *key_file, *server_name,
+	    *tls_verify, *queue, *facility, *app_name;
+	char **types;
+	unsigned types_count;
+};
+
 struct raw_config {
 	struct raw_redis redis;
 	struct raw_consumer consumer;
 	struct raw_archive archive;
 	struct raw_http http;
+	struct raw_forward forward;
 };
 
 #define STR(k, st, m)                                                          \
@@ -369,6 +384,23 @@ static const cyaml_schema_field_t http_fields[] = {
     CYAML_FIELD_END,
 };
 
+static const cyaml_schema_field_t forward_fields[] = {
+    STR("address", struct raw_forward, address),
+    STR("tls", struct raw_forward, tls),
+    STR("ca_file", struct raw_forward, ca_file),
+    STR("cert_file", struct raw_forward, cert_file),
+    STR("key_file", struct raw_forward, key_file),
+    STR("server_name", struct raw_forward, server_name),
+    STR("tls_verify", struct raw_forward, tls_verify),
+    STR("queue", struct raw_forward, queue),
+    CYAML_FIELD_SEQUENCE("types", CYAML_FLAG_OPTIONAL | CYAML_FLAG_POINTER,
+			 struct raw_forward, types, &string_schema, 0,
+			 VC_FORWARD_MAX_TYPES),
+    STR("facility", struct raw_forward, facility),
+    STR("app_name", struct raw_forward, app_name),
+    CYAML_FIELD_END,
+};
+
 static const cyaml_schema_field_t top_fields[] = {
     CYAML_FIELD_MAPPING("redis", CYAML_FLAG_OPTIONAL, struct raw_config, redis,
 			redis_fields),
@@ -378,6 +410,8 @@ static const cyaml_schema_field_t top_fields[] = {
 			archive, archive_fields),
     CYAML_FIELD_MAPPING("http", CYAML_FLAG_OPTIONAL, struct raw_config, http,
 			http_fields),
+    CYAML_FIELD_MAPPING("forward", CYAML_FLAG_OPTIONAL, struct raw_config,
+			forward, forward_fields),
     CYAML_FIELD_END,
 };
 
@@ -614,6 +648,122 @@ convert_redis(struct loader *ld, const struct raw_redis *r, struct vc_config *c,
 	return 0;
 }
 
+static const char *const facilities[] = {
+    "kern",   "user",   "mail",   "daemon", "auth",     "syslog",
+    "lpr",    "news",   "uucp",   "cron",   "authpriv", "ftp",
+    "ntp",    "audit",  "alert",  "clock",  "local0",   "local1",
+    "local2", "local3", "local4", "local5", "local6",   "local7",
+};
+
+/* "host:port" or "[v6]:port", a port in 1..65535 and a host. */
+static int
+check_address(const char *a)
+{
+	const char *colon = strrchr(a, ':');
+	char *end;
+	unsigned long port;
+
+	if (colon == NULL || colon == a || colon[1] < '0' || colon[1] > '9')
+		return -1;
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno || *end || port == 0 || port > 65535)
+		return -1;
+	if (a[0] == '[' && colon[-1] != ']')
+		return -1;
+	return 0;
+}
+
+static int
+convert_forward(struct loader *ld, const struct raw_forward *r,
+		struct vc_config *c)
+{
+	const char *const *types = (const char *const[]){"alert", "fileinfo"};
+	unsigned n_types = 2;
+	size_t i;
+
+	c->forward_tls_verify = 1;
+	c->forward_queue = VC_FORWARD_DEFAULT_QUEUE;
+	c->forward_facility = 21; /* local5 */
+	if (r->address == NULL) {
+		if (r->tls || r->ca_file || r->cert_file || r->key_file ||
+		    r->server_name || r->tls_verify || r->queue || r->types ||
+		    r->facility || r->app_name) {
+			fail(ld, ld->section_line[4], "forward.address",
+			     "required when forward is configured");
+			return -1;
+		}
+		return 0;
+	}
+	if (check_address(r->address) < 0) {
+		fail(ld, line_of(ld, "forward", "address"), "forward.address",
+		     "must be HOST:PORT");
+		return -1;
+	}
+	if ((r->tls &&
+	     conv_bool(ld, "forward", "tls", r->tls, &c->forward_tls) < 0) ||
+	    (r->tls_verify &&
+	     conv_bool(ld, "forward", "tls_verify", r->tls_verify,
+		       &c->forward_tls_verify) < 0) ||
+	    (r->queue &&
+	     conv_uint(ld, "forward", "queue", r->queue, 1,
+		       VC_FORWARD_MAX_QUEUE, &c->forward_queue) < 0))
+		return -1;
+	if (r->facility) {
+		for (i = 0; i < VG_ARRAY_LEN(facilities); i++)
+			if (strcmp(r->facility, facilities[i]) == 0)
+				break;
+		if (i == VG_ARRAY_LEN(facilities)) {
+			fail(ld, line_of(ld, "forward", "facility"),
+			     "forward.facility",
+			     "must be a syslog facility name (local0..local7, "
+			     "daemon, ...)");
+			return -1;
+		}
+		c->forward_facility = (unsigned)i;
+	}
+	if ((r->cert_file == NULL) != (r->key_file == NULL)) {
+		fail(ld,
+		     line_of(ld, "forward",
+			     r->cert_file ? "cert_file" : "key_file"),
+		     r->cert_file ? "forward.cert_file" : "forward.key_file",
+		     "give cert_file and key_file together");
+		return -1;
+	}
+	if (r->app_name &&
+	    (r->app_name[0] == '\0' || strlen(r->app_name) > 48 ||
+	     strcspn(r->app_name, " \t\r\n") != strlen(r->app_name))) {
+		fail(ld, line_of(ld, "forward", "app_name"), "forward.app_name",
+		     "must be 1..48 characters without spaces");
+		return -1;
+	}
+	if (r->types) {
+		types = (const char *const *)r->types;
+		n_types = r->types_count;
+	}
+	for (i = 0; i < n_types; i++) {
+		if (types[i][0] == '\0' || strlen(types[i]) > 32) {
+			fail(ld, line_of(ld, "forward", "types"),
+			     "forward.types",
+			     "entries must be 1..32 characters");
+			return -1;
+		}
+		if (dup_to(ld, &c->forward_types[i], types[i]) < 0)
+			return -1;
+		c->n_forward_types = (unsigned)i + 1;
+	}
+	return dup_to(ld, &c->forward_address, r->address) < 0 ||
+		       dup_to(ld, &c->forward_ca_file, r->ca_file) < 0 ||
+		       dup_to(ld, &c->forward_cert_file, r->cert_file) < 0 ||
+		       dup_to(ld, &c->forward_key_file, r->key_file) < 0 ||
+		       dup_to(ld, &c->forward_server_name, r->server_name) <
+			   0 ||
+		       dup_to(ld, &c->forward_app_name,
+			      r->app_name ? r->app_name : "vigil") < 0
+		   ? -1
+		   : 0;
+}
+
 static int
 default_consumer_name(struct loader *ld, char **out)
 {
@@ -633,7 +783,8 @@ convert(struct loader *ld, const struct raw_config *r, struct vc_config *c,
 	const char *src = VIGIL_SOURCE_DIR;
 	char dir[4096];
 
-	if (convert_redis(ld, &r->redis, c, for_run) < 0)
+	if (convert_redis(ld, &r->redis, c, for_run) < 0 ||
+	    convert_forward(ld, &r->forward, c) < 0)
 		return -1;
 
 	if (r->consumer.name ? dup_to(ld, &c->consumer_name, r->consumer.name)
@@ -810,6 +961,14 @@ vc_config_fini(struct vc_config *c)
 	free(c->http_listen);
 	free(c->http_tokens_file);
 	free(c->http_static_dir);
+	free(c->forward_address);
+	free(c->forward_ca_file);
+	free(c->forward_cert_file);
+	free(c->forward_key_file);
+	free(c->forward_server_name);
+	for (unsigned i = 0; i < c->n_forward_types; i++)
+		free(c->forward_types[i]);
+	free(c->forward_app_name);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -13,14 +13,17 @@
 #include "common.h"
 #include "redis.h"
 
-#define VC_CONFIG_DEFAULT_PATH  "/etc/vigil/collector.yaml"
-#define VC_CONFIG_MAX_SENTINELS VG_REDIS_MAX_SENTINELS
-#define VC_DEFAULT_GROUP        "vigil-collectors"
-#define VC_DEFAULT_BLOCK_MS     1000u
-#define VC_DEFAULT_BATCH        256u
-#define VC_MAX_BATCH            10000u
-#define VC_DEFAULT_CLAIM_IDLE   30000u /* ms */
-#define VC_DEFAULT_LISTEN       "127.0.0.1:8080"
+#define VC_CONFIG_DEFAULT_PATH   "/etc/vigil/collector.yaml"
+#define VC_CONFIG_MAX_SENTINELS  VG_REDIS_MAX_SENTINELS
+#define VC_DEFAULT_GROUP         "vigil-collectors"
+#define VC_DEFAULT_BLOCK_MS      1000u
+#define VC_DEFAULT_BATCH         256u
+#define VC_MAX_BATCH             10000u
+#define VC_DEFAULT_CLAIM_IDLE    30000u /* ms */
+#define VC_DEFAULT_LISTEN        "127.0.0.1:8080"
+#define VC_FORWARD_MAX_TYPES     16
+#define VC_FORWARD_DEFAULT_QUEUE 100000u
+#define VC_FORWARD_MAX_QUEUE     1000000u
 
 struct vc_config {
 	char *path; /* the file loaded (owned) */
@@ -55,6 +58,20 @@ struct vc_config {
 	char *http_listen;
 	char *http_tokens_file;
 	char *http_static_dir;
+
+	/* forward: events to a SIEM as RFC 5424 over TCP/TLS (forward.c) */
+	char *forward_address; /* "host:port"; NULL: no forwarding */
+	int forward_tls;       /* default 0 */
+	char *forward_ca_file;
+	char *forward_cert_file;
+	char *forward_key_file;
+	char *forward_server_name; /* default: the address's host */
+	int forward_tls_verify;    /* default 1 */
+	unsigned forward_queue;    /* events held in memory */
+	char *forward_types[VC_FORWARD_MAX_TYPES]; /* default alert, fileinfo */
+	unsigned n_forward_types;
+	unsigned forward_facility; /* 0..23, default 21 (local5) */
+	char *forward_app_name;    /* default "vigil" */
 };
 
 /*

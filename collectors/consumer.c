@@ -25,6 +25,7 @@
 #include "consumer.h"
 
 #include "archive.h"
+#include "forward.h"
 #include "log.h"
 #include "redis.h"
 #include "store.h"
@@ -244,6 +245,7 @@ struct batch {
 struct vc_consumer {
 	const struct vc_config *cfg;
 	struct vc_store *store;
+	struct vc_forward *forward; /* borrowed; NULL: none */
 	struct vc_archive *archive;
 	struct vg_redis *r;
 	struct stream *streams;
@@ -308,6 +310,12 @@ vc_consumer_free(struct vc_consumer *c)
 	free(c->streams);
 	idset_fini(&c->ids);
 	free(c);
+}
+
+void
+vc_consumer_set_forward(struct vc_consumer *c, struct vc_forward *f)
+{
+	c->forward = f;
 }
 
 void
@@ -741,6 +749,9 @@ batch_finish(struct vc_consumer *c, struct batch *b)
 			if (c->store)
 				vc_store_add(c->store, b->items[i].line,
 					     b->items[i].len);
+			/* Queued only: never waits for the SIEM. */
+			vc_forward_event(c->forward, b->items[i].line,
+					 b->items[i].len);
 		}
 	atomic_fetch_add(&c->archived, n_new);
 	for (unsigned s = 0; s < c->n_streams && rc == 0; s++)

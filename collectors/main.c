@@ -12,6 +12,7 @@
 #include "archive.h"
 #include "config.h"
 #include "consumer.h"
+#include "forward.h"
 #include "http.h"
 #include "log.h"
 #include "store.h"
@@ -101,6 +102,8 @@ static int
 cmd_run(int argc, char **argv)
 {
 	struct vc_consumer *cons = NULL;
+	struct vc_forward *fwd = NULL;
+	struct vc_forward_stats fst;
 	struct vc_store *store = NULL;
 	struct vc_http *http = NULL;
 	struct vc_consumer_stats st;
@@ -133,6 +136,14 @@ cmd_run(int argc, char **argv)
 	if (vc_consumer_new(&cons, &cfg, store, err, sizeof(err)) != VG_OK) {
 		vg_log(LOG_ERR, "%s", err[0] ? err : "out of memory");
 		goto out;
+	}
+	if (cfg.forward_address) {
+		err[0] = '\0';
+		if (vc_forward_new(&fwd, &cfg, err, sizeof(err)) != VG_OK) {
+			vg_log(LOG_ERR, "%s", err[0] ? err : "out of memory");
+			goto out;
+		}
+		vc_consumer_set_forward(cons, fwd);
 	}
 	err[0] = '\0';
 	http = vc_http_start(cfg.http_listen, cfg.http_tokens_file,
@@ -171,10 +182,20 @@ cmd_run(int argc, char **argv)
 	       (unsigned long long)st.duplicates,
 	       (unsigned long long)st.malformed, (unsigned long long)st.acked,
 	       (unsigned long long)st.claimed);
+	if (fwd) {
+		vc_forward_stats(fwd, &fst);
+		vg_log(LOG_INFO,
+		       "forwarded %llu, dropped %llu, errors %llu, queued %llu",
+		       (unsigned long long)fst.sent,
+		       (unsigned long long)fst.dropped,
+		       (unsigned long long)fst.errors,
+		       (unsigned long long)fst.queued);
+	}
 	status = 0;
 out:
 	vc_http_stop(http);
 	vc_consumer_free(cons);
+	vc_forward_free(fwd);
 	vc_store_free(store);
 	vc_config_fini(&cfg);
 	return status;

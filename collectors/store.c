@@ -858,7 +858,7 @@ vc_store_agents(struct vc_store *s)
 		fail = 1;
 	for (i = 0; !fail && i < s->nagents; i++)
 		v[i] = &s->agents[i];
-	if (!fail)
+	if (!fail && v != NULL)
 		qsort(v, s->nagents, sizeof(*v), cmp_agent);
 	for (i = 0; !fail && i < s->nagents; i++) {
 		const struct agent *a = v[i];
@@ -925,6 +925,8 @@ tally_top(struct tally *t, size_t n)
 {
 	size_t i, m = 0;
 
+	if (n == 0)
+		return 0;
 	qsort(t, n, sizeof(*t), cmp_tally_key);
 	for (i = 0; i < n; i++) {
 		if (m > 0 && cmp_tally_key(&t[m - 1], &t[i]) == 0)

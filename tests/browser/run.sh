@@ -4,6 +4,11 @@
 # runs dashboard.test.mjs with Node's test runner. No browser is downloaded:
 # playwright-core drives /usr/bin/chromium.
 set -eu
+# The collector for collector.test.mjs: first argument, else $VIGIL_COLLECTOR,
+# else build/bin/vigil-collector; made absolute before the cd below.
+VIGIL_COLLECTOR=${1:-${VIGIL_COLLECTOR:-$(dirname "$0")/../../build/bin/vigil-collector}}
+case $VIGIL_COLLECTOR in /*) ;; *) VIGIL_COLLECTOR=$(pwd)/$VIGIL_COLLECTOR ;; esac
+export VIGIL_COLLECTOR
 cd "$(dirname "$0")"
 
 missing=""
@@ -33,4 +38,10 @@ if [ "$want" != "$have" ]; then
 fi
 
 mkdir -p artifacts
-exec node --test dashboard.test.mjs
+tests="dashboard.test.mjs collector.test.mjs"
+if [ ! -x "$VIGIL_COLLECTOR" ]; then
+	echo "run.sh: SKIP collector.test.mjs: no collector binary at $VIGIL_COLLECTOR (build it, or pass its path as the first argument or in VIGIL_COLLECTOR)" >&2
+	tests="dashboard.test.mjs"
+fi
+# shellcheck disable=SC2086
+exec node --test $tests
