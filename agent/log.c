@@ -7,6 +7,13 @@
 #include <unistd.h>
 
 static int log_level = LOG_INFO;
+static const char *log_name = "vigil-agent";
+
+void
+vg_log_set_name(const char *name)
+{
+	log_name = name;
+}
 
 void
 vg_log_set_level(int level)
@@ -49,7 +56,7 @@ vg_log(int level, const char *fmt, ...)
 	if (level > log_level)
 		return;
 	/* "<N>" prefixes let journald keep the level (sd-daemon(3)). */
-	n = snprintf(line, sizeof(line), "<%d>vigil-agent[%ld]: %s: ", level,
+	n = snprintf(line, sizeof(line), "<%d>%s[%ld]: %s: ", level, log_name,
 		     (long)getpid(), level_name(level));
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return;

@@ -15,7 +15,11 @@
 void vg_log_set_level(int level);
 int vg_log_get_level(void);
 
-/* Write one line "vigil-agent[pid]: <level>: message". Thread-safe. */
+/* The program name of log lines (a static string; default
+ * "vigil-agent"). Call before any thread logs. */
+void vg_log_set_name(const char *name);
+
+/* Write one line "NAME[pid]: <level>: message". Thread-safe. */
 void vg_log(int level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

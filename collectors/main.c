@@ -206,6 +206,7 @@ main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 
+	vg_log_set_name("vigil-collector");
 	if (cmd == NULL) {
 		usage(stderr);
 		return EXIT_USAGE;
