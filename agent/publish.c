@@ -363,6 +363,41 @@ reply_error(struct vg_publish *p, const char *text)
 	p->last_error_us = vg_now_mono_us();
 }
 
+/*
+ * Some events ready, but fewer than a batch: wait up to linger_ms for
+ * more, so that a trickle goes out in fewer, fuller round trips. ready is
+ * what the spool had; events appended meanwhile count too. true when it
+ * waited (the caller looks at the spool again).
+ */
+static bool
+linger(struct vg_publish *p, size_t ready)
+{
+	int64_t until =
+	    vg_now_mono_us() + (int64_t)p->cfg->redis_linger_ms * 1000;
+	uint64_t spooled0;
+	size_t have;
+	bool waited = false;
+
+	pthread_mutex_lock(&p->mu);
+	spooled0 = p->st.spooled;
+	have = ready + p->mem_items;
+	pthread_mutex_unlock(&p->mu);
+	while (have > 0 && have < p->cfg->redis_batch &&
+	       !atomic_load(&p->stop)) {
+		int64_t left = until - vg_now_mono_us();
+
+		if (left <= 0)
+			break;
+		nap(p, (unsigned)((left + 999) / 1000));
+		waited = true;
+		pthread_mutex_lock(&p->mu);
+		have =
+		    ready + p->mem_items + (size_t)(p->st.spooled - spooled0);
+		pthread_mutex_unlock(&p->mu);
+	}
+	return waited;
+}
+
 /* One round: gather, send, acknowledge. false when there was nothing. */
 static bool
 round_trip(struct vg_publish *p, struct vg_spool_rec *recs,
@@ -376,6 +411,8 @@ round_trip(struct vg_publish *p, struct vg_spool_rec *recs,
 	enum vg_err rc;
 
 	if (vg_spool_peek(p->spool, recs, batch, &nd) != VG_OK)
+		nd = 0;
+	if (linger(p, nd) && vg_spool_peek(p->spool, recs, batch, &nd) != VG_OK)
 		nd = 0;
 	pthread_mutex_lock(&p->mu);
 	/* Unsynced records and nothing ready: sync now rather than wait. */
@@ -467,8 +504,8 @@ sender(void *arg)
 		}
 		if (round_trip(p, recs, x, f, fl, mem))
 			continue;
-		/* Nothing to send: wait for work, briefly. */
-		nap(p, p->cfg->redis_linger_ms ? p->cfg->redis_linger_ms : 10);
+		/* Nothing to send: wait for work (an event wakes us). */
+		nap(p, 100);
 	}
 out:
 	disconnect(p);
