@@ -257,6 +257,17 @@ def test_two(tmp):
         ps[0].wait()
         killed_at = len(alert_ids(read_archive(archive)))
         keys = ["vigil:events:{%s}" % a for a in agencies]
+        # Leave the dead consumer for certain with entries it read and
+        # never acknowledged: only XAUTOCLAIM can bring those to the
+        # archive.
+        for k in keys:
+            redis.cli("XREADGROUP", "GROUP", "vigil-collectors", "two-1",
+                      "COUNT", "50", "STREAMS", k, ">")
+        stranded = sum(int(redis.cli("XPENDING", k, "vigil-collectors",
+                                     "-", "+", "1000", "two-1")
+                           .count("two-1") > 0) for k in keys)
+        check("two: the dead consumer holds unacknowledged entries",
+              stranded == len(keys), stranded)
         done = wait_for(
             lambda: len(set(alert_ids(read_archive(archive)))) >=
             len(expected) and all(redis.pending(k) == 0 for k in keys), 90)
@@ -277,9 +288,8 @@ def test_two(tmp):
                 survivor = int(line.split("archived ")[1].split(",")[0])
         check("two: both collectors got a share (survivor archived %d)"
               % survivor, 0 < survivor < len(ids), text[-1500:])
-        claimed = "claimed" in text and "idle entries" in text
-        print("info  survivor claimed the dead one's pending entries: %s"
-              % claimed)
+        check("two: the survivor claimed the dead one's entries (XAUTOCLAIM)",
+              "claimed" in text and "idle entries" in text, text[-800:])
         check("two: nothing left pending",
               all(redis.pending(k) == 0 for k in keys),
               [redis.cli("XPENDING", k, "vigil-collectors") for k in keys])
