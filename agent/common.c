@@ -2,10 +2,14 @@
 /* Error strings, checked allocation and clocks shared by every module. */
 #include "common.h"
 
+#include <dirent.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 
 const char *
@@ -103,4 +107,43 @@ vg_escape(char *dst, size_t n, const char *s, size_t len)
 	}
 	dst[o] = '\0';
 	return dst;
+}
+
+int
+vg_has_suffix(const char *name, const char *const *suffixes)
+{
+	size_t n = strlen(name), m;
+
+	for (; *suffixes; suffixes++) {
+		m = strlen(*suffixes);
+		if (n > m && strcasecmp(name + n - m, *suffixes) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+vg_dir_each(const char *dir, const char *const *suffixes,
+	    void (*fn)(const char *path, void *arg), void *arg)
+{
+	struct dirent **ents;
+	int n, i;
+
+	n = scandir(dir, &ents, NULL, alphasort);
+	if (n < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		const char *name = ents[i]->d_name;
+		char full[PATH_MAX];
+		struct stat sb;
+
+		if (name[0] != '.' && vg_has_suffix(name, suffixes) &&
+		    (size_t)snprintf(full, sizeof(full), "%s/%s", dir, name) <
+			sizeof(full) &&
+		    stat(full, &sb) == 0 && S_ISREG(sb.st_mode))
+			fn(full, arg);
+		free(ents[i]);
+	}
+	free(ents);
+	return 0;
 }

@@ -63,6 +63,20 @@ void vg_seterr(char *err, size_t errlen, const char *fmt, ...) VG_PRINTF(3, 4);
  */
 const char *vg_escape(char *dst, size_t n, const char *s, size_t len);
 
+/* Whether name ends with one of suffixes (NULL-ended, any case), with
+ * something before it. */
+int vg_has_suffix(const char *name, const char *const *suffixes);
+
+/*
+ * The regular files of folder dir whose names end with one of suffixes,
+ * in name order, skipping names that start with '.': fn(path, arg) for
+ * each (path borrowed for the call). Sub-folders are never entered, and
+ * links are followed only to regular files. 0, or -1 with errno when the
+ * folder cannot be read. Rule folders (network and YARA) are read so.
+ */
+int vg_dir_each(const char *dir, const char *const *suffixes,
+		void (*fn)(const char *path, void *arg), void *arg);
+
 /* Monotonic and wall clocks, in microseconds. */
 int64_t vg_now_mono_us(void);
 int64_t vg_now_wall_us(void);

@@ -29,7 +29,6 @@
 #include <yaml.h>
 
 #include <ctype.h>
-#include <dirent.h>
 #include <stdalign.h>
 #include <errno.h>
 #include <fnmatch.h>
@@ -2188,15 +2187,12 @@ load_file(struct loader *l, const char *path)
 	fclose(fp);
 }
 
-static int
-yaml_name(const struct dirent *de)
-{
-	size_t n = strlen(de->d_name);
+static const char *const rule_suffixes[] = {".yaml", ".yml", NULL};
 
-	if (de->d_name[0] == '.')
-		return 0;
-	return (n > 5 && strcmp(de->d_name + n - 5, ".yaml") == 0) ||
-	       (n > 4 && strcmp(de->d_name + n - 4, ".yml") == 0);
+static void
+load_one(const char *path, void *arg)
+{
+	load_file(arg, path);
 }
 
 /* A file, or the *.yaml / *.yml files of a folder in name order. */
@@ -2204,8 +2200,6 @@ static void
 load_path(struct loader *l, const char *path)
 {
 	struct stat sb;
-	struct dirent **ents;
-	int n, i;
 
 	if (stat(path, &sb) != 0) {
 		l->file = path;
@@ -2216,24 +2210,12 @@ load_path(struct loader *l, const char *path)
 		load_file(l, path);
 		return;
 	}
-	n = scandir(path, &ents, yaml_name, alphasort);
-	if (n < 0) {
-		l->file = path;
-		report(l, NULL, "detection.rules", "%s", strerror(errno));
-		return;
-	}
 	/* Only the folder's own files: sub-folders are not read, whatever
 	 * their name (rules/README.md). */
-	for (i = 0; i < n; i++) {
-		char full[PATH_MAX];
-
-		if ((size_t)snprintf(full, sizeof(full), "%s/%s", path,
-				     ents[i]->d_name) < sizeof(full) &&
-		    stat(full, &sb) == 0 && !S_ISDIR(sb.st_mode))
-			load_file(l, full);
-		free(ents[i]);
+	if (vg_dir_each(path, rule_suffixes, load_one, l) != 0) {
+		l->file = path;
+		report(l, NULL, "detection.rules", "%s", strerror(errno));
 	}
-	free(ents);
 }
 
 /* ------------------------------------------------------------------ */

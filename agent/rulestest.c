@@ -469,11 +469,9 @@ load_set_yara(const char *set, FILE *out)
 static int
 yaml_name(const struct dirent *de)
 {
-	size_t n = strlen(de->d_name);
+	static const char *const suffixes[] = {".yaml", ".yml", NULL};
 
-	return de->d_name[0] != '.' &&
-	       ((n > 5 && strcmp(de->d_name + n - 5, ".yaml") == 0) ||
-		(n > 4 && strcmp(de->d_name + n - 4, ".yml") == 0));
+	return de->d_name[0] != '.' && vg_has_suffix(de->d_name, suffixes);
 }
 
 /* Rules of the shipped set that some case expects to fire. */

@@ -12,7 +12,6 @@
 
 #include <yara.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -91,22 +90,7 @@ compiler_cb(int level, const char *file, int line, const YR_RULE *rule,
 		    level == YARA_ERROR_LEVEL_ERROR ? "error" : "warning", msg);
 }
 
-static bool
-has_suffix(const char *s, const char *suf)
-{
-	size_t n = strlen(s), m = strlen(suf);
-
-	return n > m && strcasecmp(s + n - m, suf) == 0;
-}
-
-static int
-source_name(const struct dirent *de)
-{
-	if (de->d_name[0] == '.')
-		return 0;
-	return has_suffix(de->d_name, ".yar") ||
-	       has_suffix(de->d_name, ".yara");
-}
+static const char *const source_suffixes[] = {".yar", ".yara", NULL};
 
 /*
  * Add one source file. After a failed file the compiler refuses more, so
@@ -141,6 +125,24 @@ add_source(YR_COMPILER **cp, struct compile *c, const char *path)
 		yr_compiler_destroy(scratch);
 }
 
+/* A folder's source file, for vg_dir_each(). */
+struct listed {
+	YR_COMPILER **comp;
+	struct compile *c;
+	unsigned *files;
+};
+
+static void
+add_listed(const char *path, void *arg)
+{
+	struct listed *dl = arg;
+
+	if (*dl->files >= MAX_FILES)
+		return;
+	add_source(dl->comp, dl->c, path);
+	(*dl->files)++;
+}
+
 /* The external variables every set gets (yarascan.h). */
 static int
 define_externals(YR_COMPILER *comp)
@@ -162,6 +164,7 @@ compile_sources(YR_RULES **out, char *const *paths, unsigned n,
 	struct compile c = {errs, 0};
 	YR_COMPILER *comp = NULL;
 	unsigned i, files = 0;
+	struct listed dl = {&comp, &c, &files};
 	enum vg_err rc = VG_OK;
 
 	if (yr_compiler_create(&comp) != ERROR_SUCCESS)
@@ -173,8 +176,6 @@ compile_sources(YR_RULES **out, char *const *paths, unsigned n,
 	}
 	for (i = 0; i < n; i++) {
 		struct stat sb;
-		struct dirent **ents;
-		int k, m;
 
 		if (stat(paths[i], &sb) != 0) {
 			c.errors++;
@@ -188,28 +189,13 @@ compile_sources(YR_RULES **out, char *const *paths, unsigned n,
 			files++;
 			continue;
 		}
-		m = scandir(paths[i], &ents, source_name, alphasort);
-		if (m < 0) {
+		if (vg_dir_each(paths[i], source_suffixes, add_listed, &dl) !=
+		    0) {
 			c.errors++;
 			if (errs)
 				fprintf(errs, "%s: %s\n", paths[i],
 					strerror(errno));
-			continue;
 		}
-		for (k = 0; k < m; k++) {
-			char full[PATH_MAX];
-
-			if ((size_t)snprintf(full, sizeof(full), "%s/%s",
-					     paths[i],
-					     ents[k]->d_name) < sizeof(full) &&
-			    stat(full, &sb) == 0 && S_ISREG(sb.st_mode) &&
-			    files < MAX_FILES) {
-				add_source(&comp, &c, full);
-				files++;
-			}
-			free(ents[k]);
-		}
-		free(ents);
 	}
 	if (c.errors) {
 		rc = VG_EINVAL;
@@ -465,7 +451,8 @@ vg_yara_load(struct vg_yara **out, char *const *paths, unsigned n, FILE *errs)
 		return VG_EINVAL;
 	}
 	for (i = 0; i < n; i++)
-		if (has_suffix(paths[i], ".yarc"))
+		if (vg_has_suffix(paths[i],
+				  (const char *const[]){".yarc", NULL}))
 			compiled++;
 	if (compiled && n > 1) {
 		if (errs)
