@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Redis client (see redis.h): our own sockets (TCP, Unix, TLS with
- * OpenSSL) under hiredis' command formatter and reply parser.
+ * Redis client (see redis.h): the project's own connections (net.h: TCP,
+ * Unix, TLS with OpenSSL) under hiredis' command formatter and reply
+ * parser.
  *
  * Replies are built straight into struct vg_redis_reply by hiredis'
  * object hooks, which refuse an array that is too long before anything
@@ -13,35 +14,23 @@
 #include "redis.h"
 
 #include "log.h"
+#include "net.h"
 
 #include <hiredis/hiredis.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #define SLOTS 16384
 
 /* One connection to one server. */
 struct conn {
-	int fd;
-	SSL *ssl;
+	struct vg_conn *net;
 	redisReader *rd;
 	size_t fed;   /* bytes fed for the reply being read */
 	size_t nodes; /* reply nodes made for it */
@@ -67,7 +56,7 @@ struct vg_redis {
 	    *server_name, *sentinel_master;
 	char **sentinels;
 	unsigned n_sentinels;
-	SSL_CTX *ctx;
+	struct vg_tls *tls;
 	struct conn *c; /* SINGLE, SENTINEL: the connection; NULL: closed */
 	/* CLUSTER */
 	struct node *nodes;
@@ -400,133 +389,10 @@ conn_close(struct conn *c)
 {
 	if (c == NULL)
 		return;
-	if (c->ssl) {
-		SSL_shutdown(c->ssl);
-		SSL_free(c->ssl);
-	}
-	if (c->fd >= 0)
-		close(c->fd);
+	vg_conn_close(c->net);
 	if (c->rd)
 		redisReaderFree(c->rd);
 	free(c);
-}
-
-static int
-wait_fd(int fd, short ev, unsigned ms)
-{
-	struct pollfd p = {fd, ev, 0};
-	int n;
-
-	do
-		n = poll(&p, 1, (int)ms);
-	while (n < 0 && errno == EINTR);
-	return n;
-}
-
-static void
-ssl_reason(char *buf, size_t n)
-{
-	unsigned long e = ERR_get_error();
-
-	if (e == 0)
-		snprintf(buf, n, "%s",
-			 "connection closed during the handshake");
-	else
-		ERR_error_string_n(e, buf, n);
-	ERR_clear_error();
-}
-
-/* Non-blocking connect to addr within ms. */
-static int
-connect_addr(const struct sockaddr *sa, socklen_t len, int family, unsigned ms,
-	     char *err, size_t errlen, const char *peer)
-{
-	int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int soerr = 0, one = 1;
-	socklen_t sl = sizeof(soerr);
-
-	if (fd < 0) {
-		vg_seterr(err, errlen, "%s: %s", peer, strerror(errno));
-		return -1;
-	}
-	if (connect(fd, sa, len) != 0) {
-		if (errno != EINPROGRESS) {
-			vg_seterr(err, errlen, "%s: %s", peer, strerror(errno));
-			close(fd);
-			return -1;
-		}
-		if (wait_fd(fd, POLLOUT, ms) <= 0) {
-			vg_seterr(err, errlen, "%s: connect timed out", peer);
-			close(fd);
-			return -1;
-		}
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0 ||
-		    soerr != 0) {
-			vg_seterr(err, errlen, "%s: %s", peer,
-				  strerror(soerr ? soerr : errno));
-			close(fd);
-			return -1;
-		}
-	}
-	if (family != AF_UNIX)
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
-				 sizeof(one));
-	return fd;
-}
-
-static enum vg_err
-tls_handshake(struct vg_redis *r, struct conn *c, char *err, size_t errlen)
-{
-	const char *name = r->server_name ? r->server_name : c->host;
-	struct in6_addr a6;
-	struct in_addr a4;
-	bool is_ip = inet_pton(AF_INET, name, &a4) == 1 ||
-		     inet_pton(AF_INET6, name, &a6) == 1;
-	char why[256];
-
-	c->ssl = SSL_new(r->ctx);
-	if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1)
-		return VG_ENOMEM;
-	if (!is_ip) {
-		char sni[256];
-
-		snprintf(sni, sizeof(sni), "%s", name);
-		SSL_set_tlsext_host_name(c->ssl, sni);
-	}
-	if (r->o.tls_verify) {
-		X509_VERIFY_PARAM *vp = SSL_get0_param(c->ssl);
-
-		if (is_ip ? X509_VERIFY_PARAM_set1_ip_asc(vp, name) != 1
-			  : SSL_set1_host(c->ssl, name) != 1)
-			return VG_ENOMEM;
-		SSL_set_verify(c->ssl, SSL_VERIFY_PEER, NULL);
-	}
-	for (;;) {
-		int rc = SSL_connect(c->ssl), e;
-
-		if (rc == 1)
-			break;
-		e = SSL_get_error(c->ssl, rc);
-		if ((e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) &&
-		    wait_fd(c->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
-			    r->o.connect_timeout_ms) > 0)
-			continue;
-		if (SSL_get_verify_result(c->ssl) != X509_V_OK) {
-			vg_seterr(
-			    err, errlen,
-			    "%s: TLS: certificate verification failed: %s",
-			    c->peer,
-			    X509_verify_cert_error_string(
-				SSL_get_verify_result(c->ssl)));
-			ERR_clear_error();
-		} else {
-			ssl_reason(why, sizeof(why));
-			vg_seterr(err, errlen, "%s: TLS handshake failed: %s",
-				  c->peer, why);
-		}
-		return VG_EIO;
-	}
-	return VG_OK;
 }
 
 /* Connect to host:port (or the Unix path), TLS when the URL says so. */
@@ -535,62 +401,22 @@ conn_open(struct vg_redis *r, const char *host, unsigned port, const char *path,
 	  int tls, char *err, size_t errlen)
 {
 	struct conn *c = calloc(1, sizeof(*c));
-	unsigned ms = r->o.connect_timeout_ms;
 
 	if (c == NULL)
 		return NULL;
-	c->fd = -1;
 	c->rd = redisReaderCreateWithFunctions(&reply_fns);
-	if (c->rd == NULL) {
-		free(c);
+	if (c->rd == NULL ||
+	    vg_conn_open(&c->net, host, port, path, tls ? r->tls : NULL,
+			 r->server_name, r->o.connect_timeout_ms, err,
+			 errlen) != VG_OK) {
+		conn_close(c);
 		return NULL;
 	}
 	c->rd->privdata = c;
-	if (path) {
-		struct sockaddr_un sa = {.sun_family = AF_UNIX};
-
-		snprintf(c->peer, sizeof(c->peer), "%s", path);
-		if (strlen(path) >= sizeof(sa.sun_path)) {
-			vg_seterr(err, errlen, "%s: socket path too long",
-				  path);
-			conn_close(c);
-			return NULL;
-		}
-		memcpy(sa.sun_path, path, strlen(path) + 1);
-		c->fd = connect_addr((struct sockaddr *)&sa, sizeof(sa),
-				     AF_UNIX, ms, err, errlen, c->peer);
-	} else {
-		struct addrinfo hints = {0}, *ai = NULL, *a;
-		char ports[8];
-		int gai;
-
+	snprintf(c->peer, sizeof(c->peer), "%s", vg_conn_peer(c->net));
+	if (host)
 		snprintf(c->host, sizeof(c->host), "%s", host);
-		c->port = port;
-		snprintf(c->peer, sizeof(c->peer),
-			 strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port);
-		snprintf(ports, sizeof(ports), "%u", port);
-		hints.ai_socktype = SOCK_STREAM;
-		gai = getaddrinfo(host, ports, &hints, &ai);
-		if (gai != 0) {
-			vg_seterr(err, errlen, "%s: %s", c->peer,
-				  gai_strerror(gai));
-			conn_close(c);
-			return NULL;
-		}
-		for (a = ai; a && c->fd < 0; a = a->ai_next)
-			c->fd = connect_addr(a->ai_addr, a->ai_addrlen,
-					     a->ai_family, ms, err, errlen,
-					     c->peer);
-		freeaddrinfo(ai);
-	}
-	if (c->fd < 0) {
-		conn_close(c);
-		return NULL;
-	}
-	if (tls && tls_handshake(r, c, err, errlen) != VG_OK) {
-		conn_close(c);
-		return NULL;
-	}
+	c->port = port;
 	return c;
 }
 
@@ -598,51 +424,7 @@ static enum vg_err
 conn_write(struct vg_redis *r, struct conn *c, const char *p, size_t n,
 	   char *err, size_t errlen)
 {
-	while (n > 0) {
-		ssize_t w;
-
-		if (c->ssl) {
-			int rc = SSL_write(c->ssl, p,
-					   n > INT32_MAX ? INT32_MAX : (int)n);
-
-			if (rc > 0) {
-				w = rc;
-			} else {
-				int e = SSL_get_error(c->ssl, rc);
-
-				if ((e == SSL_ERROR_WANT_WRITE ||
-				     e == SSL_ERROR_WANT_READ) &&
-				    wait_fd(c->fd,
-					    e == SSL_ERROR_WANT_READ ? POLLIN
-								     : POLLOUT,
-					    r->o.io_timeout_ms) > 0)
-					continue;
-				vg_seterr(err, errlen, "%s: TLS write failed",
-					  c->peer);
-				ERR_clear_error();
-				return VG_EIO;
-			}
-		} else {
-			w = send(c->fd, p, n, MSG_NOSIGNAL);
-			if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
-				if (errno == EINTR ||
-				    wait_fd(c->fd, POLLOUT,
-					    r->o.io_timeout_ms) > 0)
-					continue;
-				vg_seterr(err, errlen, "%s: write timed out",
-					  c->peer);
-				return VG_EIO;
-			}
-			if (w < 0) {
-				vg_seterr(err, errlen, "%s: %s", c->peer,
-					  strerror(errno));
-				return VG_EIO;
-			}
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return VG_OK;
+	return vg_conn_write(c->net, p, n, r->o.io_timeout_ms, err, errlen);
 }
 
 /*
@@ -726,7 +508,7 @@ conn_read(struct vg_redis *r, struct conn *c, struct vg_redis_reply **out,
 
 	*out = NULL;
 	for (;;) {
-		ssize_t n;
+		size_t n;
 
 		if (redisReaderGetReply(c->rd, &rep) != REDIS_OK) {
 			vg_seterr(err, errlen, "%s: bad reply: %s", c->peer,
@@ -745,55 +527,19 @@ conn_read(struct vg_redis *r, struct conn *c, struct vg_redis_reply **out,
 				  c->peer, VG_REDIS_MAX_REPLY);
 			return VG_EIO;
 		}
-		if (c->ssl) {
-			int rc = SSL_read(c->ssl, buf, sizeof(buf)), e;
-
-			if (rc > 0) {
-				n = rc;
-			} else {
-				e = SSL_get_error(c->ssl, rc);
-				if ((e == SSL_ERROR_WANT_READ ||
-				     e == SSL_ERROR_WANT_WRITE) &&
-				    wait_fd(c->fd,
-					    e == SSL_ERROR_WANT_READ ? POLLIN
-								     : POLLOUT,
-					    r->o.io_timeout_ms) > 0)
-					continue;
-				ERR_clear_error();
-				vg_seterr(err, errlen, "%s: %s", c->peer,
-					  e == SSL_ERROR_ZERO_RETURN
-					      ? "connection closed"
-					      : "TLS read failed or timed out");
-				return VG_EIO;
-			}
-		} else {
-			n = recv(c->fd, buf, sizeof(buf), 0);
-			if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-				if (errno == EINTR ||
-				    wait_fd(c->fd, POLLIN, r->o.io_timeout_ms) >
-					0)
-					continue;
-				vg_seterr(err, errlen, "%s: read timed out",
-					  c->peer);
-				return VG_EIO;
-			}
-			if (n <= 0) {
-				vg_seterr(err, errlen, "%s: %s", c->peer,
-					  n == 0 ? "connection closed"
-						 : strerror(errno));
-				return VG_EIO;
-			}
-		}
-		c->fed += (size_t)n;
+		if (vg_conn_read(c->net, buf, sizeof(buf), r->o.io_timeout_ms,
+				 &n, err, errlen) != VG_OK)
+			return VG_EIO;
+		c->fed += n;
 		{
 			const char *why = NULL;
 
-			if (!stream_ok(c, buf, (size_t)n, &why)) {
+			if (!stream_ok(c, buf, n, &why)) {
 				vg_seterr(err, errlen, "%s: %s", c->peer, why);
 				return VG_EIO;
 			}
 		}
-		if (redisReaderFeed(c->rd, buf, (size_t)n) != REDIS_OK) {
+		if (redisReaderFeed(c->rd, buf, n) != REDIS_OK) {
 			vg_seterr(err, errlen, "%s: bad reply", c->peer);
 			return VG_EIO;
 		}
@@ -1174,43 +920,6 @@ dup_or_null(const char *s, bool *fail)
 	return d;
 }
 
-static enum vg_err
-make_ctx(struct vg_redis *r, char *err, size_t errlen)
-{
-	char why[256];
-
-	r->ctx = SSL_CTX_new(TLS_client_method());
-	if (r->ctx == NULL)
-		return VG_ENOMEM;
-	SSL_CTX_set_min_proto_version(r->ctx, TLS1_2_VERSION);
-	if (r->ca_file
-		? SSL_CTX_load_verify_locations(r->ctx, r->ca_file, NULL) != 1
-		: SSL_CTX_set_default_verify_paths(r->ctx) != 1) {
-		ssl_reason(why, sizeof(why));
-		vg_seterr(err, errlen, "TLS CA file %s: %s",
-			  r->ca_file ? r->ca_file : "(system)", why);
-		return VG_EINVAL;
-	}
-	if ((r->cert_file != NULL) != (r->key_file != NULL)) {
-		vg_seterr(err, errlen,
-			  "TLS: a client certificate needs its key");
-		return VG_EINVAL;
-	}
-	if (r->cert_file &&
-	    (SSL_CTX_use_certificate_chain_file(r->ctx, r->cert_file) != 1 ||
-	     SSL_CTX_use_PrivateKey_file(r->ctx, r->key_file,
-					 SSL_FILETYPE_PEM) != 1 ||
-	     SSL_CTX_check_private_key(r->ctx) != 1)) {
-		ssl_reason(why, sizeof(why));
-		vg_seterr(err, errlen, "TLS client certificate %s: %s",
-			  r->cert_file, why);
-		return VG_EINVAL;
-	}
-	if (!r->o.tls_verify)
-		vg_log(LOG_WARNING, "redis: TLS peer verification is OFF");
-	return VG_OK;
-}
-
 /* (Re)establish the connection(s). */
 static enum vg_err
 reconnect(struct vg_redis *r, char *err, size_t errlen)
@@ -1310,9 +1019,16 @@ vg_redis_connect(struct vg_redis **out, const struct vg_redis_opts *o,
 		vg_redis_close(r);
 		return VG_EINVAL;
 	}
-	if (r->url.tls && (rc = make_ctx(r, err, errlen)) != VG_OK) {
-		vg_redis_close(r);
-		return rc;
+	if (r->url.tls) {
+		rc = vg_tls_new(&r->tls, r->ca_file, r->cert_file, r->key_file,
+				r->o.tls_verify, err, errlen);
+		if (rc != VG_OK) {
+			vg_redis_close(r);
+			return rc;
+		}
+		if (!r->o.tls_verify)
+			vg_log(LOG_WARNING,
+			       "redis: TLS peer verification is OFF");
 	}
 	if (o->mode == VG_REDIS_CLUSTER) {
 		if (r->url.host == NULL) {
@@ -1348,8 +1064,7 @@ vg_redis_close(struct vg_redis *r)
 		conn_close(r->nodes[i].c);
 	free(r->nodes);
 	free(r->slot);
-	if (r->ctx)
-		SSL_CTX_free(r->ctx);
+	vg_tls_free(r->tls);
 	if (r->password)
 		explicit_bzero(r->password, strlen(r->password));
 	free(r->username);

@@ -12,26 +12,16 @@
 #include "forward.h"
 
 #include "log.h"
+#include "net.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
 #define MAX_HOST   255 /* RFC 5424 HOSTNAME */
 #define MAX_MSGID  32
@@ -44,8 +34,9 @@ struct frame {
 
 struct vc_forward {
 	const struct vc_config *cfg;
-	char host[256], port[8];
-	SSL_CTX *ctx;
+	char host[256];
+	unsigned port;
+	struct vg_tls *tls; /* NULL: plain TCP */
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -55,8 +46,7 @@ struct vc_forward {
 	pthread_t tid;
 	int started;
 
-	int fd;
-	SSL *ssl;
+	struct vg_conn *conn; /* NULL: not connected */
 	_Atomic uint64_t sent, dropped, errors;
 	atomic_int connected;
 	struct vg_ratelimit rl;
@@ -230,198 +220,56 @@ vc_forward_event(struct vc_forward *f, const char *eve, size_t len)
  */
 
 static void
-log_ssl(struct vc_forward *f, const char *what)
-{
-	char buf[256] = "";
-	unsigned long e = ERR_get_error();
-
-	if (e)
-		ERR_error_string_n(e, buf, sizeof(buf));
-	ERR_clear_error();
-	if (vg_ratelimit_ok(&f->rl, 5, 60))
-		vg_log(LOG_WARNING, "forward: %s:%s: %s: %s", f->host, f->port,
-		       what, buf[0] ? buf : "failed");
-}
-
-static void
 disconnect(struct vc_forward *f)
 {
-	if (f->ssl) {
-		SSL_free(f->ssl);
-		f->ssl = NULL;
-	}
-	if (f->fd >= 0)
-		close(f->fd);
-	f->fd = -1;
+	vg_conn_close(f->conn);
+	f->conn = NULL;
 	atomic_store(&f->connected, 0);
 }
 
-static int
-is_ip(const char *h)
+static void
+warn(struct vc_forward *f, const char *msg)
 {
-	unsigned char b[16];
-
-	return inet_pton(AF_INET, h, b) == 1 || inet_pton(AF_INET6, h, b) == 1;
-}
-
-static int
-tls_start(struct vc_forward *f)
-{
-	const char *name =
-	    f->cfg->forward_server_name ? f->cfg->forward_server_name : f->host;
-
-	f->ssl = SSL_new(f->ctx);
-	if (f->ssl == NULL || !SSL_set_fd(f->ssl, f->fd)) {
-		log_ssl(f, "TLS setup");
-		return -1;
-	}
-	if (!is_ip(name)) {
-		char sni[256];
-
-		/* The macro casts away const: hand it a copy. */
-		snprintf(sni, sizeof(sni), "%s", name);
-		if (!SSL_set_tlsext_host_name(f->ssl, sni)) {
-			log_ssl(f, "TLS server name");
-			return -1;
-		}
-	}
-	if (f->cfg->forward_tls_verify) {
-		if (is_ip(name) ? !X509_VERIFY_PARAM_set1_ip_asc(
-				      SSL_get0_param(f->ssl), name)
-				: !SSL_set1_host(f->ssl, name)) {
-			log_ssl(f, "TLS server name");
-			return -1;
-		}
-	}
-	if (SSL_connect(f->ssl) != 1) {
-		long v = SSL_get_verify_result(f->ssl);
-
-		if (v != X509_V_OK && vg_ratelimit_ok(&f->rl, 5, 60))
-			vg_log(LOG_WARNING, "forward: %s:%s: certificate: %s",
-			       f->host, f->port,
-			       X509_verify_cert_error_string(v));
-		log_ssl(f, "TLS handshake");
-		return -1;
-	}
-	return 0;
+	if (vg_ratelimit_ok(&f->rl, 5, 60))
+		vg_log(LOG_WARNING, "forward: %s", msg);
 }
 
 /* Connect (TCP, then TLS when configured): 0 or -1 (logged). */
 static int
 try_connect(struct vc_forward *f)
 {
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL, *ai;
-	struct timeval tv = {VC_FORWARD_IO_TIMEOUT_S, 0};
-	int rc, one = 1, err = 0;
+	char err[512];
 
-	rc = getaddrinfo(f->host, f->port, &hints, &res);
-	if (rc != 0) {
-		if (vg_ratelimit_ok(&f->rl, 5, 60))
-			vg_log(LOG_WARNING, "forward: %s: %s", f->host,
-			       gai_strerror(rc));
-		return -1;
-	}
-	for (ai = res; ai; ai = ai->ai_next) {
-		f->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-			       ai->ai_protocol);
-		if (f->fd < 0) {
-			err = errno;
-			continue;
-		}
-		/* SO_SNDTIMEO bounds connect() too on Linux. */
-		(void)setsockopt(f->fd, SOL_SOCKET, SO_SNDTIMEO, &tv,
-				 sizeof(tv));
-		(void)setsockopt(f->fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
-				 sizeof(tv));
-		(void)setsockopt(f->fd, SOL_SOCKET, SO_KEEPALIVE, &one,
-				 sizeof(one));
-		if (connect(f->fd, ai->ai_addr, ai->ai_addrlen) == 0)
-			break;
-		err = errno;
-		close(f->fd);
-		f->fd = -1;
-	}
-	freeaddrinfo(res);
-	if (f->fd < 0) {
-		if (vg_ratelimit_ok(&f->rl, 5, 60))
-			vg_log(LOG_WARNING, "forward: %s:%s: connect: %s",
-			       f->host, f->port, strerror(err));
-		return -1;
-	}
-	if (f->ctx && tls_start(f) < 0) {
-		disconnect(f);
+	if (vg_conn_open(&f->conn, f->host, f->port, NULL, f->tls,
+			 f->cfg->forward_server_name,
+			 VC_FORWARD_IO_TIMEOUT_S * 1000, err,
+			 sizeof(err)) != VG_OK) {
+		f->conn = NULL;
+		warn(f, err);
 		return -1;
 	}
 	atomic_store(&f->connected, 1);
-	vg_log(LOG_INFO, "forward: connected to %s:%s%s", f->host, f->port,
-	       f->ctx ? " (TLS)" : "");
+	vg_log(LOG_INFO, "forward: connected to %s%s", vg_conn_peer(f->conn),
+	       f->tls ? " (TLS)" : "");
 	return 0;
 }
 
 /*
- * A SIEM never writes to us: a readable socket means it closed (or
- * reset) the connection, or, with TLS, sent a record such as a session
- * ticket. 0: still usable; -1: gone.
+ * Write the whole frame: 0 or -1. A SIEM never writes to us, so one that
+ * closed the connection is noticed before the frame is lost into it.
  */
-static int
-still_open(struct vc_forward *f)
-{
-	struct pollfd p = {.fd = f->fd, .events = POLLIN};
-	char buf[512];
-	ssize_t n;
-	int fl, rc, e;
-
-	if (poll(&p, 1, 0) <= 0)
-		return 0;
-	if (p.revents & (POLLERR | POLLHUP | POLLNVAL))
-		return -1;
-	if (f->ssl == NULL) {
-		n = recv(f->fd, buf, sizeof(buf), MSG_DONTWAIT);
-		return n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)
-			   ? -1
-			   : 0;
-	}
-	fl = fcntl(f->fd, F_GETFL);
-	(void)fcntl(f->fd, F_SETFL, fl | O_NONBLOCK);
-	rc = SSL_read(f->ssl, buf, sizeof(buf));
-	e = rc > 0 ? SSL_ERROR_NONE : SSL_get_error(f->ssl, rc);
-	(void)fcntl(f->fd, F_SETFL, fl);
-	ERR_clear_error();
-	return e == SSL_ERROR_NONE || e == SSL_ERROR_WANT_READ ||
-		       e == SSL_ERROR_WANT_WRITE
-		   ? 0
-		   : -1;
-}
-
-/* Write the whole frame: 0 or -1. */
 static int
 send_frame(struct vc_forward *f, const struct frame *fr)
 {
-	size_t off = 0;
-	ssize_t n;
+	char err[512];
 
-	if (still_open(f) < 0)
+	if (vg_conn_closed(f->conn))
 		return -1;
-	if (f->ssl) {
-		/* Blocking socket, no partial writes: all or an error. */
-		if (SSL_write(f->ssl, fr->buf, (int)fr->len) != (int)fr->len) {
-			log_ssl(f, "TLS write");
-			return -1;
-		}
-		return 0;
-	}
-	while (off < fr->len) {
-		n = send(f->fd, fr->buf + off, fr->len - off, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (vg_ratelimit_ok(&f->rl, 5, 60))
-				vg_log(LOG_WARNING, "forward: %s:%s: send: %s",
-				       f->host, f->port,
-				       n < 0 ? strerror(errno) : "closed");
-			return -1;
-		}
-		off += (size_t)n;
+	if (vg_conn_write(f->conn, fr->buf, fr->len,
+			  VC_FORWARD_IO_TIMEOUT_S * 1000, err,
+			  sizeof(err)) != VG_OK) {
+		warn(f, err);
+		return -1;
 	}
 	return 0;
 }
@@ -460,7 +308,7 @@ sender_main(void *arg)
 		}
 		fr = f->q[f->head];
 		pthread_mutex_unlock(&f->mu);
-		if ((f->fd >= 0 || try_connect(f) == 0) &&
+		if ((f->conn != NULL || try_connect(f) == 0) &&
 		    send_frame(f, &fr) == 0) {
 			backoff = VC_FORWARD_BACKOFF_MIN_MS;
 			atomic_fetch_add(&f->sent, 1);
@@ -489,47 +337,6 @@ sender_main(void *arg)
  * Life cycle.
  */
 
-static enum vg_err
-tls_context(struct vc_forward *f, char *err, size_t errlen)
-{
-	const struct vc_config *c = f->cfg;
-	char buf[256] = "";
-	const char *what;
-
-	f->ctx = SSL_CTX_new(TLS_client_method());
-	what = "TLS context";
-	if (f->ctx == NULL ||
-	    !SSL_CTX_set_min_proto_version(f->ctx, TLS1_2_VERSION))
-		goto fail;
-	SSL_CTX_set_mode(f->ctx, SSL_MODE_AUTO_RETRY);
-	what = c->forward_ca_file ? c->forward_ca_file : "system CA store";
-	if (c->forward_ca_file ? !SSL_CTX_load_verify_locations(
-				     f->ctx, c->forward_ca_file, NULL)
-			       : !SSL_CTX_set_default_verify_paths(f->ctx))
-		goto fail;
-	SSL_CTX_set_verify(
-	    f->ctx, c->forward_tls_verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE,
-	    NULL);
-	if (c->forward_cert_file) {
-		what = c->forward_cert_file;
-		if (!SSL_CTX_use_certificate_chain_file(f->ctx,
-							c->forward_cert_file))
-			goto fail;
-		what = c->forward_key_file;
-		if (!SSL_CTX_use_PrivateKey_file(f->ctx, c->forward_key_file,
-						 SSL_FILETYPE_PEM) ||
-		    !SSL_CTX_check_private_key(f->ctx))
-			goto fail;
-	}
-	return VG_OK;
-fail:
-	ERR_error_string_n(ERR_get_error(), buf, sizeof(buf));
-	ERR_clear_error();
-	vg_seterr(err, errlen, "forward: %s: %s", what,
-		  buf[0] ? buf : "failed");
-	return VG_EINVAL;
-}
-
 /* "host:port" or "[v6]:port" (checked by config.c) into f->host, port. */
 static enum vg_err
 split_address(struct vc_forward *f, const char *a, char *err, size_t errlen)
@@ -537,19 +344,23 @@ split_address(struct vc_forward *f, const char *a, char *err, size_t errlen)
 	const char *colon = strrchr(a, ':');
 	size_t hl = colon ? (size_t)(colon - a) : 0;
 	const char *h = a;
+	unsigned long port;
+	char *end;
 
 	if (hl >= 2 && a[0] == '[' && a[hl - 1] == ']') {
 		h++;
 		hl -= 2;
 	}
+
 	if (colon == NULL || hl == 0 || hl >= sizeof(f->host) ||
-	    strlen(colon + 1) >= sizeof(f->port)) {
+	    (port = strtoul(colon + 1, &end, 10)) == 0 || port > 65535 ||
+	    *end != '\0') {
 		vg_seterr(err, errlen, "forward: bad address %s", a);
 		return VG_EINVAL;
 	}
 	memcpy(f->host, h, hl);
 	f->host[hl] = '\0';
-	snprintf(f->port, sizeof(f->port), "%s", colon + 1);
+	f->port = (unsigned)port;
 	return VG_OK;
 }
 
@@ -564,7 +375,6 @@ vc_forward_new(struct vc_forward **out, const struct vc_config *cfg, char *err,
 	if (f == NULL)
 		return VG_ENOMEM;
 	f->cfg = cfg;
-	f->fd = -1;
 	pthread_mutex_init(&f->mu, NULL);
 	pthread_cond_init(&f->cv, NULL);
 	f->cap = cfg->forward_queue;
@@ -575,9 +385,15 @@ vc_forward_new(struct vc_forward **out, const struct vc_config *cfg, char *err,
 	if (rc != VG_OK)
 		goto fail;
 	if (cfg->forward_tls) {
-		rc = tls_context(f, err, errlen);
-		if (rc != VG_OK)
+		char why[512];
+
+		rc = vg_tls_new(&f->tls, cfg->forward_ca_file,
+				cfg->forward_cert_file, cfg->forward_key_file,
+				cfg->forward_tls_verify, why, sizeof(why));
+		if (rc != VG_OK) {
+			vg_seterr(err, errlen, "forward: %s", why);
 			goto fail;
+		}
 	}
 	e = pthread_create(&f->tid, NULL, sender_main, f);
 	if (e != 0) {
@@ -625,7 +441,7 @@ vc_forward_free(struct vc_forward *f)
 		atomic_fetch_add(&f->dropped, 1);
 	}
 	free(f->q);
-	SSL_CTX_free(f->ctx);
+	vg_tls_free(f->tls);
 	pthread_cond_destroy(&f->cv);
 	pthread_mutex_destroy(&f->mu);
 	free(f);
