@@ -166,18 +166,6 @@ struct scan_ctx {
 
 #define COUNT(fs, f) atomic_fetch_add(&(fs)->st.f, 1)
 
-/* Text from the file system may hold anything: escape it for a log line. */
-static const char *
-printable(char *dst, size_t n, const char *s)
-{
-	size_t i = 0;
-
-	for (; *s && i + 1 < n; s++)
-		dst[i++] = (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s;
-	dst[i] = '\0';
-	return dst;
-}
-
 /* ------------------------------------------------------------------ */
 /* Rule set                                                             */
 
@@ -564,7 +552,9 @@ quarantine(struct scan_ctx *c, int fd, const struct stat *sb,
 			       &item, err, sizeof(err)) != VG_OK) {
 		COUNT(fs, quarantine_errors);
 		vg_log(LOG_ERR, "quarantine of %s failed: %s",
-		       printable(shown, sizeof(shown), fi->filename), err);
+		       vg_escape(shown, sizeof(shown), fi->filename,
+				 strlen(fi->filename)),
+		       err);
 		return;
 	}
 	COUNT(fs, quarantined);
@@ -712,7 +702,7 @@ root_add(struct vg_filescan *fs, const char *path, char *err, size_t errlen)
 
 	if (realpath(path, real) == NULL) {
 		snprintf(err, errlen, "%s: %s",
-			 printable(shown, sizeof(shown), path),
+			 vg_escape(shown, sizeof(shown), path, strlen(path)),
 			 strerror(errno));
 		return -1;
 	}
@@ -726,7 +716,7 @@ root_add(struct vg_filescan *fs, const char *path, char *err, size_t errlen)
 	fd = open(real, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s",
-			 printable(shown, sizeof(shown), real),
+			 vg_escape(shown, sizeof(shown), real, strlen(real)),
 			 strerror(errno));
 		return -1;
 	}
@@ -1092,19 +1082,19 @@ watch_dir(struct vg_filescan *fs, unsigned root, const char *rel)
 		if (!fs->limit_logged) {
 			char msg[768];
 
-			snprintf(msg, sizeof(msg),
-				 "inotify watch limit reached at %u folders "
-				 "(%s; raise fs.inotify.max_user_watches or "
-				 "files.max_watches): %s and the other "
-				 "folders past the limit are scanned every %u "
-				 "s instead",
-				 fs->n_wds,
-				 fs->max_watches
-				     ? "files.max_watches"
-				     : "fs.inotify.max_user_watches",
-				 printable(shown, sizeof(shown), full),
-				 fs->cfg->file_schedule ? fs->cfg->file_schedule
-							: FALLBACK_PERIOD);
+			snprintf(
+			    msg, sizeof(msg),
+			    "inotify watch limit reached at %u folders "
+			    "(%s; raise fs.inotify.max_user_watches or "
+			    "files.max_watches): %s and the other "
+			    "folders past the limit are scanned every %u "
+			    "s instead",
+			    fs->n_wds,
+			    fs->max_watches ? "files.max_watches"
+					    : "fs.inotify.max_user_watches",
+			    vg_escape(shown, sizeof(shown), full, strlen(full)),
+			    fs->cfg->file_schedule ? fs->cfg->file_schedule
+						   : FALLBACK_PERIOD);
 			vg_log(LOG_ERR, "%s", msg);
 			agent_event(fs, "watch", msg);
 			fs->limit_logged = true;
