@@ -17,18 +17,11 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from vigiltest import check, summary  # noqa: E402  # noqa: E402
+
 AGENT, SRC = sys.argv[1], sys.argv[2]
 PCAP = os.path.join(SRC, "tests", "data", "pcap")
-results = {"passed": 0, "failed": 0}
-
-
-def check(name, cond, detail=""):
-    if cond:
-        results["passed"] += 1
-        print("ok    " + name)
-    else:
-        results["failed"] += 1
-        print("FAIL  %s %s" % (name, detail))
 
 
 def agent(*args, timeout=120):
@@ -144,8 +137,7 @@ def main():
     check("check: the shipped example is valid", r.returncode == 0, r.stderr)
 
     live(tmp)
-    print("%d passed, %d failed" % (results["passed"], results["failed"]))
-    return 1 if results["failed"] else 0
+    return summary()
 
 
 def live(tmp):

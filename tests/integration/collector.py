@@ -20,77 +20,18 @@ import gzip
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from datetime import datetime, timezone
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from vigiltest import (Redis, check, cleanup, free_port,  # noqa: E402
+                       procs, results, summary, write)
+
 COLLECTOR, AGENT, SRC = sys.argv[1], sys.argv[2], os.path.abspath(sys.argv[3])
 TOOLS = os.path.join(SRC, "tests", "tools")
-results = {"passed": 0, "failed": 0}
-procs = []
-
-
-def check(name, cond, detail=""):
-    if cond:
-        results["passed"] += 1
-        print("ok    " + name)
-    else:
-        results["failed"] += 1
-        print("FAIL  %s %s" % (name, str(detail)[:2000]))
-    sys.stdout.flush()
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def write(path, text):
-    with open(path, "w") as f:
-        f.write(text)
-    return path
-
-
-class Redis:
-    def __init__(self, tmp, name):
-        self.dir = os.path.join(tmp, "redis-" + name)
-        os.makedirs(self.dir)
-        self.port = free_port()
-        self.p = subprocess.Popen(
-            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port),
-             "--dir", self.dir, "--save", "", "--appendonly", "no",
-             "--daemonize", "no", "--logfile",
-             os.path.join(self.dir, "log")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        procs.append(self.p)
-        for _ in range(100):
-            if self.cli("PING") == "PONG":
-                return
-            time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def cli(self, *args):
-        r = subprocess.run(["redis-cli", "-p", str(self.port)] + list(args),
-                           capture_output=True, text=True, timeout=60)
-        return r.stdout.strip()
-
-    def pending(self, key, group="vigil-collectors"):
-        out = self.cli("XPENDING", key, group).split("\n")
-        try:
-            return int(out[0])
-        except ValueError:
-            return -1
-
-    def stop(self):
-        if self.p.poll() is None:
-            os.kill(self.p.pid, signal.SIGTERM)
-            self.p.wait(30)
 
 
 def make_pcap(tmp, n):
@@ -329,16 +270,12 @@ def main():
             except Exception as e:  # a crash of one test is one failure
                 check(t.__name__ + " ran", False, repr(e))
     finally:
-        for p in procs:
-            if p.poll() is None:
-                os.kill(p.pid, signal.SIGKILL)
-                p.wait()
-    print("%d passed, %d failed" % (results["passed"], results["failed"]))
+        cleanup()
     if results["failed"] == 0:
         subprocess.run(["rm", "-rf", tmp])
     else:
         print("left in " + tmp)
-    sys.exit(1 if results["failed"] else 0)
+    sys.exit(summary())
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ import http.client
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -25,48 +24,12 @@ import tempfile
 import time
 import urllib.parse
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from vigiltest import (Redis, check, free_port,  # noqa: E402
+                       procs, results, stop, summary, wait_for,
+                       wait_port)  # noqa: E402
+
 COLLECTOR, SRC = sys.argv[1], os.path.abspath(sys.argv[2])
-results = {"passed": 0, "failed": 0}
-procs = []
-
-
-def check(name, cond, detail=""):
-    if cond:
-        results["passed"] += 1
-        print("ok    " + name)
-    else:
-        results["failed"] += 1
-        print("FAIL  %s %s" % (name, str(detail)[:2000]))
-    sys.stdout.flush()
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_port(port, timeout=10.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return True
-        except OSError:
-            time.sleep(0.05)
-    return False
-
-
-def stop(p):
-    if p.poll() is None:
-        os.kill(p.pid, signal.SIGTERM)
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            os.kill(p.pid, signal.SIGKILL)
-            p.wait()
 
 
 def request(port, path, token=None, method="GET", timeout=5):
@@ -88,28 +51,8 @@ def get_json(port, path, token=None):
         return st, h, None
 
 
-class Redis:
-    def __init__(self, tmp):
-        self.port = free_port()
-        self.p = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", tmp],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        procs.append(self.p)
-        if not wait_port(self.port):
-            raise SystemExit("redis-server did not start")
-
-    def cli(self, *args):
-        return subprocess.run(["redis-cli", "-p", str(self.port)] +
-                              list(args), capture_output=True, text=True,
-                              check=True).stdout
-
-    def xadd(self, ev):
-        agency = ev["vigil"]["agency"]
-        line = json.dumps(ev, separators=(",", ":"))
-        self.cli("XADD", "vigil:events:" + agency, "*",
-                 "type", ev["event_type"], "id", ev["vigil"]["event_id"],
-                 "eve", line)
+def xadd(redis, ev):
+    redis.xadd("vigil:events:" + ev["vigil"]["agency"], ev)
 
 
 def iso_agent(t):
@@ -169,16 +112,6 @@ def start_collector(tmp, redis, port, tokens_file=None, name="c"):
     return p
 
 
-def wait_for(fn, timeout=10.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.1)
-    return fn()
-
-
 def ids(body):
     return [e["vigil"]["event_id"] for e in (body or {}).get("items", [])]
 
@@ -197,9 +130,9 @@ def test_open(tmp, redis):
         event(5, now + datetime.timedelta(seconds=5), sev=1),
     ]
     for ev in evs:
-        redis.xadd(ev)
-    redis.xadd(evs[0])  # a resend: dropped by event id
-    redis.xadd(stats_event(90, datetime.datetime.now(datetime.timezone.utc),
+        xadd(redis, ev)
+    xadd(redis, evs[0])  # a resend: dropped by event id
+    xadd(redis, stats_event(90, datetime.datetime.now(datetime.timezone.utc),
                            "a1", "so-hanoi"))
     redis.cli("XADD", "vigil:events:so-hanoi", "*", "type", "alert", "id",
               "x", "eve", "{not json")
@@ -312,7 +245,7 @@ def test_open(tmp, redis):
     check("stream retry", b"retry: 3000\n\n" in buf, buf[:400])
     ev = event(6, datetime.datetime.now(datetime.timezone.utc), sev=1)
     t0 = time.time()
-    redis.xadd(ev)
+    xadd(redis, ev)
     want = ("id: %s\ndata: %s\n\n" % (
         uuid7(6), json.dumps(ev, separators=(",", ":")))).encode()
     s.settimeout(0.2)
@@ -415,8 +348,7 @@ def main():
             shutil.rmtree(tmp, ignore_errors=True)
         else:
             print("logs kept in " + tmp)
-    print("%d passed, %d failed" % (results["passed"], results["failed"]))
-    sys.exit(1 if results["failed"] else 0)
+    sys.exit(summary())
 
 
 main()

@@ -17,7 +17,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import ssl
 import subprocess
@@ -26,75 +25,17 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from vigiltest import (Redis, check, free_port,  # noqa: E402
+                       procs, results, stop, summary, wait_for,
+                       wait_port)  # noqa: E402
+
 COLLECTOR, SRC = sys.argv[1], os.path.abspath(sys.argv[2])
-results = {"passed": 0, "failed": 0}
-procs = []
 AGENCY = "agency-a"
 LOCAL5 = 21
 SEV = {1: 2, 2: 3, 3: 4, 4: 6}
 RFC5424 = re.compile(rb"^<(\d{1,3})>1 (\S+) (\S+) (\S+) - (\S+) - (.*)$",
                      re.S)
-
-
-def check(name, cond, detail=""):
-    if cond:
-        results["passed"] += 1
-        print("ok    " + name)
-    else:
-        results["failed"] += 1
-        print("FAIL  %s %s" % (name, str(detail)[:2000]))
-    sys.stdout.flush()
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_port(port, timeout=10.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return True
-        except OSError:
-            time.sleep(0.05)
-    return False
-
-
-def stop(p):
-    if p.poll() is None:
-        os.kill(p.pid, signal.SIGTERM)
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            os.kill(p.pid, signal.SIGKILL)
-            p.wait()
-
-
-class Redis:
-    def __init__(self, tmp):
-        self.port = free_port()
-        self.p = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", tmp],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        procs.append(self.p)
-        if not wait_port(self.port):
-            raise SystemExit("redis-server did not start")
-
-    def cli(self, *args):
-        return subprocess.run(["redis-cli", "-p", str(self.port)] +
-                              list(args), capture_output=True, text=True,
-                              check=True).stdout
-
-    def xadd(self, line, ev):
-        self.cli("XADD", "vigil:events:{%s}" % AGENCY, "*",
-                 "type", ev["event_type"], "id", ev["vigil"]["event_id"],
-                 "eve", line)
 
 
 def uuid7(n):
@@ -194,16 +135,6 @@ class Listener:
             return len(self.frames)
 
 
-def wait_for(fn, timeout=10.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.1)
-    return fn()
-
-
 def start_collector(tmp, redis, name, forward):
     cfg = os.path.join(tmp, name + ".yaml")
     archive = os.path.join(tmp, name + "-archive")
@@ -264,7 +195,7 @@ def scenario(tmp, redis, label, base, forward, tls_ctx=None):
     coll, logf = start_collector(tmp, redis, label, forward)
     first = [alert(base + i) for i in range(50)]
     for line, ev in first:
-        redis.xadd(line, ev)
+        redis.xadd("vigil:events:{%s}" % AGENCY, ev, line)
     wait_for(lambda: lst.count() >= 50, 15)
     time.sleep(0.3)
     check_frames(label + " first 50", list(lst.frames), first)
@@ -274,7 +205,7 @@ def scenario(tmp, redis, label, base, forward, tls_ctx=None):
     time.sleep(0.5)
     more = [alert(base + 100 + i) for i in range(20)]
     for line, ev in more:
-        redis.xadd(line, ev)
+        redis.xadd("vigil:events:{%s}" % AGENCY, ev, line)
     time.sleep(1.5)  # the collector fails to reconnect meanwhile
     lst2 = Listener(port, tls_ctx)
     wait_for(lambda: lst2.count() >= 20, 40)
@@ -326,7 +257,7 @@ def main():
              "ca_file": os.path.join(tmp, "ca.pem"),
              "server_name": "other.test"})
         line, ev = alert(5000)
-        redis.xadd(line, ev)
+        redis.xadd("vigil:events:{%s}" % AGENCY, ev, line)
         time.sleep(2)
         stop(coll)
         check("tls: wrong server name refused", lst.count() == 0,
@@ -346,8 +277,7 @@ def main():
         for p in procs:
             stop(p)
         shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (results["passed"], results["failed"]))
-    return 1 if results["failed"] else 0
+    return summary()
 
 
 if __name__ == "__main__":

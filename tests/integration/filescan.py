@@ -28,8 +28,10 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from vigiltest import check, summary  # noqa: E402  # noqa: E402
+
 AGENT, SRC = sys.argv[1], sys.argv[2]
-results = {"passed": 0, "failed": 0}
 
 MARK = "VIGIL-TEST-MARKER-7f3a"
 RULES = """rule Vigil_Test_Marker : test
@@ -57,15 +59,6 @@ rule Vigil_Test_Second
         $s
 }
 """
-
-
-def check(name, cond, detail=""):
-    if cond:
-        results["passed"] += 1
-        print("ok    " + name)
-    else:
-        results["failed"] += 1
-        print("FAIL  %s %s" % (name, detail))
 
 
 def write(path, data, mode=None):
@@ -590,8 +583,7 @@ def main():
         subprocess.run(["umount", "-l", os.path.join(tmp, "qfs")],
                        capture_output=True)
         shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (results["passed"], results["failed"]))
-    return 1 if results["failed"] else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -34,113 +34,19 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from vigiltest import check, cleanup, free_port, summary, write  # noqa: E402
+import vigiltest  # noqa: E402
+
 AGENT, SRC = sys.argv[1], os.path.abspath(sys.argv[2])
 QUICK = "--quick" in sys.argv[3:]
 TOOLS = os.path.join(SRC, "tests", "tools")
-results = {"passed": 0, "failed": 0}
-servers = []
 
 
-def check(name, cond, detail=""):
-    if cond:
-        results["passed"] += 1
-        print("ok    " + name)
-    else:
-        results["failed"] += 1
-        print("FAIL  %s %s" % (name, str(detail)[:2000]))
-    sys.stdout.flush()
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class Redis:
-    """A redis-server of our own, in its own folder, stopped by pid."""
-
-    def __init__(self, tmp, name, extra=(), port=None, tls=None, auth=None):
-        self.auth = auth  # (user, password) for redis-cli
-        self.dir = os.path.join(tmp, "redis-" + name)
-        os.makedirs(self.dir, exist_ok=True)
-        self.port = port or free_port()
-        self.sock = os.path.join(self.dir, "redis.sock")
-        self.tls = tls
-        self.args = ["redis-server", "--bind", "127.0.0.1",
-                     "--dir", self.dir, "--unixsocket", self.sock,
-                     "--unixsocketperm", "700", "--save", "",
-                     "--appendonly", "yes", "--appendfsync", "always",
-                     "--daemonize", "no", "--logfile",
-                     os.path.join(self.dir, "log")]
-        if tls:
-            self.args += ["--port", "0", "--tls-port", str(self.port),
-                          "--tls-cert-file", tls["cert"],
-                          "--tls-key-file", tls["key"],
-                          "--tls-ca-cert-file", tls["ca"],
-                          "--tls-auth-clients", "no"]
-        else:
-            self.args += ["--port", str(self.port)]
-        self.args += list(extra)
-        self.p = None
-        self.start()
-
-    def start(self):
-        self.p = subprocess.Popen(self.args, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
-        servers.append(self.p)
-        for _ in range(100):
-            if os.path.exists(self.sock) and self.cli("PING") == "PONG":
-                return
-            time.sleep(0.05)
-        raise RuntimeError("redis-server did not start: " + self.log())
-
-    def auth_args(self):
-        return ["--user", self.auth[0], "--pass", self.auth[1]] \
-            if self.auth else []
-
-    def stop(self):
-        if self.p and self.p.poll() is None:
-            self.p.send_signal(signal.SIGTERM)
-            self.p.wait(30)
-
-    def log(self):
-        try:
-            with open(os.path.join(self.dir, "log")) as f:
-                return f.read()[-2000:]
-        except OSError:
-            return ""
-
-    def cli(self, *args, raw=False):
-        """A command over the Unix socket (no TLS, no ACL in the way)."""
-        r = subprocess.run(["redis-cli", "-s", self.sock, "--no-auth-warning"]
-                           + self.auth_args() + (["--raw"] if raw else [])
-                           + list(args),
-                           capture_output=True, text=True, timeout=60)
-        return r.stdout.strip()
-
-    def entries(self, key):
-        """Every entry of the stream: (id, {field: value})."""
-        out = []
-        last = "-"
-        while True:
-            r = subprocess.run(["redis-cli", "-s", self.sock, "--json",
-                                "--no-auth-warning"] + self.auth_args() +
-                               ["XRANGE", key, last, "+", "COUNT", "5000"],
-                               capture_output=True, text=True, timeout=60)
-            if r.returncode != 0 or not r.stdout.strip():
-                break
-            batch = json.loads(r.stdout)
-            if last != "-":
-                batch = batch[1:]
-            if not batch:
-                break
-            for eid, kv in batch:
-                out.append((eid, dict(zip(kv[0::2], kv[1::2]))))
-            last = batch[-1][0]
-        return out
+def Redis(*args, **kw):
+    """Servers here keep their data on disk: the outage test restarts
+    one."""
+    return vigiltest.Redis(*args, appendonly=True, **kw)
 
 
 def make_pcap(tmp, n):
@@ -149,12 +55,6 @@ def make_pcap(tmp, n):
         subprocess.run([sys.executable,
                         os.path.join(TOOLS, "make-dns-flows-pcap.py"),
                         path, str(n)], check=True)
-    return path
-
-
-def write(path, text):
-    with open(path, "w") as f:
-        f.write(text)
     return path
 
 
@@ -532,13 +432,9 @@ def main():
         test_kill(tmp)
         test_outage(tmp)
     finally:
-        for p in servers:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
+        cleanup()
         shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (results["passed"], results["failed"]))
-    return 1 if results["failed"] else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -19,17 +19,10 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from vigiltest import check, summary  # noqa: E402  # noqa: E402
+
 AGENT = sys.argv[1]
-results = {"passed": 0, "failed": 0}
-
-
-def check(name, cond, detail=""):
-    if cond:
-        results["passed"] += 1
-        print("ok    " + name)
-    else:
-        results["failed"] += 1
-        print("FAIL  %s %s" % (name, detail))
 
 
 def events(path):
@@ -157,8 +150,7 @@ def main():
             rc = -1
     err = p.stderr.read()
     check("the daemon exits 0 after the reloads", rc == 0, err[-800:])
-    print("%d passed, %d failed" % (results["passed"], results["failed"]))
-    return 1 if results["failed"] else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -25,11 +25,13 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from vigiltest import check, summary  # noqa: E402  # noqa: E402
+
 AGENT, SRC = sys.argv[1], sys.argv[2]
 SHARED = sys.argv[3] if len(sys.argv) > 3 else None
 DATA = os.path.join(SRC, "tests", "data", "pcap")
 RULES = os.path.join(SRC, "rules")
-results = {"passed": 0, "failed": 0}
 
 # Capture (its name in the shared folder), the same or an excerpt in
 # tests/data/pcap (None: not there), and rules that must fire on it with
@@ -77,15 +79,6 @@ SEVERITY = {"critical": 1, "high": 1, "medium": 2, "low": 3, "info": 4}
 UUID7 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}"
                    r"-[0-9a-f]{12}$")
 MITRE = re.compile(r"^T\d{4}(\.\d{3})?$")
-
-
-def check(name, cond, detail=""):
-    if cond:
-        results["passed"] += 1
-        print("ok    " + name)
-    else:
-        results["failed"] += 1
-        print("FAIL  %s %s" % (name, str(detail)[:2000]))
 
 
 def agent(*args, timeout=120, cwd=None):
@@ -270,8 +263,7 @@ def run(tmp):
           "No such file" in r.stderr and not r.stdout.strip(),
           "exit %d: %s" % (r.returncode, r.stderr))
 
-    print("%d passed, %d failed" % (results["passed"], results["failed"]))
-    return 1 if results["failed"] else 0
+    return summary()
 
 
 def check_alerts(name, alerts, ids):
