@@ -26,6 +26,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <jansson.h>
 
 #include <arpa/inet.h>
@@ -63,30 +65,6 @@ static json_t *srv;           /* its servers.json */
 static unsigned nsetups;
 static struct vg_redis *handles[MAXH]; /* closed by teardown */
 
-/* printf into a new string (owned). */
-static char *strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *
-strf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	assert_true(vasprintf(&s, fmt, ap) >= 0);
-	va_end(ap);
-	return s;
-}
-
-/* Each argument is evaluated once (rc is often the call under test). */
-#define assert_ok(rc, err)                                                     \
-	do {                                                                   \
-		enum vg_err rc_ = (rc);                                        \
-		if (rc_ != VG_OK)                                              \
-			print_error("error %d: %s\n", (int)rc_, (err));        \
-		assert_int_equal(rc_, VG_OK);                                  \
-	} while (0)
-
 #define assert_rc(rc, want, err)                                               \
 	do {                                                                   \
 		enum vg_err rc_ = (rc);                                        \
@@ -94,13 +72,6 @@ strf(const char *fmt, ...)
 			print_error("rc %d (want %d): \"%s\"\n", (int)rc_,     \
 				    (int)(want), (err));                       \
 		assert_int_equal(rc_, (want));                                 \
-	} while (0)
-
-#define assert_contains(s, sub)                                                \
-	do {                                                                   \
-		if (strcasestr((s), (sub)) == NULL)                            \
-			print_error("\"%s\" lacks \"%s\"\n", (s), (sub));      \
-		assert_non_null(strcasestr((s), (sub)));                       \
 	} while (0)
 
 #define assert_lacks(s, sub)                                                   \

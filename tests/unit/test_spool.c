@@ -19,6 +19,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -46,35 +48,6 @@
 
 static char tmpdir[PATH_MAX];
 static char mounted[PATH_MAX]; /* a tmpfs mounted by a test, or "" */
-
-/* printf into a new string (owned). */
-static char *strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *
-strf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	assert_true(vasprintf(&s, fmt, ap) >= 0);
-	va_end(ap);
-	return s;
-}
-
-#define assert_ok(rc, err)                                                     \
-	do {                                                                   \
-		if ((rc) != VG_OK)                                             \
-			print_error("error: %s\n", (err));                     \
-		assert_int_equal((rc), VG_OK);                                 \
-	} while (0)
-
-#define assert_contains(s, sub)                                                \
-	do {                                                                   \
-		if (strstr((s), (sub)) == NULL)                                \
-			print_error("\"%s\" lacks \"%s\"\n", (s), (sub));      \
-		assert_non_null(strstr((s), (sub)));                           \
-	} while (0)
 
 /* Say why, then skip the test (cmocka's skip() takes no message). */
 #define skip_because(why)                                                      \
