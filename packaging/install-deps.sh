@@ -25,6 +25,9 @@ pkgs=(
   libmaxmind-db-writer-perl
   # benchmarks: the big capture is made with these; GNU time for peak RSS
   tcpreplay wireshark-common time
+  # packages: cpack's dependency list (dpkg-shlibdeps), lintian, the
+  # maintainer scripts' adduser, systemd-analyze for the units' exposure
+  dpkg-dev lintian fakeroot adduser systemd
 )
 
 if [ "${1:-}" = "--print" ]; then
