@@ -74,9 +74,11 @@ done
 
 # Every path with "vigil" in its name under the places a package or its
 # scripts write to; after the purge the list must be what it was before.
+# (Network namespaces that other tests name vigil-* are not ours.)
 vigil_paths() {
 	find /etc /var /usr /lib/systemd /run -xdev 2>/dev/null |
-		grep -i vigil | grep -v '^/var/lib/dpkg/' | LC_ALL=C sort || true
+		grep -i vigil | grep -v -e '^/var/lib/dpkg/' -e '^/run/netns/' |
+		LC_ALL=C sort || true
 }
 
 # dpkg refuses to run while apt or dpkg holds its lock: wait for it.
@@ -100,8 +102,13 @@ dpkg_run() {
 }
 
 tmp=$(mktemp -d)
+agent_pid=
 cleanup() {
 	local p u status
+	if [ -n "$agent_pid" ]; then
+		kill "$agent_pid" 2>/dev/null || true
+		wait "$agent_pid" 2>/dev/null || true
+	fi
 	for p in "${pkgs[@]}"; do
 		status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
 		case "$status" in
@@ -109,6 +116,8 @@ cleanup() {
 		*) dpkg_run --purge "$p" || echo "deb.sh: could not purge $p" >&2 ;;
 		esac
 	done
+	# What a failed purge left (none of it was there before the test).
+	rm -rf /etc/vigil /var/lib/vigil /var/lib/vigil-collector /var/log/vigil
 	# The users this test made go, once no process runs as them (another
 	# test may have picked one up meanwhile: wait for it, a while).
 	for u in "${users[@]}"; do
@@ -291,6 +300,67 @@ case "$got" in
 	ok "a network rule and a YARA rule in /etc/vigil/rules.d are loaded ($got)" ;;
 *) bad "local rules in /etc/vigil/rules.d: got '$got' (shipped: '$want')" ;;
 esac
+
+echo "== the agent with the unit's user and capabilities"
+# setpriv stands in for systemd (not PID 1 in CI): the unit's User= and
+# AmbientCapabilities=, no new privileges; live capture, promiscuous, on
+# the loopback of a network namespace of its own.
+unit=/lib/systemd/system/vigil-agent.service
+unit_user=$(sed -n 's/^User=//p' "$unit")
+unit_caps=$(sed -n 's/^AmbientCapabilities=//p' "$unit")
+setpriv_caps=$(for c in $unit_caps; do
+	c=${c#CAP_}
+	printf '+%s,' "${c,,}"
+done)
+setpriv_caps=${setpriv_caps%,}
+want_capeff=0
+for c in $unit_caps; do
+	case "$c" in
+	CAP_NET_RAW) want_capeff=$((want_capeff | 1 << 13)) ;;
+	CAP_NET_ADMIN) want_capeff=$((want_capeff | 1 << 12)) ;;
+	CAP_DAC_READ_SEARCH) want_capeff=$((want_capeff | 1 << 2)) ;;
+	CAP_DAC_OVERRIDE) want_capeff=$((want_capeff | 1 << 1)) ;;
+	*) bad "capability $c: not known to this test" ;;
+	esac
+done
+chmod 0755 "$tmp"
+{
+	cat /etc/vigil/agent.yaml
+	printf 'capture:\n  interfaces:\n    - name: lo\n      promiscuous: true\n'
+} >"$tmp/run.yaml"
+chmod 0644 "$tmp/run.yaml"
+unshare -n sh -c 'ip link set lo up && exec setpriv --reuid="$1" --regid="$1" \
+	--init-groups --no-new-privs --inh-caps=-all,"$2" \
+	--ambient-caps=-all,"$2" --bounding-set=-all,"$2" \
+	/usr/bin/vigil-agent run -c "$3"' sh "$unit_user" "$setpriv_caps" \
+	"$tmp/run.yaml" >"$tmp/run.log" 2>&1 &
+agent_pid=$!
+for _ in $(seq 1 100); do
+	grep -q 'running' "$tmp/run.log" && break
+	kill -0 "$agent_pid" 2>/dev/null || break
+	sleep 0.1
+done
+if kill -0 "$agent_pid" 2>/dev/null && grep -q 'running' "$tmp/run.log"; then
+	ok "vigil-agent runs as $unit_user with $unit_caps"
+	same "its uid (/proc/PID/status)" "$(id -u "$unit_user")" \
+		"$(awk '/^Uid:/ { print $3 }' "/proc/$agent_pid/status")"
+	same "its effective capabilities (/proc/PID/status)" \
+		"$(printf '%016x' "$want_capeff")" \
+		"$(awk '/^CapEff:/ { print $2 }' "/proc/$agent_pid/status")"
+	same "lo of its namespace is promiscuous" 1 \
+		"$(nsenter -t "$agent_pid" -n ip -d link show lo |
+			sed -n 's/.*promiscuity \([0-9]*\).*/\1/p')"
+	kill -TERM "$agent_pid"
+	rc=0
+	wait "$agent_pid" || rc=$?
+	same "SIGTERM: it drains and exits 0" 0 "$rc"
+else
+	cat "$tmp/run.log"
+	bad "vigil-agent did not start as $unit_user with $unit_caps"
+	kill "$agent_pid" 2>/dev/null || true
+	wait "$agent_pid" 2>/dev/null || true
+fi
+agent_pid=
 
 echo "== reinstall"
 echo "# changed by the administrator" >>/etc/vigil/agent.yaml
