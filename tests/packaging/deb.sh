@@ -401,6 +401,28 @@ same "user vigil keeps its uid" "$uid_before" "$(id -u vigil)"
 same "/var/lib/vigil/spool after reinstall" "700 vigil:vigil" "$(modes /var/lib/vigil/spool)"
 check "local rules kept" test -f /etc/vigil/rules.d/local.yaml
 
+echo "== upgrade"
+# The same tree packaged as a later version stands in for a new release.
+version=$(dpkg-deb -f "$agent_deb" Version)
+(cd "$build" && cpack -G DEB --config CPackConfig.cmake -B "$tmp/up" \
+	-D CPACK_PACKAGE_VERSION="$version+1") >"$tmp/cpack-up.log" 2>&1 || {
+	cat "$tmp/cpack-up.log"
+	die "cpack (upgrade) failed"
+}
+touch /var/lib/vigil/spool/kept-by-upgrade
+check "dpkg -i the later version" dpkg_run -i "$tmp"/up/vigil-agent_*.deb \
+	"$tmp"/up/vigil-collector_*.deb
+for p in "${pkgs[@]}"; do
+	same "$p: upgraded" "install ok installed $version+1" \
+		"$(dpkg-query -W -f='${Status} ${Version}' "$p" 2>/dev/null)"
+done
+check "the changed conffile is kept on upgrade" \
+	grep -q '^# changed by the administrator' /etc/vigil/agent.yaml
+check "the spool is kept on upgrade" test -f /var/lib/vigil/spool/kept-by-upgrade
+same "user vigil keeps its uid on upgrade" "$uid_before" "$(id -u vigil || true)"
+check "the upgraded agent loads its configuration" \
+	/usr/bin/vigil-agent check -c /etc/vigil/agent.yaml
+
 echo "== remove"
 check "dpkg -r both packages" dpkg_run -r "${pkgs[@]}"
 for p in "${pkgs[@]}"; do
