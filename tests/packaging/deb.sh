@@ -83,8 +83,8 @@ vigil_paths() {
 
 # dpkg refuses to run while apt or dpkg holds its lock: wait for it.
 dpkg_run() {
-	local i out
-	for i in $(seq 1 60); do
+	local out
+	for _ in $(seq 1 60); do
 		if out=$(DEBIAN_FRONTEND=noninteractive dpkg "$@" 2>&1); then
 			printf '%s\n' "$out" >>"$tmp/dpkg.log"
 			return 0
@@ -293,6 +293,8 @@ got=$(runuser -u vigil -- /usr/bin/vigil-agent check -c /etc/vigil/agent.yaml 2>
 same "the user vigil reads the configuration and rules" "$want" "$got"
 check "vigil-collector check -c /etc/vigil/collector.yaml passes" \
 	/usr/bin/vigil-collector check -c /etc/vigil/collector.yaml
+check "the user vigil-collector reads its configuration" \
+	runuser -u vigil-collector -- /usr/bin/vigil-collector check -c /etc/vigil/collector.yaml
 if /usr/bin/vigil-agent rules test /usr/share/vigil/rules/tests >"$tmp/rules-test.log" 2>&1; then
 	ok "vigil-agent rules test on the installed rules: $(tail -1 "$tmp/rules-test.log")"
 else
@@ -357,6 +359,7 @@ chmod 0755 "$tmp"
 	printf 'capture:\n  interfaces:\n    - name: lo\n      promiscuous: true\n'
 } >"$tmp/run.yaml"
 chmod 0644 "$tmp/run.yaml"
+# shellcheck disable=SC2016 # the inner shell expands its arguments
 unshare -n sh -c 'ip link set lo up && exec setpriv --reuid="$1" --regid="$1" \
 	--init-groups --no-new-privs --inh-caps=-all,"$2" \
 	--ambient-caps=-all,"$2" --bounding-set=-all,"$2" \
@@ -396,7 +399,7 @@ uid_before=$(id -u vigil || true)
 check "dpkg -i both packages again" dpkg_run -i "$agent_deb" "$collector_deb"
 check "the changed conffile is kept" grep -q '^# changed by the administrator' /etc/vigil/agent.yaml
 check "no .dpkg-dist or .dpkg-old next to it" \
-	test -z "$(ls /etc/vigil | grep -e '\.dpkg-')"
+	test -z "$(find /etc/vigil -name '*.dpkg-*')"
 same "user vigil keeps its uid" "$uid_before" "$(id -u vigil)"
 same "/var/lib/vigil/spool after reinstall" "700 vigil:vigil" "$(modes /var/lib/vigil/spool)"
 check "local rules kept" test -f /etc/vigil/rules.d/local.yaml
@@ -449,7 +452,7 @@ if [ "$after" = "$before" ]; then
 	ok "purge removed every path the install made"
 else
 	bad "left after purge:"
-	printf '  %s\n' $after
+	printf '%s\n' "$after" | sed 's/^/  /'
 fi
 # The system users stay on purge, as Debian does (packaging/debian/*/postrm);
 # the cleanup deletes the ones this test made.
