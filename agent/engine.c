@@ -77,6 +77,8 @@ struct source {
 	const struct vg_iface_config *iface; /* live */
 	struct vg_capture *live;
 	_Atomic int done;
+	_Atomic uint64_t beats;   /* read loop turns, for vg_engine_alive() */
+	uint64_t beats_seen;      /* main thread's */
 	struct source_counters c; /* owned by the thread */
 	pthread_mutex_t mu;
 	struct source_counters snap; /* under mu */
@@ -105,6 +107,8 @@ struct worker {
 	const struct vg_detect *det; /* the set in use (e->detect lags) */
 	_Atomic(const struct vg_detect *) det_seen; /* for swaps */
 	_Atomic int exited;
+	_Atomic uint64_t beats; /* loop turns, for vg_engine_alive() */
+	uint64_t beats_seen;    /* main thread's */
 	struct vg_buf out;
 	unsigned out_events;
 	int64_t now_us;
@@ -433,6 +437,7 @@ worker_main(void *arg)
 	for (;;) {
 		unsigned got = 0;
 
+		atomic_fetch_add_explicit(&w->beats, 1, memory_order_relaxed);
 		worker_sync_detect(w);
 		for (s = 0; s < e->n_sources; s++) {
 			struct vg_ring *r = &w->rings[s];
@@ -593,6 +598,7 @@ source_read(struct source *s, struct vg_capture *cap, int64_t *last_ts,
 	int rc;
 
 	while (!atomic_load_explicit(&e->stop_capture, memory_order_relaxed)) {
+		atomic_fetch_add_explicit(&s->beats, 1, memory_order_relaxed);
 		rc = vg_capture_next(cap, &fr, err, sizeof(err));
 		if (rc == 0) {
 			/* Live and quiet: keep the workers' clocks going. */
@@ -864,6 +870,36 @@ vg_engine_start(struct vg_engine *e, char *err, size_t errlen)
 		e->sources[s].started = 1;
 	}
 	return VG_OK;
+}
+
+int
+vg_engine_alive(struct vg_engine *e)
+{
+	int alive = 1;
+	unsigned i;
+	uint64_t b;
+
+	for (i = 0; i < e->n_workers; i++) {
+		struct worker *w = &e->workers[i];
+
+		if (!w->started)
+			continue;
+		b = atomic_load_explicit(&w->beats, memory_order_relaxed);
+		if (b == w->beats_seen || atomic_load(&w->exited))
+			alive = 0;
+		w->beats_seen = b;
+	}
+	for (i = 0; i < e->n_sources; i++) {
+		struct source *src = &e->sources[i];
+
+		if (!src->started || atomic_load(&src->done))
+			continue; /* a replay's end, or stopped */
+		b = atomic_load_explicit(&src->beats, memory_order_relaxed);
+		if (b == src->beats_seen)
+			alive = 0;
+		src->beats_seen = b;
+	}
+	return alive;
 }
 
 int

@@ -64,6 +64,16 @@ enum vg_err vg_engine_start(struct vg_engine *e, char *err,
  * 1 when they have, 0 on timeout. */
 int vg_engine_wait_sources(struct vg_engine *e, unsigned timeout_ms);
 
+/*
+ * Liveness for the service watchdog (main thread, at most every few
+ * hundred ms): 1 if every worker and capture thread has turned its loop
+ * since the previous call. Busy or idle, they turn at least every
+ * millisecond or every capture timeout; a thread stuck in a call, or a
+ * worker that died, makes this 0. A live source that ended (a failed
+ * interface) is not counted.
+ */
+int vg_engine_alive(struct vg_engine *e);
+
 /* Queue a "stats" event now (from the main thread's timer). */
 void vg_engine_emit_stats(struct vg_engine *e);
 
