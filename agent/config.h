@@ -194,9 +194,9 @@ struct vg_config {
 	char *priv_user;          /* privileges.user, default "vigil" */
 	char *priv_group;         /* privileges.group, NULL: the user's
 				     primary group */
-	bool priv_allow_root;     /* privileges.allow_root: may keep uid 0
-				     when no user can be switched to,
-				     default false */
+	bool priv_allow_root;     /* privileges.allow_root: keep uid 0 (only
+				     capabilities are dropped), default
+				     false */
 	unsigned priv_user_line;  /* line of privileges.user, 0: absent */
 	unsigned priv_group_line; /* line of privileges.group, 0: absent */
 

@@ -74,20 +74,15 @@ vg_privdrop_plan(struct vg_privdrop *pd, const struct vg_config *cfg,
 		return VG_OK; /* only capabilities to drop */
 	snprintf(pd->user, sizeof(pd->user), "root");
 	snprintf(pd->group, sizeof(pd->group), "root");
+	/* Told to stay root: only the capabilities go. */
+	if (allow_root)
+		return VG_OK;
 	buf = malloc(PW_BUF);
 	if (buf == NULL)
 		return VG_ENOMEM;
 	where(at, sizeof(at), cfg, cfg->priv_user_line);
 	rc = getpwnam_r(user, &pw, buf, PW_BUF, &pwp);
 	if (pwp == NULL) {
-		if (allow_root) {
-			vg_log(LOG_WARNING,
-			       "%s: privileges.user: no such user \"%s\": "
-			       "staying root (privileges.allow_root)",
-			       at, user);
-			ret = VG_OK;
-			goto out;
-		}
 		if (rc != 0 && rc != ENOENT && rc != ESRCH)
 			vg_seterr(err, errlen,
 				  "%s: privileges.user: \"%s\": %s", at, user,
@@ -101,10 +96,6 @@ vg_privdrop_plan(struct vg_privdrop *pd, const struct vg_config *cfg,
 		goto out;
 	}
 	if (pw.pw_uid == 0) {
-		if (allow_root) {
-			ret = VG_OK;
-			goto out;
-		}
 		vg_seterr(err, errlen,
 			  "%s: privileges.user: \"%s\" is root: set "
 			  "privileges.allow_root to run as root",
@@ -126,7 +117,7 @@ vg_privdrop_plan(struct vg_privdrop *pd, const struct vg_config *cfg,
 				  at, cfg->priv_group);
 			goto out;
 		}
-		if (grp->gr_gid == 0 && !allow_root) {
+		if (grp->gr_gid == 0) {
 			vg_seterr(err, errlen,
 				  "%s: privileges.group: \"%s\" is root's "
 				  "group: set privileges.allow_root to keep it",

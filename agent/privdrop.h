@@ -19,8 +19,9 @@
  *
  * Started as another user (under systemd with User=vigil and
  * AmbientCapabilities=), only the capabilities it does not need are
- * dropped. Full root is kept only with privileges.allow_root (or
- * --allow-root), and even then the capabilities are cut.
+ * dropped. Root is kept only when told to, with privileges.allow_root
+ * (or --allow-root): the uid stays 0 (privileges.user is not used) but
+ * the capabilities are cut all the same.
  *
  * Threads would keep their own capability sets: all of this runs before
  * the first thread is started.
@@ -52,9 +53,9 @@ uint64_t vg_privdrop_caps_for(const struct vg_config *cfg);
 
 /*
  * Plan the drop for cfg, before anything is opened: resolve
- * privileges.user and privileges.group when running as root. allow_root
- * (privileges.allow_root or --allow-root) lets a root start keep uid 0
- * when the user does not exist or is root itself. VG_OK, or VG_EINVAL
+ * privileges.user and privileges.group when running as root. With
+ * allow_root (privileges.allow_root or --allow-root) a root start keeps
+ * uid 0 and only drops capabilities. VG_OK, or VG_EINVAL
  * with err saying "FILE:LINE: privileges.user: no such user \"x\"" (or
  * the like), VG_ELIMIT when the user is in more than
  * VG_PRIVDROP_MAX_GROUPS groups.
