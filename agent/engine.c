@@ -77,8 +77,6 @@ struct source {
 	const struct vg_iface_config *iface; /* live */
 	struct vg_capture *live;
 	_Atomic int done;
-	_Atomic uint64_t beats;   /* read loop turns, for vg_engine_alive() */
-	uint64_t beats_seen;      /* main thread's */
 	struct source_counters c; /* owned by the thread */
 	pthread_mutex_t mu;
 	struct source_counters snap; /* under mu */
@@ -598,7 +596,6 @@ source_read(struct source *s, struct vg_capture *cap, int64_t *last_ts,
 	int rc;
 
 	while (!atomic_load_explicit(&e->stop_capture, memory_order_relaxed)) {
-		atomic_fetch_add_explicit(&s->beats, 1, memory_order_relaxed);
 		rc = vg_capture_next(cap, &fr, err, sizeof(err));
 		if (rc == 0) {
 			/* Live and quiet: keep the workers' clocks going. */
@@ -888,16 +885,6 @@ vg_engine_alive(struct vg_engine *e)
 		if (b == w->beats_seen || atomic_load(&w->exited))
 			alive = 0;
 		w->beats_seen = b;
-	}
-	for (i = 0; i < e->n_sources; i++) {
-		struct source *src = &e->sources[i];
-
-		if (!src->started || atomic_load(&src->done))
-			continue; /* a replay's end, or stopped */
-		b = atomic_load_explicit(&src->beats, memory_order_relaxed);
-		if (b == src->beats_seen)
-			alive = 0;
-		src->beats_seen = b;
 	}
 	return alive;
 }

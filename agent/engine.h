@@ -66,11 +66,12 @@ int vg_engine_wait_sources(struct vg_engine *e, unsigned timeout_ms);
 
 /*
  * Liveness for the service watchdog (main thread, at most every few
- * hundred ms): 1 if every worker and capture thread has turned its loop
- * since the previous call. Busy or idle, they turn at least every
- * millisecond or every capture timeout; a thread stuck in a call, or a
- * worker that died, makes this 0. A live source that ended (a failed
- * interface) is not counted.
+ * hundred ms): 1 if every worker thread has turned its loop since the
+ * previous call. Busy or idle, a worker turns at least every
+ * millisecond; one stuck in a call (nDPI, a rule, a lock) or one that
+ * ended makes this 0. Capture threads are not counted: on a quiet link
+ * they wait in pcap for the next packet as long as it takes, which
+ * cannot be told from a hang.
  */
 int vg_engine_alive(struct vg_engine *e);
 
