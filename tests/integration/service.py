@@ -12,7 +12,13 @@ a SIGHUP, and STOPPING=1 on SIGTERM before it exits 0. With
 WATCHDOG_PID naming another process the watchdog is not ours: READY=1
 still comes, WATCHDOG=1 never. The agent captures on lo when run as root
 (files only otherwise); the collector reads a redis-server of its own.
+
+Logging (root): in a mount namespace whose /run is a tmpfs, a socket at
+the journal's address receives what log.target journald sends (MESSAGE,
+PRIORITY, SYSLOG_IDENTIFIER, CODE_*); auto goes there only when
+JOURNAL_STREAM names the agent's stderr; stderr never does.
 """
+import json
 import os
 import shutil
 import signal
@@ -150,7 +156,130 @@ def foreign_watchdog(name, argv, tmp, env_extra):
         os.unlink(sock)
 
 
+JOURNAL = "/run/systemd/journal/socket"
+
+
+def parse_journal(data):
+    """One native-protocol datagram: KEY=value lines, or KEY, newline,
+    a 64-bit little-endian length and the bytes for binary values."""
+    kv, i = {}, 0
+    while i < len(data):
+        nl = data.index(b"\n", i)
+        line = data[i:nl]
+        if b"=" in line:
+            k, v = line.split(b"=", 1)
+            kv[k.decode()] = v.decode("utf-8", "replace")
+            i = nl + 1
+        else:
+            n = int.from_bytes(data[nl + 1:nl + 9], "little")
+            kv[line.decode()] = data[nl + 9:nl + 9 + n].decode("utf-8",
+                                                                "replace")
+            i = nl + 9 + n + 1
+    return kv
+
+
+def in_mount_ns(tmp):
+    """Run in a private mount namespace (by main, through unshare): a
+    tmpfs over /run holds a journal socket of our own, and the agent logs
+    to it with log.target journald, then with auto when JOURNAL_STREAM
+    names its stderr. Prints one JSON list per run."""
+    subprocess.run(["mount", "--make-rprivate", "/"], check=True)
+    subprocess.run(["mount", "-t", "tmpfs", "tmpfs", "/run"], check=True)
+    os.makedirs(os.path.dirname(JOURNAL))
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind(JOURNAL)
+    watch = os.path.join(tmp, "jwatch")
+    os.makedirs(watch, exist_ok=True)
+    results = {}
+    for target in ("journald", "auto", "stderr"):
+        cfg = vt.write(os.path.join(tmp, "j-%s.yaml" % target),
+                       "files:\n  watch: [%s]\n  schedule: 0\n" % watch +
+                       "output:\n  file:\n    path: %s\n" %
+                       os.path.join(tmp, "j.json") +
+                       "log:\n  target: %s\n" % target)
+        errpath = os.path.join(tmp, "j-%s.stderr" % target)
+        err = open(errpath, "w")
+        st = os.fstat(err.fileno())
+        env = dict(os.environ)
+        env.pop("NOTIFY_SOCKET", None)
+        env["JOURNAL_STREAM"] = "%d:%d" % (st.st_dev, st.st_ino)
+        p = subprocess.Popen([AGENT, "run", "--allow-root", "-c", cfg],
+                             stdout=subprocess.DEVNULL, stderr=err, env=env)
+        msgs = []
+        end = time.time() + 15
+        while time.time() < end and p.poll() is None:
+            s.settimeout(0.2)
+            try:
+                msgs.append(parse_journal(s.recv(65536)))
+            except socket.timeout:
+                if os.path.exists(errpath) and "running" in \
+                        open(errpath).read():
+                    break
+                if any("running" in m.get("MESSAGE", "") for m in msgs):
+                    break
+        vt.stop(p)
+        s.settimeout(0.5)
+        try:
+            while True:
+                msgs.append(parse_journal(s.recv(65536)))
+        except socket.timeout:
+            pass
+        err.close()
+        results[target] = {"journal": msgs, "stderr": open(errpath).read()}
+    print(json.dumps(results))
+
+
+def test_journal(tmp):
+    """log.target journald and auto against a journal socket of our own
+    (root: a mount namespace with /run of its own)."""
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        print("skip  journald (needs root for a mount namespace)")
+        return
+    r = subprocess.run(["unshare", "-m", sys.executable,
+                        os.path.abspath(__file__), AGENT, COLLECTOR, SRC,
+                        "--journal", tmp],
+                       capture_output=True, text=True, timeout=120)
+    try:
+        res = json.loads(r.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        vt.check("journald: the namespace run reports", False,
+                 r.stdout[-500:] + r.stderr[-1500:])
+        return
+    j = res["journald"]["journal"]
+    running = [m for m in j if "running" in m.get("MESSAGE", "")]
+    vt.check("journald: entries reach the journal socket", len(running) == 1,
+             j[:5])
+    if running:
+        m = running[0]
+        vt.check("journald: PRIORITY=6 (info)", m.get("PRIORITY") == "6", m)
+        vt.check("journald: SYSLOG_IDENTIFIER=vigil-agent",
+                 m.get("SYSLOG_IDENTIFIER") == "vigil-agent", m)
+        vt.check("journald: CODE_FILE, CODE_LINE and CODE_FUNC name the "
+                 "call site",
+                 m.get("CODE_FILE", "").endswith("main.c") and
+                 m.get("CODE_LINE", "").isdigit() and
+                 m.get("CODE_FUNC") == "run_engine", m)
+        vt.check("journald: MESSAGE is the bare text",
+                 m.get("MESSAGE", "").startswith("vigil-agent ") and
+                 "<6>" not in m.get("MESSAGE", ""), m)
+    vt.check("journald: nothing on stderr but what comes before the "
+             "target is set", "running" not in res["journald"]["stderr"],
+             res["journald"]["stderr"][-500:])
+    vt.check("auto: JOURNAL_STREAM is our stderr -> journal",
+             any("running" in m.get("MESSAGE", "")
+                 for m in res["auto"]["journal"]) and
+             "running" not in res["auto"]["stderr"],
+             res["auto"]["stderr"][-500:])
+    vt.check("stderr: lines go to stderr, none to the journal",
+             not res["stderr"]["journal"] and
+             "running" in res["stderr"]["stderr"],
+             (res["stderr"]["journal"][:3], res["stderr"]["stderr"][-300:]))
+
+
 def main():
+    if len(sys.argv) > 5 and sys.argv[4] == "--journal":
+        in_mount_ns(sys.argv[5])
+        return 0
     tmp = tempfile.mkdtemp(prefix="vigil-service-")
     try:
         # The agent: live on lo as root, else the file scanner alone.
@@ -185,6 +314,7 @@ def main():
         exercise("collector", cargv, tmp, {}, "consuming as")
         foreign_watchdog("collector", cargv, tmp, {})
         redis.stop()
+        test_journal(tmp)
     finally:
         vt.cleanup()
         shutil.rmtree(tmp, ignore_errors=True)
