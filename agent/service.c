@@ -57,6 +57,9 @@ notify(const char *state)
 }
 
 /* Send prefix followed by "STATUS=<fmt...>" (one line). */
+static void notify_status(const char *prefix, const char *fmt, va_list ap)
+    VG_PRINTF(2, 0);
+
 static void
 notify_status(const char *prefix, const char *fmt, va_list ap)
 {
