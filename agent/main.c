@@ -692,9 +692,10 @@ reload(struct vg_engine *e, struct vg_filescan *fs, const char *path)
 /*
  * The daemon as a service: log target, privilege drop, sd_notify (see
  * service.h, privdrop.h). The watchdog is fed only while the daemon is
- * healthy: the main loop turns (it is what sends), and every worker and
- * capture thread has turned its own loop since the previous keep-alive
- * (vg_engine_alive: idle threads turn too, stuck ones do not).
+ * healthy: the main loop turns (it is what sends), and every packet
+ * worker thread has turned its own loop since the previous keep-alive
+ * (vg_engine_alive: idle workers turn too, stuck ones do not). Capture
+ * threads and the file scanner's are not watched (see engine.h).
  */
 static char service_text[200]; /* the STATUS= line while running */
 
@@ -745,7 +746,7 @@ service_tick(struct vg_engine *e)
 		static struct vg_ratelimit rl;
 
 		if (vg_ratelimit_ok(&rl, 1, 60))
-			vg_log(LOG_ERR, "watchdog: a packet thread is not "
+			vg_log(LOG_ERR, "watchdog: a worker thread is not "
 					"turning; keep-alive withheld");
 	}
 }
@@ -792,9 +793,8 @@ drive(struct vg_engine *e, struct vg_filescan *fs, const struct vg_config *cfg,
 {
 	int64_t interval = (int64_t)cfg->stats_interval * 1000000;
 	int64_t next = vg_now_mono_us() + interval;
-	int sig;
-
 	unsigned wait_ms = offline ? 50 : 500;
+	int sig;
 
 	/* Four looks per watchdog period at least. */
 	if (!offline && vg_service_watchdog_usec() &&

@@ -134,6 +134,10 @@ assert_same_config(const struct vg_config *a, const struct vg_config *b)
 	assert_int_equal(a->event_max_bytes, b->event_max_bytes);
 	assert_int_equal(a->queue_events, b->queue_events);
 	assert_int_equal(a->log_level, b->log_level);
+	assert_same_string(a->log_target, b->log_target);
+	assert_same_string(a->priv_user, b->priv_user);
+	assert_same_string(a->priv_group, b->priv_group);
+	assert_int_equal(a->priv_allow_root, b->priv_allow_root);
 }
 
 /*
