@@ -204,8 +204,15 @@ struct raw_output {
 	char *queue;
 };
 
+struct raw_privileges {
+	char *user;
+	char *group;
+	char *allow_root;
+};
+
 struct raw_log {
 	char *level;
+	char *target;
 };
 
 struct raw_config {
@@ -218,6 +225,7 @@ struct raw_config {
 	struct raw_geoip geoip;
 	struct raw_files files;
 	struct raw_output output;
+	struct raw_privileges privileges;
 	struct raw_log log;
 };
 
@@ -388,6 +396,9 @@ static const char *const redis_modes[] = {"single", "cluster", "sentinel",
 static const char *const facilities[] = {"local0", "local1", "local2", "local3",
 					 "local4", "local5", "local6", "local7",
 					 "daemon", "user",   "auth",   NULL};
+
+/* log.target (log.h): the default is "auto" */
+static const char *const log_targets[] = {"stderr", "journald", "auto", NULL};
 
 #define CHOICE(p, m, r, ch, d)                                                 \
 	{                                                                      \
@@ -574,9 +585,18 @@ static const struct key keys[] = {
     CFG("output.queue", K_UINT, 0, queue_events, unsigned, output.queue, 16,
 	16777216, 65536),
 
+    SECTION("privileges"),
+    CFG_STR("privileges.user", F_NONEMPTY | F_NOCTL, priv_user,
+	    privileges.user),
+    CFG_STR("privileges.group", F_NONEMPTY | F_NOCTL, priv_group,
+	    privileges.group),
+    CFG("privileges.allow_root", K_BOOL, 0, priv_allow_root, bool,
+	privileges.allow_root, 0, 1, 0),
+
     SECTION("log"),
     CFG("log.level", K_LEVEL, 0, log_level, int, log.level, LOG_ERR, LOG_DEBUG,
 	LOG_INFO),
+    CHOICE("log.target", log_target, log.target, log_targets, 2),
 };
 
 /*
@@ -800,8 +820,16 @@ static const cyaml_schema_field_t output_fields[] = {
     CYAML_FIELD_END,
 };
 
+static const cyaml_schema_field_t privileges_fields[] = {
+    RAW_STR("user", struct raw_privileges, user),
+    RAW_STR("group", struct raw_privileges, group),
+    RAW_STR("allow_root", struct raw_privileges, allow_root),
+    CYAML_FIELD_END,
+};
+
 static const cyaml_schema_field_t log_fields[] = {
     RAW_STR("level", struct raw_log, level),
+    RAW_STR("target", struct raw_log, target),
     CYAML_FIELD_END,
 };
 
@@ -823,6 +851,8 @@ static const cyaml_schema_field_t top_fields[] = {
 			files_fields),
     CYAML_FIELD_MAPPING("output", CYAML_FLAG_OPTIONAL, struct raw_config,
 			output, output_fields),
+    CYAML_FIELD_MAPPING("privileges", CYAML_FLAG_OPTIONAL, struct raw_config,
+			privileges, privileges_fields),
     CYAML_FIELD_MAPPING("log", CYAML_FLAG_OPTIONAL, struct raw_config, log,
 			log_fields),
     CYAML_FIELD_END,
@@ -2374,11 +2404,12 @@ vg_config_defaults(struct vg_config *cfg)
 	host[sizeof(host) - 1] = '\0';
 	cfg->hostname = strdup(host);
 	cfg->agency = strdup("unknown");
+	cfg->priv_user = strdup("vigil");
 	cfg->agent_id = machine_id();
 	if (cfg->agent_id == NULL)
 		cfg->agent_id = strdup(host);
 	if (cfg->hostname == NULL || cfg->agency == NULL ||
-	    cfg->agent_id == NULL) {
+	    cfg->agent_id == NULL || cfg->priv_user == NULL) {
 		vg_config_fini(cfg);
 		return VG_ENOMEM;
 	}
@@ -2424,6 +2455,9 @@ vg_config_load(struct vg_config *cfg, const char *path, FILE *errs)
 		cfg->path = strdup(path);
 		if (cfg->path == NULL)
 			err = VG_ENOMEM;
+		/* For messages of the privilege drop (privdrop.c). */
+		cfg->priv_user_line = line_of(ld, "privileges.user");
+		cfg->priv_group_line = line_of(ld, "privileges.group");
 	}
 
 out:

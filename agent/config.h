@@ -189,9 +189,23 @@ struct vg_config {
 	unsigned queue_events;    /* output.queue: events buffered for the
 				     publisher, default 65536, 16..16777216 */
 
+	/* privileges: what `vigil-agent run` becomes when started as root
+	 * (privdrop.h) */
+	char *priv_user;          /* privileges.user, default "vigil" */
+	char *priv_group;         /* privileges.group, NULL: the user's
+				     primary group */
+	bool priv_allow_root;     /* privileges.allow_root: keep uid 0 (only
+				     capabilities are dropped), default
+				     false */
+	unsigned priv_user_line;  /* line of privileges.user, 0: absent */
+	unsigned priv_group_line; /* line of privileges.group, 0: absent */
+
 	/* log: */
-	int log_level; /* log.level: error|warning|info|debug,
-			  default info (LOG_* syslog values) */
+	int log_level;    /* log.level: error|warning|info|debug,
+			     default info (LOG_* syslog values) */
+	char *log_target; /* log.target: "stderr", "journald" or "auto"
+			     (the default: journald when stderr is the
+			     journal) */
 };
 
 /* Fill *cfg with every default (caller's storage). VG_OK or VG_ENOMEM. */

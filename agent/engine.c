@@ -105,6 +105,8 @@ struct worker {
 	const struct vg_detect *det; /* the set in use (e->detect lags) */
 	_Atomic(const struct vg_detect *) det_seen; /* for swaps */
 	_Atomic int exited;
+	_Atomic uint64_t beats; /* loop turns, for vg_engine_alive() */
+	uint64_t beats_seen;    /* main thread's */
 	struct vg_buf out;
 	unsigned out_events;
 	int64_t now_us;
@@ -433,6 +435,7 @@ worker_main(void *arg)
 	for (;;) {
 		unsigned got = 0;
 
+		atomic_fetch_add_explicit(&w->beats, 1, memory_order_relaxed);
 		worker_sync_detect(w);
 		for (s = 0; s < e->n_sources; s++) {
 			struct vg_ring *r = &w->rings[s];
@@ -864,6 +867,26 @@ vg_engine_start(struct vg_engine *e, char *err, size_t errlen)
 		e->sources[s].started = 1;
 	}
 	return VG_OK;
+}
+
+int
+vg_engine_alive(struct vg_engine *e)
+{
+	int alive = 1;
+	unsigned i;
+	uint64_t b;
+
+	for (i = 0; i < e->n_workers; i++) {
+		struct worker *w = &e->workers[i];
+
+		if (!w->started)
+			continue;
+		b = atomic_load_explicit(&w->beats, memory_order_relaxed);
+		if (b == w->beats_seen || atomic_load(&w->exited))
+			alive = 0;
+		w->beats_seen = b;
+	}
+	return alive;
 }
 
 int

@@ -64,6 +64,17 @@ enum vg_err vg_engine_start(struct vg_engine *e, char *err,
  * 1 when they have, 0 on timeout. */
 int vg_engine_wait_sources(struct vg_engine *e, unsigned timeout_ms);
 
+/*
+ * Liveness for the service watchdog (main thread, at most every few
+ * hundred ms): 1 if every worker thread has turned its loop since the
+ * previous call. Busy or idle, a worker turns at least every
+ * millisecond; one stuck in a call (nDPI, a rule, a lock) or one that
+ * ended makes this 0. Capture threads are not counted: on a quiet link
+ * they wait in pcap for the next packet as long as it takes, which
+ * cannot be told from a hang.
+ */
+int vg_engine_alive(struct vg_engine *e);
+
 /* Queue a "stats" event now (from the main thread's timer). */
 void vg_engine_emit_stats(struct vg_engine *e);
 

@@ -23,8 +23,10 @@
 #include "log.h"
 #include "netrules.h"
 #include "output.h"
+#include "privdrop.h"
 #include "quarantine.h"
 #include "rulestest.h"
+#include "service.h"
 #include "yarascan.h"
 
 #include <errno.h>
@@ -52,7 +54,7 @@ usage(FILE *out)
 {
 	fprintf(
 	    out,
-	    "usage: vigil-agent run [-c FILE]\n"
+	    "usage: vigil-agent run [-c FILE] [--allow-root]\n"
 	    "       vigil-agent replay [-c FILE] [--flows] [--output PATH|-]"
 	    " [--workers N] CAPTURE...\n"
 	    "       vigil-agent check [-c FILE] [-v]\n"
@@ -67,6 +69,8 @@ usage(FILE *out)
 	    "\n"
 	    "  -c, --config FILE   configuration (default: built-in "
 	    "defaults)\n"
+	    "  --allow-root        run: stay root, only dropping capabilities\n"
+	    "                      (privileges.allow_root)\n"
 	    "  --flows             also emit a \"flow\" event per flow\n"
 	    "  -o, --output PATH   where events go: a file, or - for stdout\n"
 	    "  -w, --workers N     worker threads (default: cores - 1)\n"
@@ -229,6 +233,7 @@ struct opts {
 	const char *dir;
 	const char *to;
 	int force;
+	int allow_root; /* run --allow-root */
 };
 
 /* A count option from 1 to max; -1 after an error message. */
@@ -264,6 +269,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	    {"dir", required_argument, NULL, 'D'},
 	    {"to", required_argument, NULL, 'T'},
 	    {"force", no_argument, NULL, 'F'},
+	    {"allow-root", no_argument, NULL, 'A'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -310,6 +316,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'F':
 			o->force = 1;
+			break;
+		case 'A':
+			o->allow_root = 1;
 			break;
 		case 'f':
 			o->flows = 1;
@@ -680,6 +689,103 @@ reload(struct vg_engine *e, struct vg_filescan *fs, const char *path)
 	vg_engine_reloaded(e, detail);
 }
 
+/*
+ * The daemon as a service: log target, privilege drop, sd_notify (see
+ * service.h, privdrop.h). The watchdog is fed only while the daemon is
+ * healthy: the main loop turns (it is what sends), and every packet
+ * worker thread has turned its own loop since the previous keep-alive
+ * (vg_engine_alive: idle workers turn too, stuck ones do not). Capture
+ * threads and the file scanner's are not watched (see engine.h).
+ */
+static char service_text[200]; /* the STATUS= line while running */
+
+static void
+service_log_target(const struct vg_config *cfg)
+{
+	int t =
+	    vg_log_target_from_name(cfg->log_target ? cfg->log_target : "auto");
+
+	vg_log_set_target(t < 0 ? VG_LOG_AUTO : (enum vg_log_target)t);
+}
+
+/* "capturing on eth0, eth1, 41 rules, watching 2 folders" */
+static void
+service_set_text(const struct vg_config *cfg, const struct vg_detect *d)
+{
+	size_t len = 0;
+	unsigned i;
+
+	service_text[0] = '\0';
+	for (i = 0; i < cfg->n_ifaces && len < sizeof(service_text); i++) {
+		snprintf(service_text + len, sizeof(service_text) - len, "%s%s",
+			 i ? ", " : "capturing on ", cfg->ifaces[i].name);
+		len = strlen(service_text);
+	}
+	if (len < sizeof(service_text))
+		snprintf(service_text + len, sizeof(service_text) - len,
+			 "%s%u rules", len ? ", " : "",
+			 vg_detect_rules_enabled(d));
+	len = strlen(service_text);
+	if (cfg->n_file_watch && len < sizeof(service_text))
+		snprintf(service_text + len, sizeof(service_text) - len,
+			 ", watching %u folders", cfg->n_file_watch);
+}
+
+static void
+service_tick(struct vg_engine *e)
+{
+	vg_log_flush_suppressed();
+	if (!vg_service_watchdog_due())
+		return;
+	if (vg_engine_alive(e)) {
+		vg_service_watchdog_ping();
+		return;
+	}
+	/* No keep-alive: systemd restarts us when the period runs out. */
+	{
+		static struct vg_ratelimit rl;
+
+		if (vg_ratelimit_ok(&rl, 1, 60))
+			vg_log(LOG_ERR, "watchdog: a worker thread is not "
+					"turning; keep-alive withheld");
+	}
+}
+
+/*
+ * The agent's own state to the user, then the drop itself (privdrop.h):
+ * after the capture handles are open, before any thread starts. 0, or
+ * -1 after logging why (the caller must exit).
+ */
+static int
+service_drop(const struct vg_config *cfg, const struct vg_privdrop *pd)
+{
+	char err[512] = "", what[320];
+	enum vg_err rc = VG_OK;
+
+	/* The spool (when Redis is on; publish.c's default folder). */
+	if (cfg->redis_url)
+		rc = vg_privdrop_prepare_dir(
+		    pd,
+		    cfg->spool_dir ? cfg->spool_dir : "/var/lib/vigil/spool",
+		    "output.spool.dir", err, sizeof(err));
+	if (rc == VG_OK && cfg->n_file_watch && cfg->file_quarantine)
+		rc = vg_privdrop_prepare_dir(pd, cfg->file_quarantine,
+					     "files.quarantine", err,
+					     sizeof(err));
+	if (rc == VG_OK && cfg->output_file && strcmp(cfg->output_file, "-"))
+		rc = vg_privdrop_prepare_file(
+		    pd, cfg->output_file, "output.file.path", err, sizeof(err));
+	if (rc == VG_OK)
+		rc = vg_privdrop_apply(pd, err, sizeof(err));
+	if (rc != VG_OK) {
+		vg_log(LOG_ERR, "privilege drop failed, not starting: %s", err);
+		return -1;
+	}
+	vg_privdrop_describe(pd, what, sizeof(what));
+	vg_log(LOG_INFO, "privileges: %s", what);
+	return 0;
+}
+
 /* Run an engine until its sources end (replay) or a signal (both). */
 static int
 drive(struct vg_engine *e, struct vg_filescan *fs, const struct vg_config *cfg,
@@ -687,19 +793,32 @@ drive(struct vg_engine *e, struct vg_filescan *fs, const struct vg_config *cfg,
 {
 	int64_t interval = (int64_t)cfg->stats_interval * 1000000;
 	int64_t next = vg_now_mono_us() + interval;
+	unsigned wait_ms = offline ? 50 : 500;
 	int sig;
 
+	/* Four looks per watchdog period at least. */
+	if (!offline && vg_service_watchdog_usec() &&
+	    vg_service_watchdog_usec() / 4000 < wait_ms)
+		wait_ms = (unsigned)(vg_service_watchdog_usec() / 4000) + 1;
 	for (;;) {
 		if (offline && vg_engine_wait_sources(e, 0))
 			break;
-		sig = wait_signal(sigs, offline ? 50 : 500);
+		sig = wait_signal(sigs, wait_ms);
 		if (sig == SIGTERM || sig == SIGINT) {
+			vg_service_stopping();
 			vg_log(LOG_INFO, "%s: draining and stopping",
 			       strsignal(sig));
 			break;
 		}
-		if (sig == SIGHUP)
+		if (sig == SIGHUP) {
+			vg_service_reloading();
 			reload(e, fs, cfg->path);
+			if (!offline)
+				service_set_text(cfg, vg_engine_detect(e));
+			vg_service_ready("%s", service_text);
+		}
+		if (!offline)
+			service_tick(e);
 		if (interval && vg_now_mono_us() >= next) {
 			vg_engine_emit_stats(e);
 			next += interval;
@@ -721,6 +840,7 @@ run_engine(int argc, char **argv, int offline)
 	struct vg_filescan_hashes *hashes = NULL;
 	struct vg_filescan *fs = NULL;
 	struct vg_yara *y = NULL;
+	struct vg_privdrop pd;
 	struct vg_config cfg;
 	struct opts o;
 	sigset_t sigs;
@@ -736,6 +856,17 @@ run_engine(int argc, char **argv, int offline)
 	}
 	if (load_config(&cfg, o.config) < 0)
 		return EXIT_USAGE;
+	if (!offline) {
+		service_log_target(&cfg);
+		vg_service_init();
+		/* Who to become is settled before anything is opened. */
+		if (vg_privdrop_plan(&pd, &cfg, o.allow_root, err,
+				     sizeof(err)) != VG_OK) {
+			fprintf(stderr, "%s\n", err);
+			vg_config_fini(&cfg);
+			return EXIT_USAGE;
+		}
+	}
 	d = load_detect(&cfg);
 	if (d == NULL) {
 		vg_config_fini(&cfg);
@@ -774,6 +905,8 @@ run_engine(int argc, char **argv, int offline)
 	} else if (vg_engine_add_ifaces(e, err, sizeof(err)) != VG_OK) {
 		goto out;
 	}
+	if (!offline && service_drop(&cfg, &pd) < 0)
+		goto out;
 	if (vg_engine_start(e, err, sizeof(err)) != VG_OK)
 		goto out;
 	if (y != NULL) {
@@ -803,6 +936,10 @@ run_engine(int argc, char **argv, int offline)
 		vg_log(LOG_INFO, "%u rules (%u enabled), %u IoC lists",
 		       vg_detect_rule_count(d), vg_detect_rules_enabled(d),
 		       vg_detect_list_count(d));
+	if (!offline) {
+		service_set_text(&cfg, d);
+		vg_service_ready("%s", service_text);
+	}
 	drive(e, fs, &cfg, &sigs, offline);
 	if (offline)
 		vg_engine_summary(e, stderr);

@@ -56,7 +56,7 @@ static const struct key {
     {"forward", "key_file", K_STR},    {"forward", "server_name", K_STR},
     {"forward", "tls_verify", K_STR},  {"forward", "queue", K_STR},
     {"forward", "types", K_LIST},      {"forward", "facility", K_STR},
-    {"forward", "app_name", K_STR},
+    {"forward", "app_name", K_STR},    {"log", "target", K_STR},
 };
 
 #define N_KEYS VG_ARRAY_LEN(keys)
@@ -66,11 +66,12 @@ struct loader {
 	char *err;
 	size_t errlen;
 	unsigned line[N_KEYS];    /* 0: key absent */
-	unsigned section_line[5]; /* redis, consumer, archive, http, forward */
+	unsigned section_line[6]; /* redis, consumer, archive, http, forward,
+				     log */
 };
 
-static const char *const sections[] = {"redis", "consumer", "archive", "http",
-				       "forward"};
+static const char *const sections[] = {"redis", "consumer", "archive",
+				       "http",  "forward",  "log"};
 
 static void fail(struct loader *ld, unsigned line, const char *key,
 		 const char *fmt, ...) VG_PRINTF(4, 5);
@@ -328,12 +329,17 @@ struct raw_forward {
 	unsigned types_count;
 };
 
+struct raw_log {
+	char *target;
+};
+
 struct raw_config {
 	struct raw_redis redis;
 	struct raw_consumer consumer;
 	struct raw_archive archive;
 	struct raw_http http;
 	struct raw_forward forward;
+	struct raw_log log;
 };
 
 #define STR(k, st, m)                                                          \
@@ -401,6 +407,11 @@ static const cyaml_schema_field_t forward_fields[] = {
     CYAML_FIELD_END,
 };
 
+static const cyaml_schema_field_t log_fields[] = {
+    STR("target", struct raw_log, target),
+    CYAML_FIELD_END,
+};
+
 static const cyaml_schema_field_t top_fields[] = {
     CYAML_FIELD_MAPPING("redis", CYAML_FLAG_OPTIONAL, struct raw_config, redis,
 			redis_fields),
@@ -412,6 +423,8 @@ static const cyaml_schema_field_t top_fields[] = {
 			http_fields),
     CYAML_FIELD_MAPPING("forward", CYAML_FLAG_OPTIONAL, struct raw_config,
 			forward, forward_fields),
+    CYAML_FIELD_MAPPING("log", CYAML_FLAG_OPTIONAL, struct raw_config, log,
+			log_fields),
     CYAML_FIELD_END,
 };
 
@@ -776,6 +789,21 @@ default_consumer_name(struct loader *ld, char **out)
 	return dup_to(ld, out, buf);
 }
 
+/* log.target: stderr, journald or auto (the default; log.h). */
+static int
+convert_log(struct loader *ld, const struct raw_log *r, struct vc_config *c)
+{
+	int t = vg_log_target_from_name(r->target ? r->target : "auto");
+
+	if (t < 0) {
+		fail(ld, line_of(ld, "log", "target"), "log.target",
+		     "must be stderr, journald or auto");
+		return -1;
+	}
+	c->log_target = t;
+	return 0;
+}
+
 static int
 convert(struct loader *ld, const struct raw_config *r, struct vc_config *c,
 	int for_run)
@@ -784,7 +812,8 @@ convert(struct loader *ld, const struct raw_config *r, struct vc_config *c,
 	char dir[4096];
 
 	if (convert_redis(ld, &r->redis, c, for_run) < 0 ||
-	    convert_forward(ld, &r->forward, c) < 0)
+	    convert_forward(ld, &r->forward, c) < 0 ||
+	    convert_log(ld, &r->log, c) < 0)
 		return -1;
 
 	if (r->consumer.name ? dup_to(ld, &c->consumer_name, r->consumer.name)

@@ -72,6 +72,9 @@ struct vc_config {
 	unsigned n_forward_types;
 	unsigned forward_facility; /* 0..23, default 21 (local5) */
 	char *forward_app_name;    /* default "vigil" */
+
+	/* log */
+	int log_target; /* enum vg_log_target (log.h), default VG_LOG_AUTO */
 };
 
 /*

@@ -15,12 +15,14 @@
 #include "forward.h"
 #include "http.h"
 #include "log.h"
+#include "service.h"
 #include "store.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,11 +93,54 @@ cmd_check(int argc, char **argv)
 	return 0;
 }
 
+/* Set when the consumer thread returns: before a stop, it is a fault. */
+static atomic_int consumer_exited;
+
 static void *
 consumer_main(void *arg)
 {
 	vc_consumer_run(arg);
+	atomic_store(&consumer_exited, 1);
 	return NULL;
+}
+
+/*
+ * The service side (service.h): the watchdog is fed while the main loop
+ * turns (it is what sends) and the consumer thread is still running (it
+ * only returns when told to stop, or on a fault it cannot get over).
+ * Idle (no events) is healthy: the consumer blocks in XREADGROUP and
+ * comes back every consumer.block_ms.
+ */
+static void
+service_tick(void)
+{
+	static struct vg_ratelimit rl;
+
+	vg_log_flush_suppressed();
+	if (!vg_service_watchdog_due())
+		return;
+	if (!atomic_load(&consumer_exited)) {
+		vg_service_watchdog_ping();
+		return;
+	}
+	if (vg_ratelimit_ok(&rl, 1, 60))
+		vg_log(LOG_ERR, "watchdog: the consumer thread has ended; "
+				"keep-alive withheld");
+}
+
+/* How long the main loop may wait for a signal: four looks per watchdog
+ * period at least, else a second. */
+static struct timespec
+service_wait(void)
+{
+	uint64_t us = vg_service_watchdog_usec() / 4;
+	struct timespec ts = {1, 0};
+
+	if (us && us < 1000000) {
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)us * 1000L;
+	}
+	return ts;
 }
 
 static int
@@ -120,6 +165,8 @@ cmd_run(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return EXIT_USAGE;
 	}
+	vg_log_set_target((enum vg_log_target)cfg.log_target);
+	vg_service_init();
 	/* Before any thread starts, so every thread inherits the mask. */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
@@ -161,16 +208,26 @@ cmd_run(int argc, char **argv)
 	       "vigil-collector %s running: consumer %s, archive "
 	       "%s, http %s",
 	       VG_VERSION, cfg.consumer_name, cfg.archive_dir, cfg.http_listen);
+	vg_service_ready("consuming as %s, http %s", cfg.consumer_name,
+			 cfg.http_listen);
 	while (sig != SIGTERM && sig != SIGINT) {
-		struct timespec ts = {1, 0};
+		struct timespec ts = service_wait();
 
 		sig = sigtimedwait(&sigs, NULL, &ts);
 		if (sig < 0 && errno != EINTR && errno != EAGAIN) {
 			vg_log(LOG_ERR, "sigtimedwait: %s", strerror(errno));
 			break;
 		}
-		/* SIGHUP: nothing to reload yet. */
+		if (sig == SIGHUP) {
+			/* Nothing to reload yet: say so, and stay ready. */
+			vg_service_reloading();
+			vg_log(LOG_INFO, "SIGHUP: nothing to reload");
+			vg_service_ready("consuming as %s, http %s",
+					 cfg.consumer_name, cfg.http_listen);
+		}
+		service_tick();
 	}
+	vg_service_stopping();
 	vg_log(LOG_INFO, "stopping");
 	vc_consumer_stop(cons);
 	pthread_join(tid, NULL);

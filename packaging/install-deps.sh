@@ -14,6 +14,8 @@ pkgs=(
   libpcap-dev libndpi-dev libcyaml-dev libyaml-dev libjansson-dev libssl-dev
   libmaxminddb-dev libpcre2-dev libyara-dev libhiredis-dev
   libmicrohttpd-dev zlib1g-dev
+  # build: sd_notify and journald (libsystemd), the privilege drop (libcap)
+  libsystemd-dev libcap-dev
   # tests
   libcmocka-dev libndpi-bin yara python3 iproute2 procps
   # tests: real Redis servers (TLS, ACL, cluster, sentinel)

@@ -154,7 +154,8 @@ def live(tmp):
                 "    - name: lo\n      bpf: udp port %d\n      immediate: true\n"
                 "workers: 2\noutput:\n  flows: true\n  file:\n    path: %s\n"
                 "  stats_interval: 1s\n" % (port, out))
-    p = subprocess.Popen([AGENT, "run", "-c", cfg], stderr=subprocess.PIPE,
+    p = subprocess.Popen([AGENT, "run", "--allow-root", "-c", cfg],
+                         stderr=subprocess.PIPE,
                          text=True)
     time.sleep(1.5)
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

@@ -279,7 +279,8 @@ class Daemon:
                          "  stats_interval: 1\nlog:\n  level: info\n"
                          % self.out)
         self.err = open(os.path.join(self.dir, "stderr"), "w+")
-        self.p = subprocess.Popen([AGENT, "run", "-c", self.cfg],
+        self.p = subprocess.Popen([AGENT, "run", "--allow-root", "-c",
+                                   self.cfg],
                                   stdout=subprocess.DEVNULL,
                                   stderr=self.err)
         # Up once its first stats event is out: the watches are placed.

@@ -79,7 +79,8 @@ def main():
                 "detection:\n  rules: [local.yaml]\n  ioc: []\n"
                 "output:\n  file:\n    path: %s\n  stats_interval: 1s\n"
                 % (port, out))
-    p = subprocess.Popen([AGENT, "run", "-c", cfg], stderr=subprocess.PIPE,
+    p = subprocess.Popen([AGENT, "run", "--allow-root", "-c", cfg],
+                         stderr=subprocess.PIPE,
                          text=True)
     stop = threading.Event()
 

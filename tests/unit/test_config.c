@@ -134,6 +134,10 @@ assert_same_config(const struct vg_config *a, const struct vg_config *b)
 	assert_int_equal(a->event_max_bytes, b->event_max_bytes);
 	assert_int_equal(a->queue_events, b->queue_events);
 	assert_int_equal(a->log_level, b->log_level);
+	assert_same_string(a->log_target, b->log_target);
+	assert_same_string(a->priv_user, b->priv_user);
+	assert_same_string(a->priv_group, b->priv_group);
+	assert_int_equal(a->priv_allow_root, b->priv_allow_root);
 }
 
 /*
@@ -1211,6 +1215,45 @@ test_fini_zeroed(void **state)
 	vg_config_fini(NULL);
 }
 
+/* privileges.* and log.target: defaults, values, lines, errors. */
+static void
+test_privileges_log_target(void **state)
+{
+	struct vg_config cfg;
+
+	(void)state;
+	assert_int_equal(vg_config_defaults(&cfg), VG_OK);
+	assert_string_equal(cfg.priv_user, "vigil");
+	assert_null(cfg.priv_group);
+	assert_false(cfg.priv_allow_root);
+	assert_int_equal(cfg.priv_user_line, 0);
+	assert_string_equal(cfg.log_target, "auto");
+	vg_config_fini(&cfg);
+
+	load_text(&cfg, "workers: 1\nprivileges:\n  user: nobody\n"
+			"  group: nogroup\n  allow_root: yes\n"
+			"log:\n  target: JournalD\n");
+	assert_string_equal(cfg.priv_user, "nobody");
+	assert_string_equal(cfg.priv_group, "nogroup");
+	assert_true(cfg.priv_allow_root);
+	/* Kept for the privilege drop's messages. */
+	assert_int_equal(cfg.priv_user_line, 3);
+	assert_int_equal(cfg.priv_group_line, 4);
+	assert_string_equal(cfg.log_target, "journald");
+	vg_config_fini(&cfg);
+
+	expect_error("privileges:\n  user: \"\"\n", 2, "privileges.user",
+		     "must not be empty");
+	expect_error("privileges:\n  group: \"a\\nb\"\n", 2, "privileges.group",
+		     "control characters");
+	expect_error("privileges:\n  allow_root: sometimes\n", 2,
+		     "privileges.allow_root", "expected true or false");
+	expect_error("privileges:\n  uid: 0\n", 2, "privileges.uid",
+		     "unknown key");
+	expect_error("log:\n  target: syslog\n", 2, "log.target",
+		     "expected stderr, journald or auto");
+}
+
 int
 main(void)
 {
@@ -1235,6 +1278,7 @@ main(void)
 	    cmocka_unit_test(test_error_cap),
 	    cmocka_unit_test(test_unreadable),
 	    cmocka_unit_test(test_fini_zeroed),
+	    cmocka_unit_test(test_privileges_log_target),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
