@@ -1401,7 +1401,8 @@ check_scalar(const struct key *k, const char *s, size_t len,
 				return false;
 			vg_redis_url_fini(&u);
 		}
-		if (k->flags & F_LISTEN) {
+		if ((k->flags & F_LISTEN) &&
+		    !((k->flags & F_OFF) && strcmp(s, "off") == 0)) {
 			struct vg_listen_addr a;
 
 			if (vg_listen_addr_parse(s, &a, msg, msgsz) != VG_OK)
