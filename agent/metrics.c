@@ -523,17 +523,20 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 
 	(void)version;
 	(void)upload;
-	/* The first call is for the headers alone; a GET has no body, and
-	 * any body another method sends is refused below unread. */
+	/* The first call is for the headers alone. A body (which no GET
+	 * has) is read and thrown away, within the connection's timeout;
+	 * the answer comes after it. */
 	if (*state == NULL) {
 		*state = m;
 		return MHD_YES;
 	}
-	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 || *upload_size != 0) {
+	if (*upload_size != 0) {
 		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0)
 		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain",
 			     not_allowed, sizeof(not_allowed) - 1, 1);
-	}
 	if (strcmp(url, "/metrics") != 0)
 		return reply(c, MHD_HTTP_NOT_FOUND, "text/plain", not_found,
 			     sizeof(not_found) - 1, 0);
