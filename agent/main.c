@@ -51,6 +51,8 @@
 #define CTL_OK          0 /* the agent answered (reload: and it worked) */
 #define CTL_FAILED      1 /* reload: refused, the old rules stay */
 #define CTL_NOT_RUNNING 3 /* no agent answers on the socket */
+#define CTL_NO_ANSWER   4 /* one may, but would not answer us (permission,
+			     timeout, a refusal) */
 
 /* vigil-agent scan, like clamscan */
 #define SCAN_CLEAN 0 /* nothing matched */
@@ -103,6 +105,7 @@ usage(FILE *out)
 	    "status exits 0 when the agent answered, 3 when none is running;\n"
 	    "reload exits 0 when the new rules are in force, 1 when they were\n"
 	    "refused (the running ones stay), 3 when no agent is running.\n"
+	    "Both exit 4 when an agent would not answer (permission, time).\n"
 	    "\n"
 	    "Without -c, the rules shipped with the agent are used (from the\n"
 	    "source tree when run from a build folder).\n");
@@ -841,11 +844,13 @@ cmd_ctl(int argc, char **argv, const char *what)
 	if (rc != VG_OK) {
 		fprintf(stderr, "vigil-agent %s: %s%s\n", what, err,
 			rc == VG_EAGAIN ? " (is the agent running?)" : "");
+		status = rc == VG_EAGAIN ? CTL_NOT_RUNNING : CTL_NO_ANSWER;
 		goto out;
 	}
 	if (strstr(reply, "{\"error\":") == reply) {
 		fprintf(stderr, "vigil-agent %s: the agent says: %s", what,
 			reply);
+		status = CTL_NO_ANSWER;
 		goto out;
 	}
 	if (strcmp(what, "status") == 0) {
