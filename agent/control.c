@@ -288,6 +288,22 @@ peer_groups(pid_t pid, gid_t *g, size_t max)
 	return n;
 }
 
+/*
+ * The socket's group now: an administrator may change it after the start
+ * (chgrp). Only while the path is still our socket; else the group it
+ * had when it was made.
+ */
+static gid_t
+sock_group(const struct vg_control *c)
+{
+	struct stat sb;
+
+	if (lstat(c->path, &sb) == 0 && S_ISSOCK(sb.st_mode) &&
+	    sb.st_ino == c->sock_ino)
+		return sb.st_gid;
+	return c->sock_gid;
+}
+
 static void
 set_timeout(int fd, unsigned ms)
 {
@@ -427,7 +443,7 @@ client_main(void *arg)
 	}
 	ng = peer_groups(cred.pid, groups, VG_ARRAY_LEN(groups));
 	if (!vg_control_peer_allowed(cred.uid, cred.gid, groups, ng, geteuid(),
-				     c->sock_gid)) {
+				     sock_group(c))) {
 		int log_it;
 
 		pthread_mutex_lock(&c->mu);
@@ -464,6 +480,18 @@ client_main(void *arg)
 		break;
 	}
 out:
+	/* End our side first and read what is left (a refused peer's
+	 * request): closing with unread bytes would reset the connection
+	 * and could lose the reply. */
+	if (shutdown(cl->fd, SHUT_WR) == 0) {
+		char sink[VG_CONTROL_MAX_REQUEST];
+		int i;
+
+		/* Bounded: a peer that keeps sending is cut off. */
+		for (i = 0; i < 4; i++)
+			if (recv(cl->fd, sink, sizeof(sink), 0) <= 0)
+				break;
+	}
 	close(cl->fd);
 	free(cl);
 	pthread_mutex_lock(&c->mu);
@@ -750,12 +778,10 @@ vg_control_request(const char *path, const char *cmd, char **reply, size_t *len,
 		      : 10000;
 	set_timeout(fd, wait_ms);
 	snprintf(line, sizeof(line), "%s\n", cmd);
-	if (send(fd, line, strlen(line), MSG_NOSIGNAL) !=
-	    (ssize_t)strlen(line)) {
-		vg_seterr(err, errlen, "%s: %s", path, strerror(errno));
-		close(fd);
-		return VG_EIO;
-	}
+	/* An agent that refuses us may answer and close before reading the
+	 * request: its answer is still there to read, so a failed send is
+	 * not the end. */
+	(void)send(fd, line, strlen(line), MSG_NOSIGNAL);
 	vg_buf_init(&b, VG_CONTROL_MAX_REPLY);
 	for (;;) {
 		r = recv(fd, chunk, sizeof(chunk), 0);
@@ -765,6 +791,7 @@ vg_control_request(const char *path, const char *cmd, char **reply, size_t *len,
 			vg_seterr(err, errlen, "%s: %s", path,
 				  errno == EAGAIN ? "no answer in time"
 						  : strerror(errno));
+			rc = VG_EIO;
 			goto out;
 		}
 		if (r == 0)
