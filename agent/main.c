@@ -51,8 +51,9 @@
 #define CTL_OK          0 /* the agent answered (reload: and it worked) */
 #define CTL_FAILED      1 /* reload: refused, the old rules stay */
 #define CTL_NOT_RUNNING 3 /* no agent answers on the socket */
-#define CTL_NO_ANSWER   4 /* one may, but would not answer us (permission,
-			     timeout, a refusal) */
+#define CTL_NO_ANSWER                                                          \
+	4 /* one may, but would not answer us (permission,                     \
+	     timeout, a refusal) */
 
 /* vigil-agent scan, like clamscan */
 #define SCAN_CLEAN 0 /* nothing matched */
