@@ -370,19 +370,23 @@ serve_status(struct vg_control *c, int fd)
 	struct vg_control_status st = c->o.id;
 	struct vg_buf b;
 	size_t n;
+	int ok;
 
 	n = c->o.stats(c->o.stats_arg, kv, VG_ARRAY_LEN(kv), &st.uptime_s);
 	st.pid = (long)getpid();
 	vg_buf_init(&b, VG_CONTROL_MAX_REPLY);
+	/* Formatted under the lock, written after it: a client slow to read
+	 * must never hold up the main thread's reload_end. */
 	pthread_mutex_lock(&c->mu);
 	st.reload_us = c->reload_us;
 	st.reload_ok = c->reload_ok;
 	st.reload_msg = c->reload_text;
-	if (vg_control_status_json(&b, &st, kv, n) == VG_OK)
+	ok = vg_control_status_json(&b, &st, kv, n) == VG_OK;
+	pthread_mutex_unlock(&c->mu);
+	if (ok)
 		write_all(fd, b.data, b.len);
 	else
 		reply_error(fd, "status too large");
-	pthread_mutex_unlock(&c->mu);
 	vg_buf_fini(&b);
 }
 
@@ -417,11 +421,15 @@ serve_reload(struct vg_control *c, int fd)
 						      : "reload timed out");
 		return;
 	}
-	vg_buf_init(&b, VG_CONTROL_MAX_TEXT * 2 + 256);
-	if (vg_control_reload_json(&b, c->reload_ok, c->reload_text,
-				   c->reload_us) == VG_OK)
-		write_all(fd, b.data, b.len);
+	/* Room for the text escaped at worst (\u00XX: 6 bytes a byte). */
+	vg_buf_init(&b, VG_CONTROL_MAX_TEXT * 6 + 256);
+	rc = vg_control_reload_json(&b, c->reload_ok, c->reload_text,
+				    c->reload_us) == VG_OK;
 	pthread_mutex_unlock(&c->mu);
+	if (rc)
+		write_all(fd, b.data, b.len);
+	else
+		reply_error(fd, "reload reply too large");
 	vg_buf_fini(&b);
 }
 
@@ -716,13 +724,16 @@ vg_control_close(struct vg_control *c)
 
 	if (c == NULL)
 		return;
+	/* Under the lock, so that a client about to wait for a reload sees
+	 * it or gets the broadcast. */
+	pthread_mutex_lock(&c->mu);
 	atomic_store(&c->stop, 1);
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
 	pthread_join(c->th, NULL);
 	close(c->fd);
-	/* Wake reload waiters, then wait for every client (each is bounded
-	 * by its I/O timeouts). */
+	/* Wait for every client (each is bounded by its I/O timeouts). */
 	pthread_mutex_lock(&c->mu);
-	pthread_cond_broadcast(&c->cv);
 	while (c->clients > 0)
 		pthread_cond_wait(&c->cv, &c->mu);
 	pthread_mutex_unlock(&c->mu);
