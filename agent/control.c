@@ -33,8 +33,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define MAX_GROUPS    64  /* supplementary groups of a peer looked at */
-#define SNAPSHOT_ROOM 256 /* counters of one status */
+#define MAX_GROUPS 64 /* supplementary groups of a peer looked at */
 
 /* ------------------------------------------------------------------ */
 /* Protocol                                                            */
@@ -366,7 +365,7 @@ read_request(int fd)
 static void
 serve_status(struct vg_control *c, int fd)
 {
-	struct vg_stat_kv kv[SNAPSHOT_ROOM];
+	struct vg_stat_kv kv[VG_STATS_SNAPSHOT_ROOM];
 	struct vg_control_status st = c->o.id;
 	struct vg_buf b;
 	size_t n;

@@ -75,6 +75,7 @@ struct source {
 	char *const *paths; /* replay: files in order */
 	int n_paths;
 	const struct vg_iface_config *iface; /* live */
+	char iface_keys[4][96]; /* live: "iface.<counter>.<name>" */
 	struct vg_capture *live;
 	_Atomic int done;
 	struct source_counters c; /* owned by the thread */
@@ -803,6 +804,14 @@ vg_engine_add_ifaces(struct vg_engine *e, char *err, size_t errlen)
 		if (s == NULL)
 			return VG_ELIMIT;
 		s->iface = &e->cfg->ifaces[i];
+		snprintf(s->iface_keys[0], sizeof(s->iface_keys[0]),
+			 "iface.packets.%s", s->iface->name);
+		snprintf(s->iface_keys[1], sizeof(s->iface_keys[1]),
+			 "iface.kernel_drops.%s", s->iface->name);
+		snprintf(s->iface_keys[2], sizeof(s->iface_keys[2]),
+			 "iface.if_drops.%s", s->iface->name);
+		snprintf(s->iface_keys[3], sizeof(s->iface_keys[3]),
+			 "iface.ring_drops.%s", s->iface->name);
 		rc = vg_capture_open_live(&s->live, s->iface, err, errlen);
 		if (rc != VG_OK) {
 			e->n_sources--;
@@ -1099,11 +1108,32 @@ vg_engine_stats(struct vg_engine *e, struct vg_stat_kv *kv, size_t room,
 {
 	size_t n;
 
+	unsigned i;
+
 	if (room < VG_ENGINE_STATS_MAX)
 		return 0;
 	pthread_mutex_lock(&e->stats_mu);
 	n = stats_kv(e, kv, room);
 	pthread_mutex_unlock(&e->stats_mu);
+	/* Each live interface's share of the capture totals: the same
+	 * snapshots collect() adds up. Not in the stats event, whose keys
+	 * nest on '.', which interface names may hold. */
+	for (i = 0; i < e->n_sources && n + 4 <= room; i++) {
+		struct source *s = &e->sources[i];
+
+		if (s->iface == NULL)
+			continue;
+		pthread_mutex_lock(&s->mu);
+		kv[n++] =
+		    (struct vg_stat_kv){s->iface_keys[0], s->snap.packets};
+		kv[n++] = (struct vg_stat_kv){s->iface_keys[1],
+					      s->snap.cap.kernel_drops};
+		kv[n++] =
+		    (struct vg_stat_kv){s->iface_keys[2], s->snap.cap.if_drops};
+		kv[n++] =
+		    (struct vg_stat_kv){s->iface_keys[3], s->snap.ring_drops};
+		pthread_mutex_unlock(&s->mu);
+	}
 	*uptime_s = (double)(vg_now_mono_us() - e->start_mono_us) / 1e6;
 	return n;
 }

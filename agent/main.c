@@ -730,6 +730,9 @@ struct ops {
 	struct vg_metrics *metrics;
 };
 
+_Static_assert(VG_STATS_SNAPSHOT_ROOM >= VG_ENGINE_STATS_MAX,
+	       "a status or a scrape has no room for every counter");
+
 static size_t
 ops_snapshot(void *arg, struct vg_stat_kv *kv, size_t room, double *uptime_s)
 {

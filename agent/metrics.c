@@ -29,7 +29,6 @@
 #define MAX_CONNECTIONS 8    /* scrapers at once */
 #define CONN_TIMEOUT_S  10   /* idle connection */
 #define CONN_MEMORY     8192 /* request headers of one connection */
-#define SNAPSHOT_ROOM   256  /* counters of one snapshot */
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
@@ -110,12 +109,12 @@ bad:
 enum mtype { M_COUNTER, M_GAUGE };
 
 /*
- * One row per stats key: the metric it becomes, its label (at most one,
- * "name=value" without quotes) and how the value is scaled. Rows of one
+ * One row per stats key: the metric it becomes, its labels ("a=x,b=y"
+ * without quotes, or NULL) and how the value is scaled. Rows of one
  * metric are adjacent, so each metric's HELP and TYPE are written once,
  * before its samples. A key ending in '.' matches every key with that
- * prefix the rows above do not name; the rest of the key is the label's
- * value.
+ * prefix that no exact row names; the rest of the key is the value of the
+ * row's last label, left empty ("reason=").
  */
 enum scale { S_ONE, S_MS, S_KIB };
 
@@ -152,6 +151,14 @@ static const struct row rows[] = {
       "Frames too large for a worker ring."),
     C("capture.read_errors", "read_errors_total", NULL,
       "Capture read errors (truncated files, failing interfaces)."),
+    C("iface.packets.", "interface_packets_total",
+      "interface=", "Packets read, by capture interface."),
+    C("iface.kernel_drops.", "interface_drops_total", "where=kernel,interface=",
+      "Packets lost, by capture interface and where."),
+    C("iface.if_drops.", "interface_drops_total",
+      "where=interface,interface=", NULL),
+    C("iface.ring_drops.", "interface_drops_total",
+      "where=ring,interface=", NULL),
     C("decoder.pkts", "decoded_packets_total", NULL,
       "Packets decoded to an IP header."),
     C("decoder.invalid", "invalid_packets_total", NULL,
@@ -347,26 +354,51 @@ put_label_value(struct vg_buf *out, const char *v)
 	return err;
 }
 
-/* metric{label="value"} value\n for kv under row r. */
+/* {a="x",b="y"} for row r's labels, for key k. */
+static enum vg_err
+put_labels(struct vg_buf *out, const struct row *r, const char *k)
+{
+	const char *p = r->label, *eq, *end;
+	enum vg_err err = vg_buf_putc(out, '{');
+	char v[128];
+
+	while (err == VG_OK && p != NULL && *p) {
+		eq = strchr(p, '=');
+		end = strchr(p, ',');
+		if (end == NULL)
+			end = p + strlen(p);
+		if (eq == NULL || eq > end)
+			return VG_EINVAL; /* a bad row: caught by the tests */
+		if (p != r->label)
+			err = vg_buf_putc(out, ',');
+		if (err == VG_OK)
+			err = vg_buf_printf(out, "%.*s=\"", (int)(eq - p), p);
+		/* An empty value is the rest of the key (prefix rows). */
+		if (eq + 1 == end)
+			snprintf(v, sizeof(v), "%s", k + strlen(r->key));
+		else
+			snprintf(v, sizeof(v), "%.*s", (int)(end - eq - 1),
+				 eq + 1);
+		if (err == VG_OK)
+			err = put_label_value(out, v);
+		if (err == VG_OK)
+			err = vg_buf_putc(out, '"');
+		p = *end ? end + 1 : end;
+	}
+	if (err == VG_OK)
+		err = vg_buf_putc(out, '}');
+	return err;
+}
+
+/* metric{labels} value\n for kv under row r. */
 static enum vg_err
 put_sample(struct vg_buf *out, const struct row *r, const struct vg_stat_kv *kv)
 {
-	const char *eq = r->label ? strchr(r->label, '=') : NULL;
 	enum vg_err err;
 
 	err = vg_buf_puts(out, r->metric);
-	if (err == VG_OK && eq != NULL) {
-		err = vg_buf_printf(out, "{%.*s=\"", (int)(eq - r->label),
-				    r->label);
-		/* A prefix row's label value is the rest of the key. */
-		if (err == VG_OK)
-			err = put_label_value(
-			    out, eq[1] ? eq + 1 : kv->key + strlen(r->key));
-		if (err == VG_OK)
-			err = vg_buf_putc(out, '"');
-		if (err == VG_OK)
-			err = vg_buf_putc(out, '}');
-	}
+	if (err == VG_OK && r->label != NULL)
+		err = put_labels(out, r, kv->key);
 	if (err != VG_OK)
 		return err;
 	switch (r->scale) {
@@ -515,7 +547,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 	static const char not_found[] = "not found: try /metrics\n";
 	static const char not_allowed[] = "only GET\n";
 	struct vg_metrics *m = cls;
-	struct vg_stat_kv kv[SNAPSHOT_ROOM];
+	struct vg_stat_kv kv[VG_STATS_SNAPSHOT_ROOM];
 	struct vg_buf b;
 	double uptime = 0;
 	size_t n;

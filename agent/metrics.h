@@ -19,6 +19,9 @@
 
 struct vg_stat_kv;
 
+/* Counters one snapshot may hold (what a snapshot fn is given room for). */
+#define VG_STATS_SNAPSHOT_ROOM 320
+
 /* Largest page a scrape may produce (a hard cap: the stats snapshot is
  * bounded, so this is never reached in practice). */
 #define VG_METRICS_MAX_BYTES (256 * 1024)

@@ -241,8 +241,10 @@ def main():
                  counter(sock, "detect.alerts") == n, 20)
         st = status(sock)
         c = st["counters"]
-        check("status: the packets sent", c.get("capture.packets") == n,
-              c.get("capture.packets"))
+        check("status: the packets sent, in all and on lo",
+              c.get("capture.packets") == n and
+              c.get("iface.packets.lo") == n,
+              (c.get("capture.packets"), c.get("iface.packets.lo")))
         check("status: the files written, scanned",
               c.get("files.scanned") == 3, c.get("files.scanned"))
         evs = wait_for(lambda: (lambda e: e if sids(e).count(3100001) == n
@@ -303,6 +305,11 @@ def main():
         c = st["counters"]
         pairs = [
             (("vigil_agent_packets_total", ()), "capture.packets"),
+            (("vigil_agent_interface_packets_total",
+              (("interface", "lo"),)), "iface.packets.lo"),
+            (("vigil_agent_interface_drops_total",
+              (("interface", "lo"), ("where", "kernel"))),
+             "iface.kernel_drops.lo"),
             (("vigil_agent_decoded_packets_total", ()), "decoder.pkts"),
             (("vigil_agent_flows_total", ()), "flow.total"),
             (("vigil_agent_alerts_total", (("source", "network"),)),

@@ -90,6 +90,9 @@ static const struct vg_stat_kv kv[] = {
     {"capture.kernel_drops", 3},
     {"capture.if_drops", 0},
     {"capture.ring_drops", 2},
+    {"iface.packets.eth0.100", 600},
+    {"iface.kernel_drops.eth0.100", 3},
+    {"iface.packets.lo", 400},
     {"decoder.pkts", 990},
     {"decoder.invalid", 10},
     {"decoder.truncated", 4},
@@ -206,6 +209,14 @@ test_format(void **state)
 				"vigil_agent_drops_total{where=\"ring\"} 2\n");
 	assert_contains(b.data, "\nvigil_agent_decoder_results_total{reason="
 				"\"truncated\"} 4\n");
+	/* Per interface, a name with dots whole; two labels. */
+	assert_contains(b.data, "# TYPE vigil_agent_interface_packets_total "
+				"counter\nvigil_agent_interface_packets_total{"
+				"interface=\"eth0.100\"} 600\n"
+				"vigil_agent_interface_packets_total{"
+				"interface=\"lo\"} 400\n");
+	assert_contains(b.data, "\nvigil_agent_interface_drops_total{where="
+				"\"kernel\",interface=\"eth0.100\"} 3\n");
 	assert_contains(b.data, "\nvigil_agent_decoder_results_total{reason="
 				"\"bad_version\"} 6\n");
 	/* decoder.pkts and .invalid have their own rows, not the prefix's. */
