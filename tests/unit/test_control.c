@@ -221,7 +221,7 @@ fake_stats(void *arg, struct vg_stat_kv *kv, size_t room, double *uptime_s)
 
 struct served {
 	char dir[64];
-	char path[128];
+	char path[100];
 	struct vg_control *c;
 };
 
@@ -332,6 +332,38 @@ test_socket(void **state)
 	reply = raw_request(s.path, "", 0);
 	assert_contains(reply, "{\"error\":\"bad request");
 	free(reply);
+
+	/* At most VG_CONTROL_MAX_CLIENTS at once: the next one is told. */
+	{
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+		int held[VG_CONTROL_MAX_CLIENTS], i, tries;
+
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", s.path);
+		for (i = 0; i < VG_CONTROL_MAX_CLIENTS; i++) {
+			held[i] = socket(AF_UNIX, SOCK_STREAM, 0);
+			assert_int_equal(connect(held[i],
+						 (struct sockaddr *)&sa,
+						 sizeof(sa)),
+					 0);
+		}
+		/* Give the agent time to take them all in. */
+		usleep(300000);
+		reply = raw_request(s.path, "status\n", 7);
+		assert_contains(reply, "{\"error\":\"busy");
+		free(reply);
+		for (i = 0; i < VG_CONTROL_MAX_CLIENTS; i++)
+			close(held[i]);
+		/* Their slots come back. */
+		for (tries = 0; tries < 50; tries++) {
+			reply = raw_request(s.path, "version\n", 8);
+			if (strstr(reply, "busy") == NULL)
+				break;
+			free(reply);
+			usleep(20000);
+		}
+		assert_string_equal(reply, "{\"version\":\"9.9.9\"}\n");
+		free(reply);
+	}
 
 	/* A second agent on the same path is refused; the first keeps it. */
 	{
