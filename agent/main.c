@@ -22,7 +22,6 @@
 #include "config.h"
 #include "control.h"
 #include "engine.h"
-#include "event.h"
 #include "filescan.h"
 #include "log.h"
 #include "metrics.h"
@@ -51,9 +50,9 @@
 #define CTL_OK          0 /* the agent answered (reload: and it worked) */
 #define CTL_FAILED      1 /* reload: refused, the old rules stay */
 #define CTL_NOT_RUNNING 3 /* no agent answers on the socket */
-#define CTL_NO_ANSWER                                                          \
-	4 /* one may, but would not answer us (permission,                     \
-	     timeout, a refusal) */
+/* An agent may be there but did not answer us: permission, time, a
+ * refusal, a reply that makes no sense. */
+#define CTL_NO_ANSWER 4
 
 /* vigil-agent scan, like clamscan */
 #define SCAN_CLEAN 0 /* nothing matched */
@@ -797,7 +796,7 @@ ctl_print_reload(const char *reply)
 	default:
 		fprintf(stderr, "vigil-agent reload: unexpected reply: %s",
 			reply);
-		return CTL_NOT_RUNNING;
+		return CTL_NO_ANSWER;
 	}
 }
 
@@ -837,6 +836,12 @@ cmd_ctl(int argc, char **argv, const char *what)
 		fprintf(stderr, "vigil-agent %s: -c or -s, not both\n", what);
 		return EXIT_USAGE;
 	}
+	if (optind < argc) {
+		fprintf(stderr, "vigil-agent %s: unexpected \"%s\"\n", what,
+			argv[optind]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
 	path = ctl_socket(&o, &cfg, &have_cfg);
 	if (path == NULL) {
 		if (have_cfg)
@@ -864,7 +869,7 @@ cmd_ctl(int argc, char **argv, const char *what)
 		else if (vg_control_print_status(reply, stdout) < 0) {
 			fprintf(stderr, "vigil-agent status: not a status "
 					"reply\n");
-			status = CTL_NOT_RUNNING;
+			status = CTL_NO_ANSWER;
 		}
 		goto out;
 	}
