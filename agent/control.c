@@ -583,7 +583,7 @@ static enum vg_err
 clear_stale(const struct sockaddr_un *sa, char *err, size_t errlen)
 {
 	struct stat sb;
-	int fd, live;
+	int fd, live, stale, saved;
 
 	if (lstat(sa->sun_path, &sb) != 0)
 		return VG_OK;
@@ -599,7 +599,16 @@ clear_stale(const struct sockaddr_un *sa, char *err, size_t errlen)
 		return VG_EIO;
 	}
 	live = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0;
+	/* Only "refused" says nobody listens; a busy or unreachable agent
+	 * (EAGAIN, EACCES...) keeps its socket. */
+	saved = errno;
+	stale = !live && saved == ECONNREFUSED;
 	close(fd);
+	if (!live && !stale) {
+		vg_seterr(err, errlen, "control.socket: %s: %s", sa->sun_path,
+			  strerror(saved));
+		return VG_EIO;
+	}
 	if (live) {
 		vg_seterr(err, errlen,
 			  "control.socket: %s: another agent is running",
