@@ -7,9 +7,17 @@
  * is mapped, with a 100 ms read timeout so the capture thread can notice a
  * stop request. Files are read with pcap_open_offline, which handles both
  * pcap and pcapng.
+ *
+ * On Linux that timeout alone does not make a quiet interface return:
+ * with TPACKET_V3 the kernel retires only blocks that hold a packet, so
+ * once the last one is read, a blocking read waits for the next packet,
+ * however long that is. Live handles are therefore non-blocking and wait
+ * in poll(2) for at most the timeout, so that a quiet capture thread
+ * still wakes up to publish its counters and to drive flow timeouts.
  */
 #include "capture.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +28,11 @@ struct vg_capture {
 	pcap_t *p;
 	char *name;
 	int live;
+	int fd; /* live: pcap's selectable descriptor, or -1 */
 	uint64_t received;
 };
+
+#define READ_TIMEOUT_MS 100
 
 static enum vg_err
 capture_new(struct vg_capture **out, pcap_t *p, const char *name, int live)
@@ -35,6 +46,7 @@ capture_new(struct vg_capture **out, pcap_t *p, const char *name, int live)
 	}
 	c->p = p;
 	c->live = live;
+	c->fd = live ? pcap_get_selectable_fd(p) : -1;
 	*out = c;
 	return VG_OK;
 }
@@ -73,7 +85,7 @@ vg_capture_open_live(struct vg_capture **out, const struct vg_iface_config *ic,
 	}
 	pcap_set_snaplen(p, (int)ic->snaplen);
 	pcap_set_promisc(p, ic->promiscuous);
-	pcap_set_timeout(p, 100);
+	pcap_set_timeout(p, READ_TIMEOUT_MS);
 	pcap_set_buffer_size(p, (int)ic->buffer_size);
 	pcap_set_immediate_mode(p, ic->immediate);
 	rc = pcap_activate(p);
@@ -101,6 +113,12 @@ vg_capture_open_live(struct vg_capture **out, const struct vg_iface_config *ic,
 			return VG_EIO;
 		}
 	}
+	if (pcap_get_selectable_fd(p) >= 0 &&
+	    pcap_setnonblock(p, 1, ebuf) < 0) {
+		snprintf(err, errlen, "%s: %s", ic->name, ebuf);
+		pcap_close(p);
+		return VG_EIO;
+	}
 	return capture_new(out, p, ic->name, 1);
 }
 
@@ -123,6 +141,15 @@ vg_capture_next(struct vg_capture *c, struct vg_frame *f, char *err,
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	int rc = pcap_next_ex(c->p, &h, &data);
+
+	/* Live and nothing ready: wait for the descriptor, one timeout at
+	 * most (see the top of the file), then look once more. */
+	if (rc == 0 && c->fd >= 0) {
+		struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+
+		if (poll(&pfd, 1, READ_TIMEOUT_MS) > 0)
+			rc = pcap_next_ex(c->p, &h, &data);
+	}
 
 	switch (rc) {
 	case 1:

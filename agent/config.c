@@ -32,6 +32,7 @@
 #include "config.h"
 
 #include "decode.h"
+#include "metrics.h"
 #include "redis.h"
 
 #include <cyaml/cyaml.h>
@@ -215,6 +216,15 @@ struct raw_log {
 	char *target;
 };
 
+struct raw_control {
+	char *socket;
+};
+
+struct raw_metrics {
+	char *listen;
+	char *allow_remote;
+};
+
 struct raw_config {
 	struct raw_agent agent;
 	struct raw_capture capture;
@@ -227,6 +237,8 @@ struct raw_config {
 	struct raw_output output;
 	struct raw_privileges privileges;
 	struct raw_log log;
+	struct raw_control control;
+	struct raw_metrics metrics;
 };
 
 /* What a key holds. */
@@ -260,6 +272,7 @@ enum kind {
 #define F_OFF       0x400  /* string: "off" is stored as NULL */
 #define F_SECRET    0x800  /* string: never shown by the dump */
 #define F_URL       0x1000 /* string: a Redis URL (redis.h) */
+#define F_LISTEN    0x2000 /* string: HOST:PORT to listen on (metrics.h) */
 
 /*
  * Where the entries of a list (K_SEQ, K_STRINGS) go: the list row's off is
@@ -597,6 +610,16 @@ static const struct key keys[] = {
     CFG("log.level", K_LEVEL, 0, log_level, int, log.level, LOG_ERR, LOG_DEBUG,
 	LOG_INFO),
     CHOICE("log.target", log_target, log.target, log_targets, 2),
+
+    /* Operations: the control socket and the metrics endpoint. */
+    SECTION("control"),
+    CFG_STR("control.socket", F_NONEMPTY | F_NOCTL | F_PATH | F_OFF,
+	    control_socket, control.socket),
+    SECTION("metrics"),
+    CFG_STR("metrics.listen", F_NONEMPTY | F_NOCTL | F_OFF | F_LISTEN,
+	    metrics_listen, metrics.listen),
+    CFG("metrics.allow_remote", K_BOOL, 0, metrics_allow_remote, bool,
+	metrics.allow_remote, 0, 1, 0),
 };
 
 /*
@@ -833,6 +856,17 @@ static const cyaml_schema_field_t log_fields[] = {
     CYAML_FIELD_END,
 };
 
+static const cyaml_schema_field_t control_fields[] = {
+    RAW_STR("socket", struct raw_control, socket),
+    CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t metrics_fields[] = {
+    RAW_STR("listen", struct raw_metrics, listen),
+    RAW_STR("allow_remote", struct raw_metrics, allow_remote),
+    CYAML_FIELD_END,
+};
+
 static const cyaml_schema_field_t top_fields[] = {
     CYAML_FIELD_MAPPING("agent", CYAML_FLAG_OPTIONAL, struct raw_config, agent,
 			agent_fields),
@@ -855,6 +889,10 @@ static const cyaml_schema_field_t top_fields[] = {
 			privileges, privileges_fields),
     CYAML_FIELD_MAPPING("log", CYAML_FLAG_OPTIONAL, struct raw_config, log,
 			log_fields),
+    CYAML_FIELD_MAPPING("control", CYAML_FLAG_OPTIONAL, struct raw_config,
+			control, control_fields),
+    CYAML_FIELD_MAPPING("metrics", CYAML_FLAG_OPTIONAL, struct raw_config,
+			metrics, metrics_fields),
     CYAML_FIELD_END,
 };
 
@@ -1392,6 +1430,13 @@ check_scalar(const struct key *k, const char *s, size_t len,
 			if (vg_redis_url_parse(s, &u, msg, msgsz) != VG_OK)
 				return false;
 			vg_redis_url_fini(&u);
+		}
+		if ((k->flags & F_LISTEN) &&
+		    !((k->flags & F_OFF) && strcmp(s, "off") == 0)) {
+			struct vg_listen_addr a;
+
+			if (vg_listen_addr_parse(s, &a, msg, msgsz) != VG_OK)
+				return false;
 		}
 		if (k->choices == NULL)
 			return true;
@@ -2073,8 +2118,14 @@ convert_one(struct loader *ld, const struct key *k, void *field, const char *s,
 	unsigned long long v;
 	char msg[MSG_LEN], abs[PATH_MAX];
 
-	if (s == NULL || ((k->flags & F_OFF) && strcmp(s, "off") == 0))
+	if (s == NULL)
 		return VG_OK;
+	if ((k->flags & F_OFF) && strcmp(s, "off") == 0) {
+		/* "off" replaces a default that is on (control.socket). */
+		free(*(char **)field);
+		*(char **)field = NULL;
+		return VG_OK;
+	}
 	if (!check_scalar(k, s, strlen(s), &v, msg, sizeof(msg))) {
 		add_error(ld, line_of(ld, disp), disp, "%s", msg);
 		return VG_OK;
@@ -2222,6 +2273,28 @@ convert(struct loader *ld, struct vg_config *cfg, const struct raw_config *raw)
 }
 
 /* Steps 3 and 4. */
+/*
+ * metrics.listen serves counters without authentication: only on a
+ * loopback address unless metrics.allow_remote says otherwise.
+ */
+static void
+check_metrics(struct loader *ld, const struct vg_config *cfg)
+{
+	struct vg_listen_addr a;
+	char msg[MSG_LEN];
+
+	if (cfg->metrics_listen == NULL || cfg->metrics_allow_remote)
+		return;
+	if (vg_listen_addr_parse(cfg->metrics_listen, &a, msg, sizeof(msg)) !=
+	    VG_OK)
+		return; /* reported by the conversion */
+	if (!a.loopback)
+		add_error(ld, line_of(ld, "metrics.listen"), "metrics.listen",
+			  "%s is not a loopback address (set "
+			  "metrics.allow_remote: true to serve other hosts)",
+			  a.host);
+}
+
 static enum vg_err
 load_typed(struct loader *ld, struct vg_config *cfg, const char *buf,
 	   size_t len)
@@ -2251,6 +2324,8 @@ load_typed(struct loader *ld, struct vg_config *cfg, const char *buf,
 		return VG_OK;
 	err = convert(ld, cfg, raw);
 	cyaml_free(&cc, &top_schema, raw, 0);
+	if (err == VG_OK)
+		check_metrics(ld, cfg);
 	return err;
 }
 
@@ -2405,11 +2480,13 @@ vg_config_defaults(struct vg_config *cfg)
 	cfg->hostname = strdup(host);
 	cfg->agency = strdup("unknown");
 	cfg->priv_user = strdup("vigil");
+	cfg->control_socket = strdup(VG_CONTROL_SOCKET_DEFAULT);
 	cfg->agent_id = machine_id();
 	if (cfg->agent_id == NULL)
 		cfg->agent_id = strdup(host);
 	if (cfg->hostname == NULL || cfg->agency == NULL ||
-	    cfg->agent_id == NULL || cfg->priv_user == NULL) {
+	    cfg->agent_id == NULL || cfg->priv_user == NULL ||
+	    cfg->control_socket == NULL) {
 		vg_config_fini(cfg);
 		return VG_ENOMEM;
 	}
@@ -2652,6 +2729,11 @@ vg_config_dump(const struct vg_config *cfg, FILE *out)
 			indent += 2 * (*p == '.');
 		name = strrchr(k->path, '.');
 		name = name != NULL ? name + 1 : k->path;
+		if (is_unset(k, cfg) && (k->flags & F_OFF)) {
+			/* Loads again as the same: off, not the default. */
+			fprintf(out, "%*s%s: off\n", indent, "", name);
+			continue;
+		}
 		if (is_unset(k, cfg)) {
 			why = k->list != NULL ? k->list->unset : NULL;
 			fprintf(out, "%*s# %s: not set%s%s%s\n", indent, "",

@@ -19,6 +19,9 @@
 #define VG_CONFIG_MAX_LIST   64 /* entries of detection.rules, home_net, ioc */
 #define VG_CONFIG_MAX_ERRORS 64
 
+/* control.socket when the file does not say */
+#define VG_CONTROL_SOCKET_DEFAULT "/run/vigil/agent.sock"
+
 /* One live capture source (capture.interfaces[]). */
 struct vg_iface_config {
 	char *name;           /* required: "eth0" */
@@ -206,6 +209,17 @@ struct vg_config {
 	char *log_target; /* log.target: "stderr", "journald" or "auto"
 			     (the default: journald when stderr is the
 			     journal) */
+
+	/* control: the local control socket (vigil-agent status, reload) */
+	char *control_socket; /* control.socket, default
+				 VG_CONTROL_SOCKET_DEFAULT; NULL: off */
+
+	/* metrics: Prometheus text on HTTP */
+	char *metrics_listen;      /* metrics.listen HOST:PORT, NULL: off
+				      (the default) */
+	bool metrics_allow_remote; /* metrics.allow_remote: a listen address
+				      other than loopback is allowed,
+				      default false */
 };
 
 /* Fill *cfg with every default (caller's storage). VG_OK or VG_ENOMEM. */

@@ -75,6 +75,7 @@ struct source {
 	char *const *paths; /* replay: files in order */
 	int n_paths;
 	const struct vg_iface_config *iface; /* live */
+	char iface_keys[4][96]; /* live: "iface.<counter>.<name>" */
 	struct vg_capture *live;
 	_Atomic int done;
 	struct source_counters c; /* owned by the thread */
@@ -89,7 +90,8 @@ struct worker_counters {
 	uint64_t events;
 	uint64_t event_errors; /* events that did not fit or no memory */
 	uint64_t flows_ended;
-	uint64_t alert_events; /* alert events encoded */
+	uint64_t alert_events;  /* alert events encoded */
+	uint64_t alerts_sev[5]; /* of them, by rule severity 1..4 (0: other) */
 	struct vg_detect_worker_stats det;
 };
 
@@ -301,6 +303,7 @@ detect_flow(struct worker *w, struct vg_flow *f, enum vg_rule_on on,
 			continue;
 		}
 		w->c.alert_events++;
+		w->c.alerts_sev[r->severity < 5 ? r->severity : 0]++;
 		event_added(w);
 	}
 }
@@ -804,6 +807,14 @@ vg_engine_add_ifaces(struct vg_engine *e, char *err, size_t errlen)
 		if (s == NULL)
 			return VG_ELIMIT;
 		s->iface = &e->cfg->ifaces[i];
+		snprintf(s->iface_keys[0], sizeof(s->iface_keys[0]),
+			 "iface.packets.%s", s->iface->name);
+		snprintf(s->iface_keys[1], sizeof(s->iface_keys[1]),
+			 "iface.kernel_drops.%s", s->iface->name);
+		snprintf(s->iface_keys[2], sizeof(s->iface_keys[2]),
+			 "iface.if_drops.%s", s->iface->name);
+		snprintf(s->iface_keys[3], sizeof(s->iface_keys[3]),
+			 "iface.ring_drops.%s", s->iface->name);
 		rc = vg_capture_open_live(&s->live, s->iface, err, errlen);
 		if (rc != VG_OK) {
 			e->n_sources--;
@@ -962,6 +973,8 @@ collect(struct vg_engine *e, struct totals *t)
 		t->wk.dpi.unknown += c->dpi.unknown;
 		t->wk.dpi.alloc_failed += c->dpi.alloc_failed;
 		t->wk.alert_events += c->alert_events;
+		for (j = 0; j < VG_ARRAY_LEN(c->alerts_sev); j++)
+			t->wk.alerts_sev[j] += c->alerts_sev[j];
 		t->wk.det.evaluated += c->det.evaluated;
 		t->wk.det.matched += c->det.matched;
 		t->wk.det.alerts += c->det.alerts;
@@ -1013,22 +1026,20 @@ self_usage(uint64_t *user_ms, uint64_t *sys_ms, uint64_t *rss_kb)
 	}
 }
 
-void
-vg_engine_emit_stats(struct vg_engine *e)
+_Static_assert(96 + 32 + VG_DEC__COUNT <= VG_ENGINE_STATS_MAX,
+	       "a stats snapshot may not fit VG_ENGINE_STATS_MAX");
+
+/* The counters of a stats event into kv (room entries); stats_mu held. */
+static size_t
+stats_kv(struct vg_engine *e, struct vg_stat_kv *kv, size_t room)
 {
-	struct vg_stat_kv kv[96 + 32 + VG_DEC__COUNT];
 	uint64_t ru_user_ms, ru_sys_ms, rss_kb;
 	struct vg_detect_state_stats ds;
 	const struct vg_detect *d = atomic_load(&e->detect);
 	struct totals t;
-	struct vg_buf b;
 	size_t n = 0;
 	unsigned j;
-	double uptime;
 
-	if (e->out == NULL)
-		return;
-	pthread_mutex_lock(&e->stats_mu);
 	collect(e, &t);
 #define KV(k, v) kv[n++] = (struct vg_stat_kv){(k), (v)}
 	KV("capture.packets", t.src.packets);
@@ -1066,6 +1077,11 @@ vg_engine_emit_stats(struct vg_engine *e)
 	KV("detect.evaluated", t.wk.det.evaluated);
 	KV("detect.matched", t.wk.det.matched);
 	KV("detect.alerts", t.wk.det.alerts);
+	/* Alert events by severity (1 high .. 4 info), for dashboards. */
+	KV("detect.alerts_severity_1", t.wk.alerts_sev[1]);
+	KV("detect.alerts_severity_2", t.wk.alerts_sev[2]);
+	KV("detect.alerts_severity_3", t.wk.alerts_sev[3]);
+	KV("detect.alerts_severity_4", t.wk.alerts_sev[4]);
 	KV("detect.suppressed", t.wk.det.suppressed);
 	KV("detect.regex_errors", t.wk.det.regex_errors);
 	KV("detect.state_entries", ds.entries);
@@ -1104,8 +1120,59 @@ vg_engine_emit_stats(struct vg_engine *e)
 	KV("agent.rss_kb", rss_kb);
 	KV("agent.rules_generation", d ? vg_detect_generation(d) : 0);
 #undef KV
-	if (e->stats_fn)
-		n += e->stats_fn(e->stats_arg, kv + n, VG_ARRAY_LEN(kv) - n);
+	if (e->stats_fn && n < room)
+		n += e->stats_fn(e->stats_arg, kv + n, room - n);
+	return n;
+}
+
+size_t
+vg_engine_stats(struct vg_engine *e, struct vg_stat_kv *kv, size_t room,
+		double *uptime_s)
+{
+	size_t n;
+
+	unsigned i;
+
+	if (room < VG_ENGINE_STATS_MAX)
+		return 0;
+	pthread_mutex_lock(&e->stats_mu);
+	n = stats_kv(e, kv, room);
+	pthread_mutex_unlock(&e->stats_mu);
+	/* Each live interface's share of the capture totals: the same
+	 * snapshots collect() adds up. Not in the stats event, whose keys
+	 * nest on '.', which interface names may hold. */
+	for (i = 0; i < e->n_sources && n + 4 <= room; i++) {
+		struct source *s = &e->sources[i];
+
+		if (s->iface == NULL)
+			continue;
+		pthread_mutex_lock(&s->mu);
+		kv[n++] =
+		    (struct vg_stat_kv){s->iface_keys[0], s->snap.packets};
+		kv[n++] = (struct vg_stat_kv){s->iface_keys[1],
+					      s->snap.cap.kernel_drops};
+		kv[n++] =
+		    (struct vg_stat_kv){s->iface_keys[2], s->snap.cap.if_drops};
+		kv[n++] =
+		    (struct vg_stat_kv){s->iface_keys[3], s->snap.ring_drops};
+		pthread_mutex_unlock(&s->mu);
+	}
+	*uptime_s = (double)(vg_now_mono_us() - e->start_mono_us) / 1e6;
+	return n;
+}
+
+void
+vg_engine_emit_stats(struct vg_engine *e)
+{
+	struct vg_stat_kv kv[VG_ENGINE_STATS_MAX];
+	struct vg_buf b;
+	size_t n;
+	double uptime;
+
+	if (e->out == NULL)
+		return;
+	pthread_mutex_lock(&e->stats_mu);
+	n = stats_kv(e, kv, VG_ARRAY_LEN(kv));
 	uptime = (double)(vg_now_mono_us() - e->start_mono_us) / 1e6;
 	vg_buf_init(&b, (size_t)e->cfg->event_max_bytes + 4096);
 	if (vg_event_stats(&b, &e->ctx, kv, n, uptime, vg_now_wall_us()) ==

@@ -78,6 +78,25 @@ int vg_engine_alive(struct vg_engine *e);
 /* Queue a "stats" event now (from the main thread's timer). */
 void vg_engine_emit_stats(struct vg_engine *e);
 
+/* Room a counter snapshot needs (vg_engine_stats): the stats event's
+ * counters and four per live interface. */
+#define VG_ENGINE_STATS_MAX (96 + 32 + 64 + 4 * VG_CONFIG_MAX_IFACES)
+
+/*
+ * The counters of a stats event, without emitting one: the very same
+ * keys and values (the file scanner's too, via the stats hook), then each
+ * live interface's share of the capture counters ("iface.packets.NAME",
+ * "iface.kernel_drops.NAME", "iface.if_drops.NAME",
+ * "iface.ring_drops.NAME"), into kv
+ * (room entries, at least VG_ENGINE_STATS_MAX, or nothing is written),
+ * and the engine's uptime into *uptime_s. Keys are borrowed: valid for
+ * the engine's life. Returns how many entries were filled. Any thread
+ * (the control socket and the metrics endpoint call it); it takes the
+ * lock that serialises stats events, never one of the packet path's.
+ */
+size_t vg_engine_stats(struct vg_engine *e, struct vg_stat_kv *kv, size_t room,
+		       double *uptime_s);
+
 /* Stop capture, drain the rings, end every flow, emit a last stats event,
  * flush the output and join all threads. Idempotent. */
 void vg_engine_stop(struct vg_engine *e);

@@ -8,6 +8,8 @@
  *   vigil-agent rules test [-v] [DIR]  run the rule test cases
  *   vigil-agent scan [...] PATH...     scan files with the YARA rules
  *   vigil-agent quarantine list|restore  what the file scanner moved away
+ *   vigil-agent status [-c FILE|-s SOCKET] [--json]  ask the running agent
+ *   vigil-agent reload [-c FILE|-s SOCKET]  reload its rules, and say how
  *   vigil-agent version
  *
  * The main thread owns the signals: every other thread is started with
@@ -18,9 +20,11 @@
 #include "classify.h"
 #include "common.h"
 #include "config.h"
+#include "control.h"
 #include "engine.h"
 #include "filescan.h"
 #include "log.h"
+#include "metrics.h"
 #include "netrules.h"
 #include "output.h"
 #include "privdrop.h"
@@ -44,6 +48,14 @@
 #define EXIT_USAGE 1 /* bad command line or configuration */
 #define EXIT_INPUT 2 /* a capture could not be read */
 
+/* vigil-agent status and reload, like systemctl status */
+#define CTL_OK          0 /* the agent answered (reload: and it worked) */
+#define CTL_FAILED      1 /* reload: refused, the old rules stay */
+#define CTL_NOT_RUNNING 3 /* no agent answers on the socket */
+/* An agent may be there but did not answer us: permission, time, a
+ * refusal, a reply that makes no sense. */
+#define CTL_NO_ANSWER 4
+
 /* vigil-agent scan, like clamscan */
 #define SCAN_CLEAN 0 /* nothing matched */
 #define SCAN_MATCH 1 /* something matched */
@@ -65,6 +77,8 @@ usage(FILE *out)
 	    "       vigil-agent quarantine list [-c FILE] [--dir DIR]\n"
 	    "       vigil-agent quarantine restore [-c FILE] [--dir DIR]"
 	    " [--to PATH] [--force] ID\n"
+	    "       vigil-agent status [-c FILE | -s SOCKET] [--json]\n"
+	    "       vigil-agent reload [-c FILE | -s SOCKET]\n"
 	    "       vigil-agent version\n"
 	    "\n"
 	    "  -c, --config FILE   configuration (default: built-in "
@@ -85,9 +99,17 @@ usage(FILE *out)
 	    "                      original path)\n"
 	    "  --force             quarantine restore: replace an existing "
 	    "file\n"
+	    "  -s, --socket PATH   status, reload: the agent's control socket\n"
+	    "                      (default: control.socket of -c FILE, else\n"
+	    "                      " VG_CONTROL_SOCKET_DEFAULT ")\n"
+	    "  --json              status: the agent's JSON reply as is\n"
 	    "\n"
 	    "scan exits 0 when nothing matched, 1 when something did, 2 on\n"
 	    "errors (when nothing matched).\n"
+	    "status exits 0 when the agent answered, 3 when none is running;\n"
+	    "reload exits 0 when the new rules are in force, 1 when they were\n"
+	    "refused (the running ones stay), 3 when no agent is running.\n"
+	    "Both exit 4 when an agent would not answer (permission, time).\n"
 	    "\n"
 	    "Without -c, the rules shipped with the agent are used (from the\n"
 	    "source tree when run from a build folder).\n");
@@ -233,7 +255,9 @@ struct opts {
 	const char *dir;
 	const char *to;
 	int force;
-	int allow_root; /* run --allow-root */
+	int allow_root;     /* run --allow-root */
+	const char *socket; /* status, reload */
+	int json;
 };
 
 /* A count option from 1 to max; -1 after an error message. */
@@ -270,6 +294,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 	    {"to", required_argument, NULL, 'T'},
 	    {"force", no_argument, NULL, 'F'},
 	    {"allow-root", no_argument, NULL, 'A'},
+	    {"socket", required_argument, NULL, 's'},
+	    {"json", no_argument, NULL, 'J'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -278,7 +304,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof(*o));
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:o:w:fvr:t:h", longopts,
+	while ((ch = getopt_long(argc, argv, "c:o:w:fvr:t:s:h", longopts,
 				 NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -319,6 +345,12 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'A':
 			o->allow_root = 1;
+			break;
+		case 's':
+			o->socket = optarg;
+			break;
+		case 'J':
+			o->json = 1;
 			break;
 		case 'f':
 			o->flows = 1;
@@ -623,7 +655,8 @@ out:
  * other than detection and geoip take effect at the next start.
  */
 static void
-reload(struct vg_engine *e, struct vg_filescan *fs, const char *path)
+reload(struct vg_engine *e, struct vg_filescan *fs, const char *path,
+       struct vg_control *ctl)
 {
 	struct vg_config cfg;
 	struct vg_detect *d = NULL, *old;
@@ -636,8 +669,10 @@ reload(struct vg_engine *e, struct vg_filescan *fs, const char *path)
 
 	/* After an outside rotation, the file is written anew. */
 	vg_output_reopen(vg_engine_output(e));
+	vg_control_reload_begin(ctl);
 	if (ef == NULL) {
 		vg_log(LOG_ERR, "reload: out of memory");
+		vg_control_reload_end(ctl, 0, "out of memory");
 		return;
 	}
 	rc = path ? vg_config_load(&cfg, path, ef) : vg_config_defaults(&cfg);
@@ -662,6 +697,8 @@ reload(struct vg_engine *e, struct vg_filescan *fs, const char *path)
 		       errs ? errs : "");
 		vg_engine_reload_failed(e, errs && errs[0] ? errs
 							   : vg_strerror(rc));
+		vg_control_reload_end(ctl, 0,
+				      errs && errs[0] ? errs : vg_strerror(rc));
 		free(errs);
 		return;
 	}
@@ -687,6 +724,170 @@ reload(struct vg_engine *e, struct vg_filescan *fs, const char *path)
 	}
 	vg_log(LOG_INFO, "reloaded: %s", detail);
 	vg_engine_reloaded(e, detail);
+	vg_control_reload_end(ctl, 1, detail);
+}
+
+/*
+ * Operations: the control socket and the metrics endpoint of a running
+ * daemon. Both read the counters of the stats event (vg_engine_stats)
+ * and nothing else; a reload asked on the socket comes back to drive() as
+ * SIGHUP, so it is the same reload.
+ */
+struct ops {
+	struct vg_control *ctl;
+	struct vg_metrics *metrics;
+};
+
+_Static_assert(VG_STATS_SNAPSHOT_ROOM >= VG_ENGINE_STATS_MAX,
+	       "a status or a scrape has no room for every counter");
+
+static size_t
+ops_snapshot(void *arg, struct vg_stat_kv *kv, size_t room, double *uptime_s)
+{
+	return vg_engine_stats(arg, kv, room, uptime_s);
+}
+
+/* Start what cfg asks for. A control socket that cannot be made is logged
+ * and done without (the agent still works); a metrics endpoint asked for
+ * but not possible stops the start: -1 with err set. */
+static int
+ops_start(struct ops *ops, struct vg_engine *e, const struct vg_config *cfg,
+	  char *err, size_t errlen)
+{
+	struct vg_control_opts co;
+	char why[512] = "";
+
+	memset(ops, 0, sizeof(*ops));
+	if (cfg->control_socket != NULL) {
+		memset(&co, 0, sizeof(co));
+		co.path = cfg->control_socket;
+		co.stats = ops_snapshot;
+		co.stats_arg = e;
+		co.id.version = VG_VERSION;
+		co.id.agency = cfg->agency;
+		co.id.agent_id = cfg->agent_id;
+		co.id.host = cfg->hostname;
+		if (vg_control_open(&ops->ctl, &co, why, sizeof(why)) != VG_OK)
+			vg_log(LOG_ERR,
+			       "%s; status and reload are not served (SIGHUP "
+			       "still reloads)",
+			       why);
+	}
+	if (cfg->metrics_listen != NULL &&
+	    vg_metrics_open(&ops->metrics, cfg->metrics_listen,
+			    cfg->metrics_allow_remote, ops_snapshot, e,
+			    VG_VERSION, err, errlen) != VG_OK) {
+		vg_control_close(ops->ctl);
+		ops->ctl = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Before the engine stops: nothing may ask it for counters after. */
+static void
+ops_stop(struct ops *ops)
+{
+	vg_control_close(ops->ctl);
+	vg_metrics_close(ops->metrics);
+	memset(ops, 0, sizeof(*ops));
+}
+
+/* A reload reply, printed: the exit status. */
+static int
+ctl_print_reload(const char *reply)
+{
+	switch (vg_control_print_reload(reply, stdout, stderr)) {
+	case 1:
+		return CTL_OK;
+	case 0:
+		return CTL_FAILED;
+	default:
+		fprintf(stderr, "vigil-agent reload: unexpected reply: %s",
+			reply);
+		return CTL_NO_ANSWER;
+	}
+}
+
+/* The control socket a status or reload command talks to. */
+static const char *
+ctl_socket(const struct opts *o, struct vg_config *cfg, int *have_cfg)
+{
+	*have_cfg = 0;
+	if (o->socket != NULL)
+		return o->socket;
+	if (o->config == NULL)
+		return VG_CONTROL_SOCKET_DEFAULT;
+	if (load_config(cfg, o->config) < 0)
+		return NULL;
+	*have_cfg = 1;
+	if (cfg->control_socket == NULL)
+		fprintf(stderr, "vigil-agent: %s: control.socket is off\n",
+			o->config);
+	return cfg->control_socket;
+}
+
+/* vigil-agent status and vigil-agent reload. */
+static int
+cmd_ctl(int argc, char **argv, const char *what)
+{
+	struct vg_config cfg;
+	struct opts o;
+	const char *path;
+	char *reply = NULL, err[512] = "";
+	size_t len;
+	enum vg_err rc;
+	int status = CTL_NOT_RUNNING, have_cfg;
+
+	if (parse_opts(argc, argv, &o) < 0)
+		return EXIT_USAGE;
+	if (o.config != NULL && o.socket != NULL) {
+		fprintf(stderr, "vigil-agent %s: -c or -s, not both\n", what);
+		return EXIT_USAGE;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vigil-agent %s: unexpected \"%s\"\n", what,
+			argv[optind]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	path = ctl_socket(&o, &cfg, &have_cfg);
+	if (path == NULL) {
+		if (have_cfg)
+			vg_config_fini(&cfg);
+		return o.config != NULL && !have_cfg ? EXIT_USAGE
+						     : CTL_NOT_RUNNING;
+	}
+	rc = vg_control_request(path, what, &reply, &len, err, sizeof(err));
+	if (rc != VG_OK) {
+		fprintf(stderr, "vigil-agent %s: %s%s\n", what, err,
+			rc == VG_EAGAIN ? " (is the agent running?)" : "");
+		status = rc == VG_EAGAIN ? CTL_NOT_RUNNING : CTL_NO_ANSWER;
+		goto out;
+	}
+	if (strstr(reply, "{\"error\":") == reply) {
+		fprintf(stderr, "vigil-agent %s: the agent says: %s", what,
+			reply);
+		status = CTL_NO_ANSWER;
+		goto out;
+	}
+	if (strcmp(what, "status") == 0) {
+		status = CTL_OK;
+		if (o.json)
+			fputs(reply, stdout);
+		else if (vg_control_print_status(reply, stdout) < 0) {
+			fprintf(stderr, "vigil-agent status: not a status "
+					"reply\n");
+			status = CTL_NO_ANSWER;
+		}
+		goto out;
+	}
+	status = ctl_print_reload(reply);
+out:
+	free(reply);
+	if (have_cfg)
+		vg_config_fini(&cfg);
+	return status;
 }
 
 /*
@@ -759,7 +960,8 @@ service_tick(struct vg_engine *e)
 static int
 service_drop(const struct vg_config *cfg, const struct vg_privdrop *pd)
 {
-	char err[512] = "", what[320];
+	char err[512] = "", what[320], dir[PATH_MAX];
+	const char *slash;
 	enum vg_err rc = VG_OK;
 
 	/* The spool (when Redis is on; publish.c's default folder). */
@@ -767,11 +969,21 @@ service_drop(const struct vg_config *cfg, const struct vg_privdrop *pd)
 		rc = vg_privdrop_prepare_dir(
 		    pd,
 		    cfg->spool_dir ? cfg->spool_dir : "/var/lib/vigil/spool",
-		    "output.spool.dir", err, sizeof(err));
+		    0700, "output.spool.dir", err, sizeof(err));
 	if (rc == VG_OK && cfg->n_file_watch && cfg->file_quarantine)
-		rc = vg_privdrop_prepare_dir(pd, cfg->file_quarantine,
+		rc = vg_privdrop_prepare_dir(pd, cfg->file_quarantine, 0700,
 					     "files.quarantine", err,
 					     sizeof(err));
+	/* The control socket's folder: its group may ask for status. */
+	if (rc == VG_OK && cfg->control_socket &&
+	    (slash = strrchr(cfg->control_socket, '/')) != NULL &&
+	    slash != cfg->control_socket) {
+		snprintf(dir, sizeof(dir), "%.*s",
+			 (int)(slash - cfg->control_socket),
+			 cfg->control_socket);
+		rc = vg_privdrop_prepare_dir(pd, dir, 0750, "control.socket",
+					     err, sizeof(err));
+	}
 	if (rc == VG_OK && cfg->output_file && strcmp(cfg->output_file, "-"))
 		rc = vg_privdrop_prepare_file(
 		    pd, cfg->output_file, "output.file.path", err, sizeof(err));
@@ -789,7 +1001,7 @@ service_drop(const struct vg_config *cfg, const struct vg_privdrop *pd)
 /* Run an engine until its sources end (replay) or a signal (both). */
 static int
 drive(struct vg_engine *e, struct vg_filescan *fs, const struct vg_config *cfg,
-      const sigset_t *sigs, int offline)
+      const sigset_t *sigs, int offline, struct ops *ops)
 {
 	int64_t interval = (int64_t)cfg->stats_interval * 1000000;
 	int64_t next = vg_now_mono_us() + interval;
@@ -812,7 +1024,7 @@ drive(struct vg_engine *e, struct vg_filescan *fs, const struct vg_config *cfg,
 		}
 		if (sig == SIGHUP) {
 			vg_service_reloading();
-			reload(e, fs, cfg->path);
+			reload(e, fs, cfg->path, ops->ctl);
 			if (!offline)
 				service_set_text(cfg, vg_engine_detect(e));
 			vg_service_ready("%s", service_text);
@@ -824,6 +1036,7 @@ drive(struct vg_engine *e, struct vg_filescan *fs, const struct vg_config *cfg,
 			next += interval;
 		}
 	}
+	ops_stop(ops);
 	/* The scanner first: its last events go out with the engine's. */
 	if (fs != NULL)
 		vg_filescan_stop(fs);
@@ -842,11 +1055,13 @@ run_engine(int argc, char **argv, int offline)
 	struct vg_yara *y = NULL;
 	struct vg_privdrop pd;
 	struct vg_config cfg;
+	struct ops ops;
 	struct opts o;
 	sigset_t sigs;
 	char err[512] = "";
 	int status = EXIT_USAGE;
 
+	memset(&ops, 0, sizeof(ops));
 	if (parse_opts(argc, argv, &o) < 0)
 		return EXIT_USAGE;
 	if (offline && optind >= argc) {
@@ -929,6 +1144,14 @@ run_engine(int argc, char **argv, int offline)
 		       cfg.n_file_watch, vg_yara_rule_count(y),
 		       vg_yara_file_count(y));
 	}
+	/* A replay is a command, not the daemon: no socket, no endpoint. */
+	if (!offline && ops_start(&ops, e, &cfg, err, sizeof(err)) < 0) {
+		status = EXIT_USAGE;
+		if (fs != NULL)
+			vg_filescan_stop(fs);
+		vg_engine_stop(e);
+		goto out;
+	}
 	if (!offline)
 		vg_log(LOG_INFO, "vigil-agent %s running (nDPI %s)", VG_VERSION,
 		       vg_classify_ndpi_version());
@@ -940,7 +1163,7 @@ run_engine(int argc, char **argv, int offline)
 		service_set_text(&cfg, d);
 		vg_service_ready("%s", service_text);
 	}
-	drive(e, fs, &cfg, &sigs, offline);
+	drive(e, fs, &cfg, &sigs, offline, &ops);
 	if (offline)
 		vg_engine_summary(e, stderr);
 	status = vg_engine_read_errors(e) ? EXIT_INPUT : 0;
@@ -997,6 +1220,8 @@ main(int argc, char **argv)
 		return run_engine(argc - 1, argv + 1, 0);
 	if (strcmp(cmd, "replay") == 0)
 		return run_engine(argc - 1, argv + 1, 1);
+	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "reload") == 0)
+		return cmd_ctl(argc - 1, argv + 1, cmd);
 	fprintf(stderr, "vigil-agent: unknown command \"%s\"\n", cmd);
 	usage(stderr);
 	return EXIT_USAGE;

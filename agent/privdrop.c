@@ -153,13 +153,13 @@ out:
 
 enum vg_err
 vg_privdrop_prepare_dir(const struct vg_privdrop *pd, const char *dir,
-			const char *key, char *err, size_t errlen)
+			mode_t mode, const char *key, char *err, size_t errlen)
 {
 	struct stat sb;
 
 	if (!pd->switch_user || dir == NULL || dir[0] == '\0')
 		return VG_OK;
-	if (mkdir(dir, 0700) == 0) {
+	if (mkdir(dir, mode) == 0) {
 		if (chown(dir, pd->uid, pd->gid) != 0) {
 			vg_seterr(err, errlen, "%s: %s: chown: %s", key, dir,
 				  strerror(errno));
@@ -328,7 +328,7 @@ enum vg_err
 vg_privdrop_apply(const struct vg_privdrop *pd, char *err, size_t errlen)
 {
 	uint64_t have, keep;
-	int bounding_ok;
+	int bounding_ok, lean;
 	cap_value_t c;
 	enum vg_err rc;
 
@@ -350,10 +350,29 @@ vg_privdrop_apply(const struct vg_privdrop *pd, char *err, size_t errlen)
 			return VG_EIO;
 		}
 	}
-	if (set_caps(keep) != 0) {
-		vg_seterr(err, errlen, "cannot set the capabilities: %s",
-			  strerror(errno));
-		return VG_EIO;
+	/*
+	 * Started without root (a systemd unit with User= and
+	 * AmbientCapabilities=), the sets may already be just right, and the
+	 * unit's system call filter may refuse capset(2): then there is
+	 * nothing to do, or nothing more that can be done, and the unit's
+	 * bounding set is the limit.
+	 */
+	lean = !pd->switch_user && pd->uid != 0;
+	if (!lean || (have & ~pd->caps) != 0) {
+		if (set_caps(keep) == 0) {
+			lean = 0; /* set as asked: check all of it below */
+		} else if (!lean) {
+			vg_seterr(err, errlen,
+				  "cannot set the capabilities: %s",
+				  strerror(errno));
+			return VG_EIO;
+		} else {
+			vg_log(LOG_WARNING,
+			       "cannot drop the capabilities the "
+			       "configuration does not need (%s); keeping "
+			       "those the service was given",
+			       strerror(errno));
+		}
 	}
 	if (CAP_AMBIENT_SUPPORTED() && cap_reset_ambient() != 0) {
 		vg_seterr(err, errlen, "cannot clear the ambient set: %s",
@@ -368,7 +387,7 @@ vg_privdrop_apply(const struct vg_privdrop *pd, char *err, size_t errlen)
 	/* Check what was done, not what was asked. */
 	if (pd->switch_user && (rc = verify_ids(pd, err, errlen)) != VG_OK)
 		return rc;
-	if (!caps_are(keep)) {
+	if (!lean && !caps_are(keep)) {
 		vg_seterr(err, errlen, "the capability sets are not as set");
 		return VG_EIO;
 	}

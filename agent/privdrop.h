@@ -65,14 +65,16 @@ enum vg_err vg_privdrop_plan(struct vg_privdrop *pd,
 			     char *err, size_t errlen) VG_MUST_CHECK;
 
 /*
- * One of the agent's own state folders (spool, quarantine), named by key
- * in messages: when the drop switches user, create it (mode 0700) if it
+ * One of the agent's own state folders (spool, quarantine, the control
+ * socket's), named by key in messages: when the drop switches user,
+ * create it (with mode, e.g. 0700) if it
  * is missing and give it to the user; a folder that was there is left
  * alone, with a warning if the user does not own it. Nothing is done
  * without a user switch. VG_OK or VG_EIO (err says why).
  */
 enum vg_err vg_privdrop_prepare_dir(const struct vg_privdrop *pd,
-				    const char *dir, const char *key, char *err,
+				    const char *dir, mode_t mode,
+				    const char *key, char *err,
 				    size_t errlen) VG_MUST_CHECK;
 
 /*

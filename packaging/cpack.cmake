@@ -91,6 +91,9 @@ install(FILES ${VIGIL_PKG_SRC}/debian/copyright ${VIGIL_PKG_OUT}/changelog.gz
         DESTINATION ${VIGIL_DOC}/vigil-agent COMPONENT agent)
 install(FILES ${VIGIL_PKG_SRC}/config/agent.yaml
         DESTINATION ${VIGIL_DOC}/vigil-agent/examples COMPONENT agent)
+install(FILES ${CMAKE_SOURCE_DIR}/dashboards/grafana/vigil-agent.json
+        ${CMAKE_SOURCE_DIR}/dashboards/grafana/README.md
+        DESTINATION ${VIGIL_DOC}/vigil-agent/examples/grafana COMPONENT agent)
 
 install(FILES ${VIGIL_PKG_SRC}/debian/agent/lintian-overrides
         DESTINATION ${CMAKE_INSTALL_DATADIR}/lintian/overrides

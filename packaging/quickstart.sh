@@ -183,6 +183,11 @@ files:
 output:
   file:
     path: $run/files-eve.json
+# The demo runs as whoever started it (a service drops to the vigil user).
+privileges:
+  allow_root: true
+control:
+  socket: $run/agent.sock
 log:
   level: warning
 YAML
@@ -196,6 +201,8 @@ for _ in $(seq 1 50); do
   grep -q '"event_type":"alert"' "$run/files-eve.json" 2>/dev/null && break
   sleep 0.2
 done
+echo "    vigil-agent status, from its control socket:"
+./build/bin/vigil-agent status -s "$run/agent.sock" | sed 's/^/      /' || true
 kill -TERM "$pid"
 wait "$pid" || true
 python3 - "$run/files-eve.json" <<'PY'

@@ -458,7 +458,7 @@ test_dump_unset(void **state)
 				    "  threads: 0\n"
 				    "  schedule: 1d\n"
 				    "  # rules: not set (the shipped rules)\n"
-				    "  # quarantine: not set\n"
+				    "  quarantine: off\n"
 				    "  hash: \"matches\"\n"
 				    "  settle: 2s\n"
 				    "  max_watches: 0\n"
@@ -1254,6 +1254,62 @@ test_privileges_log_target(void **state)
 		     "expected stderr, journald or auto");
 }
 
+/* control.socket and metrics.*: defaults, "off", paths, addresses. */
+static void
+test_operations(void **state)
+{
+	struct vg_config cfg;
+
+	(void)state;
+	assert_int_equal(vg_config_defaults(&cfg), VG_OK);
+	assert_string_equal(cfg.control_socket, VG_CONTROL_SOCKET_DEFAULT);
+	assert_null(cfg.metrics_listen);
+	assert_false(cfg.metrics_allow_remote);
+	vg_config_fini(&cfg);
+
+	load_text(&cfg, "control:\n  socket: off\nmetrics:\n  listen: off\n");
+	assert_null(cfg.control_socket);
+	assert_null(cfg.metrics_listen);
+	vg_config_fini(&cfg);
+
+	load_text(&cfg, "control:\n  socket: /tmp/x/agent.sock\n"
+			"metrics:\n  listen: 127.0.0.1:9477\n");
+	assert_string_equal(cfg.control_socket, "/tmp/x/agent.sock");
+	assert_string_equal(cfg.metrics_listen, "127.0.0.1:9477");
+	vg_config_fini(&cfg);
+
+	load_text(&cfg, "metrics:\n  listen: \"[::1]:9\"\n");
+	vg_config_fini(&cfg);
+	load_text(&cfg, "metrics:\n  listen: localhost:9477\n");
+	vg_config_fini(&cfg);
+	load_text(&cfg, "metrics:\n  listen: 0.0.0.0:9477\n"
+			"  allow_remote: true\n");
+	assert_true(cfg.metrics_allow_remote);
+	vg_config_fini(&cfg);
+
+	expect_error("metrics:\n  allow_remote: false\n  listen: "
+		     "0.0.0.0:9477\n",
+		     3, "metrics.listen",
+		     "0.0.0.0 is not a loopback address (set "
+		     "metrics.allow_remote: true");
+	expect_error("metrics:\n  listen: \"[2001:db8::1]:80\"\n", 2,
+		     "metrics.listen", "2001:db8::1 is not a loopback address");
+	expect_error("metrics:\n  listen: 9477\n", 2, "metrics.listen",
+		     "expected HOST:PORT");
+	expect_error("metrics:\n  listen: 127.0.0.1:0\n", 2, "metrics.listen",
+		     "expected HOST:PORT");
+	expect_error("metrics:\n  listen: 127.0.0.1:65536\n", 2,
+		     "metrics.listen", "expected HOST:PORT");
+	expect_error("metrics:\n  listen: example.org:80\n", 2,
+		     "metrics.listen", "expected HOST:PORT");
+	expect_error("metrics:\n  listen: \"::1:80\"\n", 2, "metrics.listen",
+		     "expected HOST:PORT");
+	expect_error("control:\n  socket: \"\"\n", 2, "control.socket",
+		     "must not be empty");
+	expect_error("control:\n  sockets: /x\n", 2, "control.sockets",
+		     "unknown");
+}
+
 int
 main(void)
 {
@@ -1279,6 +1335,7 @@ main(void)
 	    cmocka_unit_test(test_unreadable),
 	    cmocka_unit_test(test_fini_zeroed),
 	    cmocka_unit_test(test_privileges_log_target),
+	    cmocka_unit_test(test_operations),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
