@@ -1235,13 +1235,21 @@ scan_node(struct vg_redis *r, int node, const char *match, const char *count,
 		    rep->elements[0]->len == 0 ||
 		    rep->elements[0]->len >= sizeof(cursor) ||
 		    rep->elements[1]->type != VG_REPLY_ARRAY) {
-			vg_seterr(err, errlen, "%s: SCAN: %s", c->peer,
-				  rep->type == VG_REPLY_ERROR
-				      ? vg_escape(esc, sizeof(esc), rep->str,
-						  rep->len)
-				      : "not a SCAN reply");
+			enum vg_err why = VG_EINVAL;
+
+			if (rep->type == VG_REPLY_ERROR)
+				vg_seterr(err, errlen, "%s: SCAN: %s", c->peer,
+					  vg_escape(esc, sizeof(esc), rep->str,
+						    rep->len));
+			else {
+				vg_seterr(err, errlen,
+					  "%s: SCAN: not a SCAN reply",
+					  c->peer);
+				broken(r, node);
+				why = VG_EIO;
+			}
 			vg_redis_reply_free(rep);
-			return VG_EIO;
+			return why;
 		}
 		memcpy(cursor, rep->elements[0]->str,
 		       rep->elements[0]->len + 1);

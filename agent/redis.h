@@ -201,10 +201,11 @@ typedef int (*vg_redis_scan_fn)(void *ctx, const char *key, size_t len);
  * Returns:
  *  VG_OK      every server's walk ended (or fn returned nonzero).
  *  VG_EIO     a connection failed (as vg_redis_command(); the next call
- *             reconnects), or a server answered with an error or with
- *             something that is not a SCAN reply (err quotes it,
- *             escaped). Keys reported so far were real.
- *  VG_EINVAL  NULL r, match or fn.
+ *             reconnects), or a server answered something that is not a
+ *             SCAN reply. Keys reported so far were real.
+ *  VG_EINVAL  NULL r, match or fn; or a server refused the SCAN with an
+ *             ERROR reply (NOPERM...: err quotes it, escaped), the walk
+ *             ends there and the connection stays usable.
  *  VG_ENOMEM  out of memory.
  */
 enum vg_err vg_redis_scan(struct vg_redis *r, const char *match, unsigned count,

@@ -12,7 +12,8 @@
  * more by the one that claims it.
  *
  * One loop, one thread, one connection:
- *   every 10 s   SMEMBERS vigil:agencies + SCAN vigil:events:*, and
+ *   every 10 s   SMEMBERS vigil:agencies + SCAN vigil:events:* (on
+ *                every master in cluster mode), and
  *                XGROUP CREATE key group 0 MKSTREAM for a new stream;
  *   always       XREADGROUP ... STREAMS k1 k2 .. > > .. (single and
  *                sentinel mode: one call; cluster: one per stream, since
@@ -473,13 +474,49 @@ add_stream(struct vc_consumer *c, const char *key, size_t len)
 	return 0;
 }
 
+/* Keys found by the SCAN, followed once the walk is over (the handle
+ * is not used for anything else during it). */
+struct scan_ctx {
+	const struct vc_consumer *c;
+	char **keys;
+	size_t n;
+	int fail; /* out of memory */
+};
+
+static int
+followed(const struct vc_consumer *c, const char *key, size_t len)
+{
+	for (unsigned i = 0; i < c->n_streams; i++)
+		if (strlen(c->streams[i].key) == len &&
+		    memcmp(c->streams[i].key, key, len) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+scan_key(void *ctx, const char *key, size_t len)
+{
+	struct scan_ctx *sc = ctx;
+
+	if (len == 0 || len >= MAX_KEY || memchr(key, '\0', len) ||
+	    followed(sc->c, key, len))
+		return 0;
+	if (sc->n == VC_MAX_STREAMS)
+		return 1; /* add_stream() logs the limit */
+	if ((sc->keys[sc->n] = strndup(key, len)) == NULL) {
+		sc->fail = 1;
+		return 1;
+	}
+	sc->n++;
+	return 0;
+}
+
 static int
 discover(struct vc_consumer *c)
 {
 	const char *sm[] = {"SMEMBERS", AGENCIES_KEY};
 	struct vg_redis_reply *r = NULL;
-	char cursor[32] = "0", key[MAX_KEY];
-	unsigned rounds = 0;
+	char key[MAX_KEY];
 
 	if (commandv(c, 2, sm, 1, &r) < 0)
 		return -1;
@@ -502,36 +539,44 @@ discover(struct vc_consumer *c)
 		log_error_reply(c, "SMEMBERS", r);
 	vg_redis_reply_free(r);
 
-	/* In cluster mode SCAN sees one node only; vigil:agencies is the
-	 * way to name every agency there. */
-	do {
-		const char *sc[] = {"SCAN",     cursor,  "MATCH",
-				    SCAN_MATCH, "COUNT", "1000"};
-		const struct vg_redis_reply *keys;
+	/* SCAN on every master (in cluster mode each holds a share). */
+	{
+		struct scan_ctx sc = {c, NULL, 0, 0};
+		char err[256];
+		enum vg_err rc;
+		int ret = 0;
 
-		if (commandv(c, 6, sc, -1, &r) < 0)
+		sc.keys = vg_calloc(VC_MAX_STREAMS, sizeof(*sc.keys));
+		if (sc.keys == NULL)
 			return -1;
-		if (r->type != VG_REPLY_ARRAY || r->n != 2 ||
-		    r->elements[0]->type != VG_REPLY_STRING ||
-		    r->elements[0]->len >= sizeof(cursor) ||
-		    r->elements[1]->type != VG_REPLY_ARRAY) {
-			if (r->type == VG_REPLY_ERROR)
-				log_error_reply(c, "SCAN", r);
-			vg_redis_reply_free(r);
-			return 0;
-		}
-		memcpy(cursor, r->elements[0]->str, r->elements[0]->len + 1);
-		keys = r->elements[1];
-		for (size_t i = 0; i < keys->n; i++)
-			if (keys->elements[i]->type == VG_REPLY_STRING &&
-			    add_stream(c, keys->elements[i]->str,
-				       keys->elements[i]->len) < 0) {
-				vg_redis_reply_free(r);
-				return -1;
+		rc = vg_redis_scan(c->r, SCAN_MATCH, 1000, scan_key, &sc, err,
+				   sizeof(err));
+		if (rc == VG_EINVAL) {
+			/* Refused (NOPERM...): vigil:agencies still names
+			 * the agencies. */
+			if (vg_ratelimit_ok(&c->rl_err, 10, 60))
+				vg_log(LOG_WARNING, "redis: %s", err);
+		} else if (rc != VG_OK) {
+			vg_log(LOG_WARNING, "redis: %s", err);
+			if (rc == VG_EIO) {
+				vg_redis_close(c->r);
+				c->r = NULL;
+				if (c->store)
+					vc_store_set_redis_up(c->store, 0);
 			}
-		vg_redis_reply_free(r);
-	} while (strcmp(cursor, "0") != 0 && ++rounds < 100000);
-	return 0;
+			ret = -1;
+		}
+		for (size_t i = 0; i < sc.n; i++) {
+			if (ret == 0 &&
+			    add_stream(c, sc.keys[i], strlen(sc.keys[i])) < 0)
+				ret = -1;
+			free(sc.keys[i]);
+		}
+		free(sc.keys);
+		if (ret == 0 && sc.fail)
+			ret = -1;
+		return ret;
+	}
 }
 
 /*

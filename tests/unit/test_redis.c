@@ -1677,8 +1677,10 @@ test_plain_scan(void **state)
 	expect_status(cmd(h, -1, "ACL", "SETUSER", "default", "-scan"), "OK");
 	assert_int_equal(vg_redis_scan(h, "vigil:events:*", 0, scan_count, s,
 				       err, sizeof(err)),
-			 VG_EIO);
+			 VG_EINVAL);
 	assert_non_null(strstr(err, "SCAN: NOPERM"));
+	/* the connection is still good */
+	expect_status(cmd(h, -1, "PING"), "PONG");
 	free(s);
 }
 
