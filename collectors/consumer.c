@@ -29,6 +29,7 @@
 #include "forward.h"
 #include "log.h"
 #include "redis.h"
+#include "shared.h"
 #include "store.h"
 
 #include <jansson.h>
@@ -234,8 +235,10 @@ struct item {
 	const char *line; /* NULL: acknowledge only */
 	size_t len;
 	char *owned; /* line re-encoded on one line, or NULL */
+	json_t *ev;  /* the parsed event (owned), or NULL */
 	struct idkey key;
-	int added; /* key added to the set by this batch */
+	int added;  /* key added to the set by this batch */
+	int record; /* to record in the shared view (shared.c) */
 };
 
 struct batch {
@@ -253,6 +256,8 @@ struct vc_consumer {
 	unsigned n_streams;
 	unsigned rr; /* cluster: next stream to read */
 	struct idset ids;
+	struct vc_shared_script sc;
+	struct vc_shared_ev *sev; /* VC_SHARED_PER_CALL, for batch_finish() */
 	atomic_int stop;
 	_Atomic uint64_t archived, duplicates, malformed, acked, claimed;
 	struct vg_ratelimit rl_bad, rl_err;
@@ -282,8 +287,11 @@ vc_consumer_new(struct vc_consumer **out, const struct vc_config *cfg,
 	c->cfg = cfg;
 	c->store = store;
 	c->streams = vg_calloc(VC_MAX_STREAMS, sizeof(*c->streams));
-	if (c->streams == NULL || idset_init(&c->ids, VC_DEDUPE_IDS) < 0) {
+	c->sev = vg_calloc(VC_SHARED_PER_CALL, sizeof(*c->sev));
+	if (c->streams == NULL || c->sev == NULL ||
+	    idset_init(&c->ids, VC_DEDUPE_IDS) < 0) {
 		free(c->streams);
+		free(c->sev);
 		free(c);
 		return VG_ENOMEM;
 	}
@@ -292,6 +300,7 @@ vc_consumer_new(struct vc_consumer **out, const struct vc_config *cfg,
 	if (rc != VG_OK) {
 		idset_fini(&c->ids);
 		free(c->streams);
+		free(c->sev);
 		free(c);
 		return rc;
 	}
@@ -309,6 +318,7 @@ vc_consumer_free(struct vc_consumer *c)
 	for (unsigned i = 0; i < c->n_streams; i++)
 		free(c->streams[i].key);
 	free(c->streams);
+	free(c->sev);
 	idset_fini(&c->ids);
 	free(c);
 }
@@ -605,8 +615,10 @@ batch_push(struct batch *b, struct item **it)
 static void
 batch_reset(struct batch *b)
 {
-	for (size_t i = 0; i < b->n; i++)
+	for (size_t i = 0; i < b->n; i++) {
 		free(b->items[i].owned);
+		json_decref(b->items[i].ev);
+	}
 	b->n = 0;
 }
 
@@ -640,8 +652,10 @@ bad_entry(struct vc_consumer *c, unsigned s, const char *id, const char *why)
 
 /*
  * One stream entry [id, [field, value, ...]] into the batch: archived
- * when new, acknowledged in any case. -1: archive failure (err) or out of
- * memory.
+ * when new, recorded in the shared view when it has an event (the view
+ * drops what it has already: an entry delivered again after a failed
+ * batch was archived but maybe not recorded), acknowledged in any case.
+ * -1: archive failure (err) or out of memory.
  */
 static int
 add_entry(struct vc_consumer *c, struct batch *b, unsigned s,
@@ -685,10 +699,6 @@ add_entry(struct vc_consumer *c, struct batch *b, unsigned s,
 		id_key(&it->key, eid, strlen(eid));
 	else
 		id_key(&it->key, eve->str, eve->len);
-	if (idset_find(&c->ids, &it->key) != SIZE_MAX) {
-		atomic_fetch_add(&c->duplicates, 1);
-		goto out;
-	}
 	it->line = eve->str;
 	it->len = eve->len;
 	if (memchr(eve->str, '\n', eve->len) ||
@@ -702,6 +712,12 @@ add_entry(struct vc_consumer *c, struct batch *b, unsigned s,
 		}
 		it->line = it->owned;
 		it->len = strlen(it->owned);
+	}
+	it->ev = json_incref(ev);
+	it->record = 1;
+	if (idset_find(&c->ids, &it->key) != SIZE_MAX) {
+		atomic_fetch_add(&c->duplicates, 1);
+		goto out;
 	}
 	if (vc_archive_add(c->archive, ev, it->line, it->len, err, errlen) !=
 	    VG_OK) {
@@ -772,7 +788,50 @@ batch_abort(struct vc_consumer *c, struct batch *b, const char *why)
 	sleep_ms(c, 1000);
 }
 
-/* Commit the archive, hand new events to the store, acknowledge. */
+/*
+ * Record the batch's events in the shared view, VC_SHARED_PER_CALL at a
+ * time. -1 when Redis failed or refused (logged; the connection is closed
+ * when it broke).
+ */
+static int
+batch_record(struct vc_consumer *c, struct batch *b)
+{
+	char err[256];
+	size_t n = 0;
+	enum vg_err rc = VG_OK;
+
+	for (size_t i = 0; i <= b->n && rc == VG_OK; i++) {
+		if (i < b->n && b->items[i].record) {
+			const struct item *it = &b->items[i];
+
+			vc_shared_prepare(&c->sev[n++], it->ev, it->key.b,
+					  it->line, it->len);
+		}
+		if (n == VC_SHARED_PER_CALL || (i == b->n && n > 0)) {
+			if (c->r == NULL)
+				return -1;
+			rc = vc_shared_record(c->r, c->cfg, &c->sc, c->sev, n,
+					      NULL, err, sizeof(err));
+			n = 0;
+		}
+	}
+	if (rc == VG_OK)
+		return 0;
+	vg_log(LOG_WARNING, "redis: shared view: %s", err);
+	if (rc == VG_EIO) {
+		vg_redis_close(c->r);
+		c->r = NULL;
+		if (c->store)
+			vc_store_set_redis_up(c->store, 0);
+	}
+	return -1;
+}
+
+/*
+ * Commit the archive, record the events in the shared view (whence every
+ * collector's store gets them), acknowledge. An event is acknowledged
+ * only once it is both archived and recorded.
+ */
 static int
 batch_finish(struct vc_consumer *c, struct batch *b)
 {
@@ -791,14 +850,22 @@ batch_finish(struct vc_consumer *c, struct batch *b)
 	for (size_t i = 0; i < b->n; i++)
 		if (b->items[i].added) {
 			n_new++;
-			if (c->store)
-				vc_store_add(c->store, b->items[i].line,
-					     b->items[i].len);
 			/* Queued only: never waits for the SIEM. */
 			vc_forward_event(c->forward, b->items[i].line,
 					 b->items[i].len);
 		}
 	atomic_fetch_add(&c->archived, n_new);
+	if (batch_record(c, b) < 0) {
+		/* Archived (the set of ids keeps them, so they are not
+		 * archived again) but not recorded: not acknowledged, so
+		 * they come back, from our pending entries, to be
+		 * recorded. */
+		batch_reset(b);
+		mark_all_pending(c);
+		if (c->r != NULL)
+			sleep_ms(c, 1000);
+		return -1;
+	}
 	for (unsigned s = 0; s < c->n_streams && rc == 0; s++)
 		rc = ack_stream(c, b, s);
 	batch_reset(b);
