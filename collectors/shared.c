@@ -96,13 +96,14 @@ static const char *const script_lines[] = {
     "        local ak = p .. 'agent:' .. aid\n",
     "        if redis.call('ZSCORE', agents, aid) or\n",
     "           redis.call('ZCARD', agents) < amax then\n",
-    "          if agency ~= '' then redis.call('HSET', ak, 'agency', agency) "
-    "end\n",
-    "          if host ~= '' then redis.call('HSET', ak, 'host', host) end\n",
-    "          if ver ~= '' then redis.call('HSET', ak, 'version', ver) end\n",
     "          local ls = tonumber(redis.call('HGET', ak, 'last_seen') or "
     "'')\n",
-    "          if not ls or t > ls then\n",
+    "          if not ls or t >= ls then\n",
+    "            if agency ~= '' then redis.call('HSET', ak, 'agency', agency) "
+    "end\n",
+    "            if host ~= '' then redis.call('HSET', ak, 'host', host) end\n",
+    "            if ver ~= '' then redis.call('HSET', ak, 'version', ver) "
+    "end\n",
     "            redis.call('HSET', ak, 'last_seen', ts)\n",
     "            redis.call('ZADD', agents, ts, aid)\n",
     "          end\n",
