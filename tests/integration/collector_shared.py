@@ -17,7 +17,9 @@
     in Redis), and /api/stream of one collector carries the events the
     other one consumed.
 (c) Redis stopped: /api/agents and /api/stats/timeseries answer 503.
-(d) Redis Cluster (three masters): discovery finds agency streams on
+(d) With the shipped ACL template (packaging/redis/users.acl) the
+    collector's user may run the script.
+(e) Redis Cluster (three masters): discovery finds agency streams on
     every master without vigil:agencies, and the shared view works there
     (its keys share one hash tag).
 
@@ -528,6 +530,37 @@ def test_cluster(tmp):
                        capture_output=True, timeout=60)
 
 
+def test_acl(tmp):
+    """The shipped ACL template lets the collector run its script."""
+    acl = os.path.join(tmp, "users.acl")
+    with open(os.path.join(SRC, "packaging", "redis", "users.acl")) as f:
+        write(acl, f.read())
+    redis = Redis(tmp, "acl", extra=["--aclfile", acl],
+                  auth=("vigil-collector", "change-me-collector"))
+    try:
+        col = Collector(tmp, "col-acl",
+                        "redis://vigil-collector:change-me-collector@"
+                        "127.0.0.1:%d" % redis.port)
+        evs = [alert(time.time() - i, "so-tttt-hanoi", "h-1", 2, "Acl", 5,
+                     "VN") for i in range(5)]
+        for ev in evs:
+            r = subprocess.run(
+                ["redis-cli", "-s", redis.sock, "--no-auth-warning",
+                 "--user", "so-tttt-hanoi", "--pass", "change-me-hanoi",
+                 "XADD", "vigil:events:{so-tttt-hanoi}", "*", "type",
+                 "alert", "id", ev["vigil"]["event_id"], "eve",
+                 json.dumps(ev)], capture_output=True, text=True,
+                timeout=30)
+        want = expected_view(evs)
+        ok = wait_for(lambda: same_view(want, col) is None, 30, 0.3)
+        check("acl: with the shipped users.acl the shared view works", ok,
+              (r.stdout, r.stderr, same_view(want, col),
+               col.text()[-1500:]))
+        col.stop()
+    finally:
+        redis.stop()
+
+
 def test_check(tmp):
     bad = write(os.path.join(tmp, "bad-center.yaml"),
                 "archive:\n  dir: /x\ncenter:\n  name: \"a}b\"\n")
@@ -548,7 +581,7 @@ def test_check(tmp):
 def main():
     tmp = tempfile.mkdtemp(prefix="vigil-shared-")
     try:
-        for t in (test_check, test_shared, test_cluster):
+        for t in (test_check, test_acl, test_shared, test_cluster):
             try:
                 t(tmp)
             except Exception as e:  # a crash of one test is one failure
