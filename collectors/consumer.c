@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The collector's consumer (see consumer.h): Redis streams in, archive
- * and store out.
+ * and the center's shared view (shared.c) out.
  *
  * Delivery is at least once from Redis and exactly once per process
  * into the archive: an entry is acknowledged (XACK) only after its line
- * is fsync'd, so a crash between the two makes Redis deliver it again,
- * and the set of recent event ids drops it then (still acknowledged, not
- * archived again). Across processes the set is not shared: an entry
- * archived by a collector that died before its XACK is archived once
- * more by the one that claims it.
+ * is fsync'd and it is recorded in the shared view, so a crash between
+ * makes Redis deliver it again, and the set of recent event ids drops it
+ * then from the archive (recorded again, which the view's own set of
+ * event ids makes harmless; then acknowledged). Across processes the set
+ * here is not shared: an entry archived by a collector that died before
+ * its XACK is archived once more by the one that claims it, but counted
+ * and shown once.
  *
  * One loop, one thread, one connection:
  *   every 10 s   SMEMBERS vigil:agencies + SCAN vigil:events:* (on
@@ -817,7 +819,8 @@ batch_record(struct vc_consumer *c, struct batch *b)
 	}
 	if (rc == VG_OK)
 		return 0;
-	vg_log(LOG_WARNING, "redis: shared view: %s", err);
+	if (vg_ratelimit_ok(&c->rl_err, 10, 60))
+		vg_log(LOG_WARNING, "redis: shared view: %s", err);
 	if (rc == VG_EIO) {
 		vg_redis_close(c->r);
 		c->r = NULL;

@@ -593,6 +593,63 @@ tail_entries(struct vc_view *v, const struct vg_redis_reply *rep, char last[48])
 	}
 }
 
+/* An entry ID "MS-SEQ" as two numbers; 0 when it does not parse. */
+static int
+parse_id(const char *id, uint64_t *ms, uint64_t *seq)
+{
+	char *end;
+
+	*ms = strtoull(id, &end, 10);
+	if (end == id || *end != '-')
+		return 0;
+	*seq = strtoull(end + 1, &end, 10);
+	return *end == '\0';
+}
+
+/*
+ * After a reconnect: when the stream's newest entry is older than the
+ * last one seen, or the stream is gone, Redis lost its data (restarted
+ * without persistence, or another server after a failover): read it
+ * again from the start, or the new entries, with smaller IDs, would be
+ * skipped. -1: the connection failed.
+ */
+static int
+tail_check(struct vc_view *v, struct vg_redis *r, char last[48])
+{
+	const char *argv[] = {"XREVRANGE", v->k.recent, "+", "-", "COUNT", "1"};
+	size_t lens[6];
+	struct vg_redis_reply *rep = NULL;
+	const struct vg_redis_reply *e;
+	uint64_t ms, seq, lms, lseq;
+	char err[256];
+	int reset = 0;
+
+	if (strcmp(last, "0") == 0)
+		return 0;
+	for (int i = 0; i < 6; i++)
+		lens[i] = strlen(argv[i]);
+	if (vg_redis_command(r, 6, argv, lens, 1, &rep, err, sizeof(err)) !=
+	    VG_OK)
+		return -1;
+	if (rep->type == VG_REPLY_ARRAY && rep->n == 0)
+		reset = 1;
+	else if (rep->type == VG_REPLY_ARRAY &&
+		 (e = rep->elements[0])->type == VG_REPLY_ARRAY && e->n == 2 &&
+		 e->elements[0]->type == VG_REPLY_STRING &&
+		 parse_id(e->elements[0]->str, &ms, &seq) &&
+		 parse_id(last, &lms, &lseq))
+		reset = ms < lms || (ms == lms && seq < lseq);
+	vg_redis_reply_free(rep);
+	if (reset) {
+		vg_log(LOG_WARNING,
+		       "view: %s is older than what was read: reading it "
+		       "again from the start",
+		       v->k.recent);
+		snprintf(last, 48, "0");
+	}
+	return 0;
+}
+
 /*
  * The tail: XREAD BLOCK on the recent stream, from its start ("0") when
  * the collector starts, so a restarted one shows the recent events at
@@ -631,6 +688,11 @@ tail_main(void *arg)
 				continue;
 			}
 			backoff = 100;
+			if (tail_check(v, r, last) < 0) {
+				vg_redis_close(r);
+				r = NULL;
+				continue;
+			}
 		}
 		for (int i = 0; i < 8; i++)
 			lens[i] = strlen(argv[i]);

@@ -16,7 +16,8 @@
     shows the same view at once (the recent stream's history, the counts
     in Redis), and /api/stream of one collector carries the events the
     other one consumed.
-(c) Redis stopped: /api/agents and /api/stats/timeseries answer 503.
+(c) The recent stream made anew with smaller IDs: read again from its
+    start after a reconnect. Redis stopped: /api/agents and /api/stats/timeseries answer 503.
 (d) With the shipped ACL template (packaging/redis/users.acl) the
     collector's user may run the script.
 (e) Redis Cluster (three masters): discovery finds agency streams on
@@ -425,6 +426,18 @@ def test_shared(tmp):
               "consumed them", want_ids <= seen, (len(want_ids), len(seen)))
         rc = b.stop()
         check("shared: SIGTERM stops it, exit 0", rc == 0, b.text()[-800:])
+
+        # The recent stream made anew with smaller IDs (Redis lost its
+        # data): after a reconnect, a's tail reads it from the start.
+        ev = alert(time.time(), "so-hue", "ag-1", 3, "Reset", 77, None)
+        redis.cli("DEL", "vigil:center:{main}:recent")
+        redis.cli("XADD", "vigil:center:{main}:recent", "1-1", "eve",
+                  json.dumps(ev))
+        redis.cli("CLIENT", "KILL", "TYPE", "normal")
+        path = "/api/alerts/" + ev["vigil"]["event_id"]
+        got = wait_for(lambda: a.get(path)[0] == 200, 15, 0.3)
+        check("shared: a stream older than what was read is read again",
+              got and "reading it again" in a.text(), a.text()[-800:])
 
         # Phase 4: Redis down.
         redis.stop()
