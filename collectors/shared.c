@@ -212,7 +212,7 @@ vc_shared_prefix(const struct vc_config *cfg, char buf[VC_SHARED_MAX_PREFIX])
 /* ---- Preparing an event ---- */
 
 static const char *
-get_str(json_t *o, const char *a, const char *b)
+ev_str(json_t *o, const char *a, const char *b)
 {
 	json_t *v = json_object_get(o, a);
 
@@ -223,7 +223,7 @@ get_str(json_t *o, const char *a, const char *b)
 
 /* A non-negative integer at o.a.b.c, or -1. */
 static json_int_t
-get_uint(json_t *o, const char *a, const char *b, const char *c)
+ev_uint(json_t *o, const char *a, const char *b, const char *c)
 {
 	json_t *v = json_object_get(o, a);
 
@@ -261,12 +261,12 @@ vc_shared_prepare(struct vc_shared_ev *e, json_t *ev, const uint8_t key[16],
 		  const char *line, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
-	const char *type = get_str(ev, "event_type", NULL);
-	const char *id = get_str(ev, "vigil", "event_id");
+	const char *type = ev_str(ev, "event_type", NULL);
+	const char *id = ev_str(ev, "vigil", "event_id");
 	json_t *sev = json_object_get(json_object_get(ev, "alert"), "severity");
 	json_t *sid =
 	    json_object_get(json_object_get(ev, "alert"), "signature_id");
-	const char *sig = get_str(ev, "alert", "signature");
+	const char *sig = ev_str(ev, "alert", "signature");
 	json_int_t kd, rd;
 	int64_t ts;
 	int have_ts;
@@ -276,7 +276,7 @@ vc_shared_prepare(struct vc_shared_ev *e, json_t *ev, const uint8_t key[16],
 		e->id[2 * i] = hex[key[i] >> 4];
 		e->id[2 * i + 1] = hex[key[i] & 15];
 	}
-	have_ts = vc_parse_time(get_str(ev, "timestamp", NULL), &ts) == VG_OK;
+	have_ts = vc_parse_time(ev_str(ev, "timestamp", NULL), &ts) == VG_OK;
 	if (have_ts)
 		snprintf(e->ts, sizeof(e->ts), "%lld", (long long)ts);
 	e->kind[0] = 'o';
@@ -293,7 +293,7 @@ vc_shared_prepare(struct vc_shared_ev *e, json_t *ev, const uint8_t key[16],
 	    json_integer_value(sev) <= 4)
 		e->sev[0] = (char)('0' + json_integer_value(sev));
 	copy_capped(e->agency, sizeof(e->agency),
-		    get_str(ev, "vigil", "agency"));
+		    ev_str(ev, "vigil", "agency"));
 	if (sig != NULL && *sig != '\0' && strlen(sig) <= VC_SHARED_MAX_SIG) {
 		if (json_is_integer(sid))
 			snprintf(e->sig, sizeof(e->sig), "%lld|%s",
@@ -306,20 +306,20 @@ vc_shared_prepare(struct vc_shared_ev *e, json_t *ev, const uint8_t key[16],
 			json_object_get(json_object_get(ev, "geoip"), "src"),
 			"country_iso")));
 	copy_capped(e->agent, sizeof(e->agent),
-		    get_str(ev, "vigil", "agent_id"));
-	copy_capped(e->host, sizeof(e->host), get_str(ev, "host", NULL));
+		    ev_str(ev, "vigil", "agent_id"));
+	copy_capped(e->host, sizeof(e->host), ev_str(ev, "host", NULL));
 	copy_capped(e->version, sizeof(e->version),
-		    get_str(ev, "vigil", "agent_version"));
+		    ev_str(ev, "vigil", "agent_version"));
 	if (e->kind[0] != 's')
 		return;
-	kd = get_uint(ev, "stats", "capture", "kernel_drops");
-	rd = get_uint(ev, "stats", "capture", "ring_drops");
+	kd = ev_uint(ev, "stats", "capture", "kernel_drops");
+	rd = ev_uint(ev, "stats", "capture", "ring_drops");
 	if (kd >= 0 && rd >= 0)
 		put_uint(e->drops, kd > INT64_MAX - rd ? INT64_MAX : kd + rd);
 	else
 		put_uint(e->drops, kd >= 0 ? kd : rd);
-	put_uint(e->pending, get_uint(ev, "stats", "spool", "pending"));
-	put_uint(e->uptime, get_uint(ev, "stats", "uptime", NULL));
+	put_uint(e->pending, ev_uint(ev, "stats", "spool", "pending"));
+	put_uint(e->uptime, ev_uint(ev, "stats", "uptime", NULL));
 }
 
 /* ---- Calling the script ---- */

@@ -160,7 +160,8 @@ def send(redis, ev, line=None):
 # ---- Collectors ------------------------------------------------------
 
 class Collector:
-    def __init__(self, tmp, name, redis_url, mode="single", center=None):
+    def __init__(self, tmp, name, redis_url, mode="single", center=None,
+                 max_agents=None):
         self.name = name
         self.port = free_port()
         self.archive = os.path.join(tmp, "archive-" + name)
@@ -173,7 +174,8 @@ class Collector:
             "archive:\n  dir: %s\n  compress: false\n"
             "http:\n  listen: 127.0.0.1:%d\n%s"
             % (redis_url, mode, name, self.archive, self.port,
-               "center:\n  name: %s\n" % center if center else ""))
+               ("center:\n  name: %s\n" % center if center else "") +
+               ("  max_agents: %d\n" % max_agents if max_agents else "")))
         self.p = None
         self.start()
 
@@ -574,6 +576,34 @@ def test_acl(tmp):
         redis.stop()
 
 
+def test_caps(tmp):
+    """center.max_agents: agents beyond are not tracked, their events
+    still counted; another center's keys are apart."""
+    redis = Redis(tmp, "caps")
+    try:
+        col = Collector(tmp, "col-caps", "redis://127.0.0.1:%d" % redis.port,
+                        center="caps", max_agents=3)
+        now = time.time()
+        evs = [alert(now - 10 + i, "so-hue", "cap-%d" % i, 1, "Cap", 1,
+                     None) for i in range(5)]
+        for ev in evs:
+            send(redis, ev)
+        want = expected_view(evs)
+        ok = wait_for(lambda: same_view(want, col) is None, 30, 0.3)
+        check("caps: every event counted", ok, same_view(want, col))
+        ids = [x["agent_id"] for x in col.agents() or []]
+        check("caps: at most center.max_agents (3) agents tracked",
+              ids == ["cap-0", "cap-1", "cap-2"], ids)
+        keys = redis.cli("KEYS", "*").split()
+        check("caps: the view's keys under vigil:center:{caps}:",
+              keys and all(k.startswith("vigil:center:{caps}:") or
+                           k.startswith("vigil:events:") for k in keys),
+              keys)
+        col.stop()
+    finally:
+        redis.stop()
+
+
 def test_check(tmp):
     bad = write(os.path.join(tmp, "bad-center.yaml"),
                 "archive:\n  dir: /x\ncenter:\n  name: \"a}b\"\n")
@@ -594,7 +624,8 @@ def test_check(tmp):
 def main():
     tmp = tempfile.mkdtemp(prefix="vigil-shared-")
     try:
-        for t in (test_check, test_acl, test_shared, test_cluster):
+        for t in (test_check, test_acl, test_caps, test_shared,
+                  test_cluster):
             try:
                 t(tmp)
             except Exception as e:  # a crash of one test is one failure
