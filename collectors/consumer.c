@@ -442,6 +442,16 @@ connect_redis(struct vc_consumer *c)
  * Discovery.
  */
 
+static int
+followed(const struct vc_consumer *c, const char *key, size_t len)
+{
+	for (unsigned i = 0; i < c->n_streams; i++)
+		if (strlen(c->streams[i].key) == len &&
+		    memcmp(c->streams[i].key, key, len) == 0)
+			return 1;
+	return 0;
+}
+
 /* Follow key (len bytes) if new: create the group (from ID 0, so entries
  * written before any collector ran are read too). -1: connection lost. */
 static int
@@ -455,10 +465,8 @@ add_stream(struct vc_consumer *c, const char *key, size_t len)
 
 	if (len == 0 || len >= MAX_KEY || memchr(key, '\0', len))
 		return 0;
-	for (unsigned i = 0; i < c->n_streams; i++)
-		if (strlen(c->streams[i].key) == len &&
-		    memcmp(c->streams[i].key, key, len) == 0)
-			return 0;
+	if (followed(c, key, len))
+		return 0;
 	if (c->n_streams == VC_MAX_STREAMS) {
 		if (vg_ratelimit_ok(&c->rl_err, 10, 60))
 			vg_log(LOG_ERR,
@@ -494,16 +502,6 @@ struct scan_ctx {
 	size_t n;
 	int fail; /* out of memory */
 };
-
-static int
-followed(const struct vc_consumer *c, const char *key, size_t len)
-{
-	for (unsigned i = 0; i < c->n_streams; i++)
-		if (strlen(c->streams[i].key) == len &&
-		    memcmp(c->streams[i].key, key, len) == 0)
-			return 1;
-	return 0;
-}
 
 static int
 scan_key(void *ctx, const char *key, size_t len)
@@ -805,9 +803,14 @@ batch_record(struct vc_consumer *c, struct batch *b)
 	for (size_t i = 0; i <= b->n && rc == VG_OK; i++) {
 		if (i < b->n && b->items[i].record) {
 			const struct item *it = &b->items[i];
+			struct vc_shared_ev *e = &c->sev[n];
 
-			vc_shared_prepare(&c->sev[n++], it->ev, it->key.b,
-					  it->line, it->len);
+			vc_shared_prepare(e, it->ev, it->key.b, it->line,
+					  it->len);
+			/* Neither counted nor an agent's (a flow without
+			 * agent id...): nothing to record. */
+			if (e->eve != NULL || (e->agent[0] && e->ts[0]))
+				n++;
 		}
 		if (n == VC_SHARED_PER_CALL || (i == b->n && n > 0)) {
 			if (c->r == NULL)

@@ -44,7 +44,6 @@
  * agents) and ARGV[2] the key prefix.
  */
 static const char *const script_lines[] = {
-    "-- vigil collector shared view (collectors/shared.c)\n",
     "local mode, p = ARGV[1], ARGV[2]\n",
     "local seen, recent, agents = KEYS[1], KEYS[2], KEYS[3]\n",
     "local function hincr(k, f, max)\n",
@@ -69,7 +68,10 @@ static const char *const script_lines[] = {
     "    local id, ts, kind, sev, agency, sig, cc, aid, host, ver, drops, "
     "pend,\n",
     "      upt, eve = unpack(ARGV, i, i + 13)\n",
-    "    local new = redis.call('ZADD', seen, 'NX', now, id)\n",
+    "    -- only what is counted needs the dedupe; the agent update is\n",
+    "    -- idempotent (newest time wins)\n",
+    "    local new = 1\n",
+    "    if eve ~= '' then new = redis.call('ZADD', seen, 'NX', now, id) end\n",
     "    local t = tonumber(ts)\n",
     "    out[#out + 1] = new\n",
     "    if new == 1 and t then\n",
