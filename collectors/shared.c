@@ -35,7 +35,7 @@
 #define ADD_FIXED     9  /* ARGV before the events in mode "add" */
 #define ADD_PER_EV    14 /* ARGV per event */
 #define TAIL_COUNT    1000
-#define MAX_CANDIDATE 1000 /* top-list candidates the script returns */
+#define MAX_CANDIDATE 1000 /* top-list candidates (the script's LIMIT) */
 
 /*
  * The script, a line an element (C99 caps a string literal at 4095
@@ -501,7 +501,6 @@ struct vc_view {
 	struct keys k;
 	pthread_t tid;
 	atomic_int stop;
-	_Atomic uint64_t tailed;
 	struct vg_ratelimit rl; /* the tail's messages */
 	pthread_mutex_t mu;     /* the fields below */
 	struct vg_ratelimit rl_read;
@@ -589,7 +588,6 @@ tail_entries(struct vc_view *v, const struct vg_redis_reply *rep, char last[48])
 					vc_store_add(v->store,
 						     kv->elements[j + 1]->str,
 						     kv->elements[j + 1]->len);
-					atomic_fetch_add(&v->tailed, 1);
 				}
 		}
 	}
@@ -760,12 +758,6 @@ vc_view_free(struct vc_view *v)
 	json_decref(v->agents);
 	pthread_mutex_destroy(&v->mu);
 	free(v);
-}
-
-uint64_t
-vc_view_tailed(struct vc_view *v)
-{
-	return atomic_load(&v->tailed);
 }
 
 /* One read script call on the read connection. Locked. */

@@ -73,8 +73,9 @@ struct vc_shared_ev {
  * bytes, borrowed: must outlive the vc_shared_record() call). key is the
  * consumer's 16-byte dedupe key of the event. Alert and fileinfo events
  * with a UUID vigil.event_id and a valid timestamp get eve set (the same
- * events the store keeps); events without a valid timestamp only take
- * part in the dedupe.
+ * events the store keeps): only those are counted, and deduped by key.
+ * Any event with a valid timestamp and a vigil.agent_id updates its
+ * agent; one with neither has nothing to record (the caller may skip it).
  */
 void vc_shared_prepare(struct vc_shared_ev *e, json_t *ev,
 		       const uint8_t key[16], const char *line, size_t len);
@@ -136,8 +137,5 @@ enum vg_err vc_view_timeseries(struct vc_view *v, unsigned minutes,
 			       size_t errlen) VG_MUST_CHECK;
 enum vg_err vc_view_agents(struct vc_view *v, json_t **out, char *err,
 			   size_t errlen) VG_MUST_CHECK;
-
-/* Entries of the recent stream handed to the store so far. Thread-safe. */
-uint64_t vc_view_tailed(struct vc_view *v);
 
 #endif /* VC_SHARED_H */
