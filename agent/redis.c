@@ -1203,6 +1203,116 @@ vg_redis_command(struct vg_redis *r, int argc, const char **argv,
 	return VG_EIO;
 }
 
+/* One server's SCAN walk: node in CLUSTER mode, -1 otherwise. */
+static enum vg_err
+scan_node(struct vg_redis *r, int node, const char *match, const char *count,
+	  vg_redis_scan_fn fn, void *ctx, char *err, size_t errlen)
+{
+	char cursor[32] = "0", esc[160];
+	unsigned calls;
+
+	for (calls = 0; calls < VG_REDIS_MAX_SCAN_CALLS; calls++) {
+		const char *argv[] = {"SCAN", cursor,  "MATCH",
+				      match,  "COUNT", count};
+		size_t lens[6];
+		struct conn *c = target(r, node, err, errlen);
+		struct vg_redis_reply *rep = NULL;
+		const struct vg_redis_reply *keys;
+		enum vg_err rc;
+		size_t i;
+
+		if (c == NULL)
+			return VG_EIO;
+		for (i = 0; i < 6; i++)
+			lens[i] = strlen(argv[i]);
+		rc = conn_command(r, c, 6, argv, lens, &rep, err, errlen);
+		if (rc != VG_OK) {
+			broken(r, node);
+			return rc;
+		}
+		if (rep->type != VG_REPLY_ARRAY || rep->n != 2 ||
+		    rep->elements[0]->type != VG_REPLY_STRING ||
+		    rep->elements[0]->len == 0 ||
+		    rep->elements[0]->len >= sizeof(cursor) ||
+		    rep->elements[1]->type != VG_REPLY_ARRAY) {
+			enum vg_err why = VG_EINVAL;
+
+			if (rep->type == VG_REPLY_ERROR)
+				vg_seterr(err, errlen, "%s: SCAN: %s", c->peer,
+					  vg_escape(esc, sizeof(esc), rep->str,
+						    rep->len));
+			else {
+				vg_seterr(err, errlen,
+					  "%s: SCAN: not a SCAN reply",
+					  c->peer);
+				broken(r, node);
+				why = VG_EIO;
+			}
+			vg_redis_reply_free(rep);
+			return why;
+		}
+		memcpy(cursor, rep->elements[0]->str,
+		       rep->elements[0]->len + 1);
+		keys = rep->elements[1];
+		for (i = 0; i < keys->n; i++)
+			if (keys->elements[i]->type == VG_REPLY_STRING &&
+			    fn(ctx, keys->elements[i]->str,
+			       keys->elements[i]->len) != 0) {
+				vg_redis_reply_free(rep);
+				return VG_EAGAIN; /* fn said stop */
+			}
+		vg_redis_reply_free(rep);
+		if (strcmp(cursor, "0") == 0)
+			return VG_OK;
+	}
+	return VG_OK;
+}
+
+/* vg_redis_scan() in CLUSTER mode. */
+static enum vg_err
+scan_masters(struct vg_redis *r, const char *match, const char *cnt,
+	     vg_redis_scan_fn fn, void *ctx, char *err, size_t errlen)
+{
+	bool *master;
+	unsigned i, n;
+	enum vg_err rc = VG_OK;
+
+	if (r->refresh && cluster_map(r, err, errlen) != VG_OK)
+		return VG_EIO;
+	/* The masters are the nodes the slot map names; the walk may
+	 * refresh the map (and add nodes), so take them first. */
+	n = r->n_nodes;
+	master = calloc(n ? n : 1, sizeof(*master));
+	if (master == NULL)
+		return VG_ENOMEM;
+	for (i = 0; i < SLOTS; i++)
+		if (r->slot[i] != UINT16_MAX && r->slot[i] < n)
+			master[r->slot[i]] = true;
+	for (i = 0; i < n && rc == VG_OK; i++)
+		if (master[i])
+			rc = scan_node(r, (int)i, match, cnt, fn, ctx, err,
+				       errlen);
+	free(master);
+	return rc;
+}
+
+enum vg_err
+vg_redis_scan(struct vg_redis *r, const char *match, unsigned count,
+	      vg_redis_scan_fn fn, void *ctx, char *err, size_t errlen)
+{
+	char cnt[16];
+	enum vg_err rc;
+
+	if (r == NULL || match == NULL || fn == NULL)
+		return VG_EINVAL;
+	snprintf(cnt, sizeof(cnt), "%u", count ? count : 1000);
+	if (r->o.mode != VG_REDIS_CLUSTER)
+		rc = scan_node(r, -1, match, cnt, fn, ctx, err, errlen);
+	else
+		rc = scan_masters(r, match, cnt, fn, ctx, err, errlen);
+	return rc == VG_EAGAIN ? VG_OK : rc;
+}
+
 static bool
 is_redirect(const char *error)
 {

@@ -43,6 +43,7 @@
 #define VG_REDIS_MAX_NODES_CLUSTER     1024 /* cluster nodes remembered */
 #define VG_REDIS_MAX_SENTINELS         64
 #define VG_REDIS_MAX_REDIRECTS         5 /* MOVED/ASK followed for one command */
+#define VG_REDIS_MAX_SCAN_CALLS        100000 /* SCAN calls per server, one walk */
 #define VG_REDIS_DEFAULT_PORT          6379
 #define VG_REDIS_DEFAULT_SENTINEL_PORT 26379
 #define VG_REDIS_DEFAULT_TIMEOUT_MS    5000
@@ -183,6 +184,33 @@ enum vg_err vg_redis_command(struct vg_redis *r, int argc, const char **argv,
 			     const size_t *argvlen, int key_index,
 			     struct vg_redis_reply **out, char *err,
 			     size_t errlen) VG_MUST_CHECK;
+
+/* Called by vg_redis_scan() for each key found: key holds len bytes
+ * (borrowed: valid during the call only). Nonzero stops the walk. */
+typedef int (*vg_redis_scan_fn)(void *ctx, const char *key, size_t len);
+
+/*
+ * SCAN the whole keyspace for keys matching the glob match, COUNT count
+ * per call (0: 1000): in CLUSTER mode on every master of the slot map
+ * in turn (each holds its own share of the keys; the map is refreshed
+ * first when due), in the other modes on the one server. A cursor walk
+ * stops after VG_REDIS_MAX_SCAN_CALLS calls per server. A key may be
+ * reported more than once (SCAN's own guarantee); one that exists during
+ * the whole walk is reported at least once.
+ *
+ * Returns:
+ *  VG_OK      every server's walk ended (or fn returned nonzero).
+ *  VG_EIO     a connection failed (as vg_redis_command(); the next call
+ *             reconnects), or a server answered something that is not a
+ *             SCAN reply. Keys reported so far were real.
+ *  VG_EINVAL  NULL r, match or fn; or a server refused the SCAN with an
+ *             ERROR reply (NOPERM...: err quotes it, escaped), the walk
+ *             ends there and the connection stays usable.
+ *  VG_ENOMEM  out of memory.
+ */
+enum vg_err vg_redis_scan(struct vg_redis *r, const char *match, unsigned count,
+			  vg_redis_scan_fn fn, void *ctx, char *err,
+			  size_t errlen) VG_MUST_CHECK;
 
 /*
  * One stream entry for vg_redis_xadd_batch(): the command sent is

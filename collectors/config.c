@@ -40,23 +40,43 @@ static const struct key {
 	const char *name;
 	enum kind kind;
 } keys[] = {
-    {"redis", "url", K_STR},           {"redis", "username", K_STR},
-    {"redis", "password", K_STR},      {"redis", "password_file", K_STR},
-    {"redis", "ca_file", K_STR},       {"redis", "cert_file", K_STR},
-    {"redis", "key_file", K_STR},      {"redis", "server_name", K_STR},
-    {"redis", "tls_verify", K_STR},    {"redis", "mode", K_STR},
-    {"redis", "sentinels", K_LIST},    {"redis", "sentinel_master", K_STR},
-    {"consumer", "name", K_STR},       {"consumer", "group", K_STR},
-    {"consumer", "block_ms", K_STR},   {"consumer", "batch", K_STR},
-    {"consumer", "claim_idle", K_STR}, {"archive", "dir", K_STR},
-    {"archive", "compress", K_STR},    {"http", "listen", K_STR},
-    {"http", "tokens_file", K_STR},    {"http", "static_dir", K_STR},
-    {"forward", "address", K_STR},     {"forward", "tls", K_STR},
-    {"forward", "ca_file", K_STR},     {"forward", "cert_file", K_STR},
-    {"forward", "key_file", K_STR},    {"forward", "server_name", K_STR},
-    {"forward", "tls_verify", K_STR},  {"forward", "queue", K_STR},
-    {"forward", "types", K_LIST},      {"forward", "facility", K_STR},
-    {"forward", "app_name", K_STR},    {"log", "target", K_STR},
+    {"redis", "url", K_STR},
+    {"redis", "username", K_STR},
+    {"redis", "password", K_STR},
+    {"redis", "password_file", K_STR},
+    {"redis", "ca_file", K_STR},
+    {"redis", "cert_file", K_STR},
+    {"redis", "key_file", K_STR},
+    {"redis", "server_name", K_STR},
+    {"redis", "tls_verify", K_STR},
+    {"redis", "mode", K_STR},
+    {"redis", "sentinels", K_LIST},
+    {"redis", "sentinel_master", K_STR},
+    {"consumer", "name", K_STR},
+    {"consumer", "group", K_STR},
+    {"consumer", "block_ms", K_STR},
+    {"consumer", "batch", K_STR},
+    {"consumer", "claim_idle", K_STR},
+    {"archive", "dir", K_STR},
+    {"archive", "compress", K_STR},
+    {"http", "listen", K_STR},
+    {"http", "tokens_file", K_STR},
+    {"http", "static_dir", K_STR},
+    {"forward", "address", K_STR},
+    {"forward", "tls", K_STR},
+    {"forward", "ca_file", K_STR},
+    {"forward", "cert_file", K_STR},
+    {"forward", "key_file", K_STR},
+    {"forward", "server_name", K_STR},
+    {"forward", "tls_verify", K_STR},
+    {"forward", "queue", K_STR},
+    {"forward", "types", K_LIST},
+    {"forward", "facility", K_STR},
+    {"forward", "app_name", K_STR},
+    {"center", "name", K_STR},
+    {"center", "recent_events", K_STR},
+    {"center", "max_agents", K_STR},
+    {"log", "target", K_STR},
 };
 
 #define N_KEYS VG_ARRAY_LEN(keys)
@@ -66,12 +86,12 @@ struct loader {
 	char *err;
 	size_t errlen;
 	unsigned line[N_KEYS];    /* 0: key absent */
-	unsigned section_line[6]; /* redis, consumer, archive, http, forward,
-				     log */
+	unsigned section_line[7]; /* redis, consumer, archive, http, forward,
+				     log, center */
 };
 
-static const char *const sections[] = {"redis", "consumer", "archive",
-				       "http",  "forward",  "log"};
+static const char *const sections[] = {"redis",   "consumer", "archive", "http",
+				       "forward", "log",      "center"};
 
 static void fail(struct loader *ld, unsigned line, const char *key,
 		 const char *fmt, ...) VG_PRINTF(4, 5);
@@ -333,7 +353,12 @@ struct raw_log {
 	char *target;
 };
 
+struct raw_center {
+	char *name, *recent_events, *max_agents;
+};
+
 struct raw_config {
+	struct raw_center center;
 	struct raw_redis redis;
 	struct raw_consumer consumer;
 	struct raw_archive archive;
@@ -412,6 +437,13 @@ static const cyaml_schema_field_t log_fields[] = {
     CYAML_FIELD_END,
 };
 
+static const cyaml_schema_field_t center_fields[] = {
+    STR("name", struct raw_center, name),
+    STR("recent_events", struct raw_center, recent_events),
+    STR("max_agents", struct raw_center, max_agents),
+    CYAML_FIELD_END,
+};
+
 static const cyaml_schema_field_t top_fields[] = {
     CYAML_FIELD_MAPPING("redis", CYAML_FLAG_OPTIONAL, struct raw_config, redis,
 			redis_fields),
@@ -421,6 +453,8 @@ static const cyaml_schema_field_t top_fields[] = {
 			archive, archive_fields),
     CYAML_FIELD_MAPPING("http", CYAML_FLAG_OPTIONAL, struct raw_config, http,
 			http_fields),
+    CYAML_FIELD_MAPPING("center", CYAML_FLAG_OPTIONAL, struct raw_config,
+			center, center_fields),
     CYAML_FIELD_MAPPING("forward", CYAML_FLAG_OPTIONAL, struct raw_config,
 			forward, forward_fields),
     CYAML_FIELD_MAPPING("log", CYAML_FLAG_OPTIONAL, struct raw_config, log,
@@ -804,6 +838,37 @@ convert_log(struct loader *ld, const struct raw_log *r, struct vc_config *c)
 	return 0;
 }
 
+/* center.name goes inside a Redis hash tag: no braces, nothing odd. */
+static int
+convert_center(struct loader *ld, const struct raw_center *r,
+	       struct vc_config *c)
+{
+	const char *name = r->name ? r->name : VC_DEFAULT_CENTER;
+	size_t n = strlen(name);
+
+	if (n == 0 || n > VC_CENTER_MAX_NAME ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			 "0123456789._-") != n) {
+		fail(ld, line_of(ld, "center", "name"), "center.name",
+		     "must be 1..%d letters, digits, '.', '_' or '-'",
+		     VC_CENTER_MAX_NAME);
+		return -1;
+	}
+	if (dup_to(ld, &c->center_name, name) < 0)
+		return -1;
+	c->center_recent = VC_DEFAULT_RECENT;
+	c->center_max_agents = VC_DEFAULT_MAX_AGENTS;
+	if (r->recent_events &&
+	    conv_uint(ld, "center", "recent_events", r->recent_events, 1,
+		      VC_MAX_RECENT, &c->center_recent) < 0)
+		return -1;
+	if (r->max_agents &&
+	    conv_uint(ld, "center", "max_agents", r->max_agents, 1,
+		      VC_MAX_AGENTS, &c->center_max_agents) < 0)
+		return -1;
+	return 0;
+}
+
 static int
 convert(struct loader *ld, const struct raw_config *r, struct vc_config *c,
 	int for_run)
@@ -811,7 +876,8 @@ convert(struct loader *ld, const struct raw_config *r, struct vc_config *c,
 	const char *src = VIGIL_SOURCE_DIR;
 	char dir[4096];
 
-	if (convert_redis(ld, &r->redis, c, for_run) < 0 ||
+	if (convert_center(ld, &r->center, c) < 0 ||
+	    convert_redis(ld, &r->redis, c, for_run) < 0 ||
 	    convert_forward(ld, &r->forward, c) < 0 ||
 	    convert_log(ld, &r->log, c) < 0)
 		return -1;
@@ -984,6 +1050,7 @@ vc_config_fini(struct vc_config *c)
 	for (unsigned i = 0; i < c->n_redis_sentinels; i++)
 		free(c->redis_sentinels[i]);
 	free(c->redis_sentinel_master);
+	free(c->center_name);
 	free(c->consumer_name);
 	free(c->consumer_group);
 	free(c->archive_dir);

@@ -24,6 +24,12 @@
 #define VC_FORWARD_MAX_TYPES     16
 #define VC_FORWARD_DEFAULT_QUEUE 100000u
 #define VC_FORWARD_MAX_QUEUE     1000000u
+#define VC_DEFAULT_CENTER        "main"
+#define VC_CENTER_MAX_NAME       64
+#define VC_DEFAULT_RECENT        100000u /* events in the shared stream */
+#define VC_MAX_RECENT            1000000u
+#define VC_DEFAULT_MAX_AGENTS    10000u
+#define VC_MAX_AGENTS            100000u
 
 struct vc_config {
 	char *path; /* the file loaded (owned) */
@@ -42,6 +48,11 @@ struct vc_config {
 	char *redis_sentinels[VC_CONFIG_MAX_SENTINELS];
 	unsigned n_redis_sentinels;
 	char *redis_sentinel_master;
+
+	/* center: the view shared by the collectors (shared.h) */
+	char *center_name;      /* default "main": keys vigil:center:{NAME}: */
+	unsigned center_recent; /* recent stream length = store size */
+	unsigned center_max_agents; /* agent records kept */
 
 	/* consumer */
 	char *consumer_name; /* default HOSTNAME-PID */

@@ -1,18 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The collector's consumer (see consumer.h): Redis streams in, archive
- * and store out.
+ * and the center's shared view (shared.c) out.
  *
  * Delivery is at least once from Redis and exactly once per process
  * into the archive: an entry is acknowledged (XACK) only after its line
- * is fsync'd, so a crash between the two makes Redis deliver it again,
- * and the set of recent event ids drops it then (still acknowledged, not
- * archived again). Across processes the set is not shared: an entry
- * archived by a collector that died before its XACK is archived once
- * more by the one that claims it.
+ * is fsync'd and it is recorded in the shared view, so a crash between
+ * makes Redis deliver it again, and the set of recent event ids drops it
+ * then from the archive (recorded again, which the view's own set of
+ * event ids makes harmless; then acknowledged). Across processes the set
+ * here is not shared: an entry archived by a collector that died before
+ * its XACK is archived once more by the one that claims it, but counted
+ * and shown once.
  *
  * One loop, one thread, one connection:
- *   every 10 s   SMEMBERS vigil:agencies + SCAN vigil:events:*, and
+ *   every 10 s   SMEMBERS vigil:agencies + SCAN vigil:events:* (on
+ *                every master in cluster mode), and
  *                XGROUP CREATE key group 0 MKSTREAM for a new stream;
  *   always       XREADGROUP ... STREAMS k1 k2 .. > > .. (single and
  *                sentinel mode: one call; cluster: one per stream, since
@@ -28,6 +31,7 @@
 #include "forward.h"
 #include "log.h"
 #include "redis.h"
+#include "shared.h"
 #include "store.h"
 
 #include <jansson.h>
@@ -233,8 +237,10 @@ struct item {
 	const char *line; /* NULL: acknowledge only */
 	size_t len;
 	char *owned; /* line re-encoded on one line, or NULL */
+	json_t *ev;  /* the parsed event (owned), or NULL */
 	struct idkey key;
-	int added; /* key added to the set by this batch */
+	int added;  /* key added to the set by this batch */
+	int record; /* to record in the shared view (shared.c) */
 };
 
 struct batch {
@@ -252,6 +258,8 @@ struct vc_consumer {
 	unsigned n_streams;
 	unsigned rr; /* cluster: next stream to read */
 	struct idset ids;
+	struct vc_shared_script sc;
+	struct vc_shared_ev *sev; /* VC_SHARED_PER_CALL, for batch_finish() */
 	atomic_int stop;
 	_Atomic uint64_t archived, duplicates, malformed, acked, claimed;
 	struct vg_ratelimit rl_bad, rl_err;
@@ -281,8 +289,11 @@ vc_consumer_new(struct vc_consumer **out, const struct vc_config *cfg,
 	c->cfg = cfg;
 	c->store = store;
 	c->streams = vg_calloc(VC_MAX_STREAMS, sizeof(*c->streams));
-	if (c->streams == NULL || idset_init(&c->ids, VC_DEDUPE_IDS) < 0) {
+	c->sev = vg_calloc(VC_SHARED_PER_CALL, sizeof(*c->sev));
+	if (c->streams == NULL || c->sev == NULL ||
+	    idset_init(&c->ids, VC_DEDUPE_IDS) < 0) {
 		free(c->streams);
+		free(c->sev);
 		free(c);
 		return VG_ENOMEM;
 	}
@@ -291,6 +302,7 @@ vc_consumer_new(struct vc_consumer **out, const struct vc_config *cfg,
 	if (rc != VG_OK) {
 		idset_fini(&c->ids);
 		free(c->streams);
+		free(c->sev);
 		free(c);
 		return rc;
 	}
@@ -308,6 +320,7 @@ vc_consumer_free(struct vc_consumer *c)
 	for (unsigned i = 0; i < c->n_streams; i++)
 		free(c->streams[i].key);
 	free(c->streams);
+	free(c->sev);
 	idset_fini(&c->ids);
 	free(c);
 }
@@ -429,6 +442,16 @@ connect_redis(struct vc_consumer *c)
  * Discovery.
  */
 
+static int
+followed(const struct vc_consumer *c, const char *key, size_t len)
+{
+	for (unsigned i = 0; i < c->n_streams; i++)
+		if (strlen(c->streams[i].key) == len &&
+		    memcmp(c->streams[i].key, key, len) == 0)
+			return 1;
+	return 0;
+}
+
 /* Follow key (len bytes) if new: create the group (from ID 0, so entries
  * written before any collector ran are read too). -1: connection lost. */
 static int
@@ -442,10 +465,8 @@ add_stream(struct vc_consumer *c, const char *key, size_t len)
 
 	if (len == 0 || len >= MAX_KEY || memchr(key, '\0', len))
 		return 0;
-	for (unsigned i = 0; i < c->n_streams; i++)
-		if (strlen(c->streams[i].key) == len &&
-		    memcmp(c->streams[i].key, key, len) == 0)
-			return 0;
+	if (followed(c, key, len))
+		return 0;
 	if (c->n_streams == VC_MAX_STREAMS) {
 		if (vg_ratelimit_ok(&c->rl_err, 10, 60))
 			vg_log(LOG_ERR,
@@ -473,13 +494,39 @@ add_stream(struct vc_consumer *c, const char *key, size_t len)
 	return 0;
 }
 
+/* Keys found by the SCAN, followed once the walk is over (the handle
+ * is not used for anything else during it). */
+struct scan_ctx {
+	const struct vc_consumer *c;
+	char **keys;
+	size_t n;
+	int fail; /* out of memory */
+};
+
+static int
+scan_key(void *ctx, const char *key, size_t len)
+{
+	struct scan_ctx *sc = ctx;
+
+	if (len == 0 || len >= MAX_KEY || memchr(key, '\0', len) ||
+	    followed(sc->c, key, len))
+		return 0;
+	if (sc->n == VC_MAX_STREAMS)
+		return 1; /* add_stream() logs the limit */
+	if ((sc->keys[sc->n] = strndup(key, len)) == NULL) {
+		sc->fail = 1;
+		return 1;
+	}
+	sc->n++;
+	return 0;
+}
+
 static int
 discover(struct vc_consumer *c)
 {
 	const char *sm[] = {"SMEMBERS", AGENCIES_KEY};
 	struct vg_redis_reply *r = NULL;
-	char cursor[32] = "0", key[MAX_KEY];
-	unsigned rounds = 0;
+	char key[MAX_KEY];
 
 	if (commandv(c, 2, sm, 1, &r) < 0)
 		return -1;
@@ -502,36 +549,44 @@ discover(struct vc_consumer *c)
 		log_error_reply(c, "SMEMBERS", r);
 	vg_redis_reply_free(r);
 
-	/* In cluster mode SCAN sees one node only; vigil:agencies is the
-	 * way to name every agency there. */
-	do {
-		const char *sc[] = {"SCAN",     cursor,  "MATCH",
-				    SCAN_MATCH, "COUNT", "1000"};
-		const struct vg_redis_reply *keys;
+	/* SCAN on every master (in cluster mode each holds a share). */
+	{
+		struct scan_ctx sc = {c, NULL, 0, 0};
+		char err[256];
+		enum vg_err rc;
+		int ret = 0;
 
-		if (commandv(c, 6, sc, -1, &r) < 0)
+		sc.keys = vg_calloc(VC_MAX_STREAMS, sizeof(*sc.keys));
+		if (sc.keys == NULL)
 			return -1;
-		if (r->type != VG_REPLY_ARRAY || r->n != 2 ||
-		    r->elements[0]->type != VG_REPLY_STRING ||
-		    r->elements[0]->len >= sizeof(cursor) ||
-		    r->elements[1]->type != VG_REPLY_ARRAY) {
-			if (r->type == VG_REPLY_ERROR)
-				log_error_reply(c, "SCAN", r);
-			vg_redis_reply_free(r);
-			return 0;
-		}
-		memcpy(cursor, r->elements[0]->str, r->elements[0]->len + 1);
-		keys = r->elements[1];
-		for (size_t i = 0; i < keys->n; i++)
-			if (keys->elements[i]->type == VG_REPLY_STRING &&
-			    add_stream(c, keys->elements[i]->str,
-				       keys->elements[i]->len) < 0) {
-				vg_redis_reply_free(r);
-				return -1;
+		rc = vg_redis_scan(c->r, SCAN_MATCH, 1000, scan_key, &sc, err,
+				   sizeof(err));
+		if (rc == VG_EINVAL) {
+			/* Refused (NOPERM...): vigil:agencies still names
+			 * the agencies. */
+			if (vg_ratelimit_ok(&c->rl_err, 10, 60))
+				vg_log(LOG_WARNING, "redis: %s", err);
+		} else if (rc != VG_OK) {
+			vg_log(LOG_WARNING, "redis: %s", err);
+			if (rc == VG_EIO) {
+				vg_redis_close(c->r);
+				c->r = NULL;
+				if (c->store)
+					vc_store_set_redis_up(c->store, 0);
 			}
-		vg_redis_reply_free(r);
-	} while (strcmp(cursor, "0") != 0 && ++rounds < 100000);
-	return 0;
+			ret = -1;
+		}
+		for (size_t i = 0; i < sc.n; i++) {
+			if (ret == 0 &&
+			    add_stream(c, sc.keys[i], strlen(sc.keys[i])) < 0)
+				ret = -1;
+			free(sc.keys[i]);
+		}
+		free(sc.keys);
+		if (ret == 0 && sc.fail)
+			ret = -1;
+		return ret;
+	}
 }
 
 /*
@@ -560,8 +615,10 @@ batch_push(struct batch *b, struct item **it)
 static void
 batch_reset(struct batch *b)
 {
-	for (size_t i = 0; i < b->n; i++)
+	for (size_t i = 0; i < b->n; i++) {
 		free(b->items[i].owned);
+		json_decref(b->items[i].ev);
+	}
 	b->n = 0;
 }
 
@@ -595,8 +652,10 @@ bad_entry(struct vc_consumer *c, unsigned s, const char *id, const char *why)
 
 /*
  * One stream entry [id, [field, value, ...]] into the batch: archived
- * when new, acknowledged in any case. -1: archive failure (err) or out of
- * memory.
+ * when new, recorded in the shared view when it has an event (the view
+ * drops what it has already: an entry delivered again after a failed
+ * batch was archived but maybe not recorded), acknowledged in any case.
+ * -1: archive failure (err) or out of memory.
  */
 static int
 add_entry(struct vc_consumer *c, struct batch *b, unsigned s,
@@ -640,10 +699,6 @@ add_entry(struct vc_consumer *c, struct batch *b, unsigned s,
 		id_key(&it->key, eid, strlen(eid));
 	else
 		id_key(&it->key, eve->str, eve->len);
-	if (idset_find(&c->ids, &it->key) != SIZE_MAX) {
-		atomic_fetch_add(&c->duplicates, 1);
-		goto out;
-	}
 	it->line = eve->str;
 	it->len = eve->len;
 	if (memchr(eve->str, '\n', eve->len) ||
@@ -657,6 +712,12 @@ add_entry(struct vc_consumer *c, struct batch *b, unsigned s,
 		}
 		it->line = it->owned;
 		it->len = strlen(it->owned);
+	}
+	it->ev = json_incref(ev);
+	it->record = 1;
+	if (idset_find(&c->ids, &it->key) != SIZE_MAX) {
+		atomic_fetch_add(&c->duplicates, 1);
+		goto out;
 	}
 	if (vc_archive_add(c->archive, ev, it->line, it->len, err, errlen) !=
 	    VG_OK) {
@@ -727,7 +788,56 @@ batch_abort(struct vc_consumer *c, struct batch *b, const char *why)
 	sleep_ms(c, 1000);
 }
 
-/* Commit the archive, hand new events to the store, acknowledge. */
+/*
+ * Record the batch's events in the shared view, VC_SHARED_PER_CALL at a
+ * time. -1 when Redis failed or refused (logged; the connection is closed
+ * when it broke).
+ */
+static int
+batch_record(struct vc_consumer *c, struct batch *b)
+{
+	char err[256];
+	size_t n = 0;
+	enum vg_err rc = VG_OK;
+
+	for (size_t i = 0; i <= b->n && rc == VG_OK; i++) {
+		if (i < b->n && b->items[i].record) {
+			const struct item *it = &b->items[i];
+			struct vc_shared_ev *e = &c->sev[n];
+
+			vc_shared_prepare(e, it->ev, it->key.b, it->line,
+					  it->len);
+			/* Neither counted nor an agent's (a flow without
+			 * agent id...): nothing to record. */
+			if (e->eve != NULL || (e->agent[0] && e->ts[0]))
+				n++;
+		}
+		if (n == VC_SHARED_PER_CALL || (i == b->n && n > 0)) {
+			if (c->r == NULL)
+				return -1;
+			rc = vc_shared_record(c->r, c->cfg, &c->sc, c->sev, n,
+					      NULL, err, sizeof(err));
+			n = 0;
+		}
+	}
+	if (rc == VG_OK)
+		return 0;
+	if (vg_ratelimit_ok(&c->rl_err, 10, 60))
+		vg_log(LOG_WARNING, "redis: shared view: %s", err);
+	if (rc == VG_EIO) {
+		vg_redis_close(c->r);
+		c->r = NULL;
+		if (c->store)
+			vc_store_set_redis_up(c->store, 0);
+	}
+	return -1;
+}
+
+/*
+ * Commit the archive, record the events in the shared view (whence every
+ * collector's store gets them), acknowledge. An event is acknowledged
+ * only once it is both archived and recorded.
+ */
 static int
 batch_finish(struct vc_consumer *c, struct batch *b)
 {
@@ -746,14 +856,22 @@ batch_finish(struct vc_consumer *c, struct batch *b)
 	for (size_t i = 0; i < b->n; i++)
 		if (b->items[i].added) {
 			n_new++;
-			if (c->store)
-				vc_store_add(c->store, b->items[i].line,
-					     b->items[i].len);
 			/* Queued only: never waits for the SIEM. */
 			vc_forward_event(c->forward, b->items[i].line,
 					 b->items[i].len);
 		}
 	atomic_fetch_add(&c->archived, n_new);
+	if (batch_record(c, b) < 0) {
+		/* Archived (the set of ids keeps them, so they are not
+		 * archived again) but not recorded: not acknowledged, so
+		 * they come back, from our pending entries, to be
+		 * recorded. */
+		batch_reset(b);
+		mark_all_pending(c);
+		if (c->r != NULL)
+			sleep_ms(c, 1000);
+		return -1;
+	}
 	for (unsigned s = 0; s < c->n_streams && rc == 0; s++)
 		rc = ack_stream(c, b, s);
 	batch_reset(b);

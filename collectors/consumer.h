@@ -2,8 +2,10 @@
 /*
  * The collector's consumer: reads every agency's stream
  * (vigil:events:{AGENCY}) as one member of a Redis consumer group, drops
- * duplicates by event id, archives each event, hands it to the store,
- * and acknowledges a batch only once its archive files are fsync'd.
+ * duplicates by event id, archives each event, records it in the
+ * center's shared view (shared.h; every collector's store is fed from
+ * there), and acknowledges a batch only once its archive files are
+ * fsync'd and its events recorded.
  * Entries left pending by a dead member are taken over with XAUTOCLAIM.
  *
  * main.c runs vc_consumer_run() in a thread of its own and calls
@@ -26,8 +28,8 @@ struct vc_consumer;
 struct vc_store;
 
 /*
- * A consumer for cfg (borrowed: valid until vc_consumer_free()), handing
- * events to store (borrowed; may be NULL) and archiving them in
+ * A consumer for cfg (borrowed: valid until vc_consumer_free()), telling
+ * store (borrowed; may be NULL) whether Redis is up, archiving events in
  * cfg->archive_dir. Does not connect yet. VG_OK with *out (owned:
  * vc_consumer_free()), VG_EIO (the archive directory; err says why) or
  * VG_ENOMEM.

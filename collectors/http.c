@@ -15,6 +15,7 @@
 #include "http.h"
 
 #include "../agent/log.h"
+#include "shared.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -40,6 +41,7 @@ struct token {
 struct vc_http {
 	struct MHD_Daemon *d;
 	struct vc_store *store;
+	struct vc_view *view;
 	int static_fd; /* the static folder, -1: none */
 	struct token *tokens;
 	size_t ntokens; /* 0: no authentication */
@@ -371,38 +373,54 @@ get_alert(struct vc_http *h, struct MHD_Connection *c, const char *id)
 	return send_body(c, MHD_HTTP_OK, ev, len);
 }
 
+/*
+ * An answer computed from Redis (shared.c): without Redis, 503 (API.md:
+ * "Redis is down and the request needs it"), never a partial or stale
+ * view that would differ from one collector to the next.
+ */
+static enum MHD_Result
+send_view(struct MHD_Connection *c, enum vg_err rc, json_t *body)
+{
+	/* The view logs the reason, rate-limited. */
+	if (rc == VG_OK)
+		return send_json(c, MHD_HTTP_OK, body);
+	if (rc == VG_ENOMEM)
+		return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				  "out of memory");
+	return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "redis is down");
+}
+
 static enum MHD_Result
 get_timeseries(struct vc_http *h, struct MHD_Connection *c)
 {
 	unsigned minutes = 60;
 	const char *v;
-	json_t *body;
+	json_t *body = NULL;
+	char err[256] = "";
+	enum vg_err rc;
 
 	switch (param(c, "minutes", &v)) {
 	case -1:
 		return send_error(c, MHD_HTTP_BAD_REQUEST, "bad minutes");
 	case 1:
-		if (!parse_uint(v, 1, VC_STORE_MINUTES, &minutes))
+		if (!parse_uint(v, 1, VC_SHARED_MINUTES, &minutes))
 			return send_error(c, MHD_HTTP_BAD_REQUEST,
 					  "bad minutes");
 		break;
 	}
-	body = vc_store_timeseries(h->store, minutes);
-	if (body == NULL)
-		return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
-				  "out of memory");
-	return send_json(c, MHD_HTTP_OK, body);
+	rc = vc_view_timeseries(h->view, minutes, &body, err, sizeof(err));
+	return send_view(c, rc, body);
 }
 
 static enum MHD_Result
 get_agents(struct vc_http *h, struct MHD_Connection *c)
 {
-	json_t *body = vc_store_agents(h->store);
+	json_t *body = NULL;
+	char err[256] = "";
 
-	if (body == NULL)
-		return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
-				  "out of memory");
-	return send_json(c, MHD_HTTP_OK, body);
+	enum vg_err rc = vc_view_agents(h->view, &body, err, sizeof(err));
+
+	return send_view(c, rc, body);
 }
 
 /* The stream's content callback: blocks for the next event (own thread). */
@@ -733,15 +751,15 @@ http_free(struct vc_http *h)
 
 struct vc_http *
 vc_http_start(const char *listen_addr, const char *tokens_file,
-	      const char *static_dir, struct vc_store *store, char *err,
-	      size_t errlen)
+	      const char *static_dir, struct vc_store *store,
+	      struct vc_view *view, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
 	struct vc_http *h;
 	socklen_t sl = 0;
 	int lo = 0, fd = -1, one = 1;
 
-	if (store == NULL) {
+	if (store == NULL || view == NULL) {
 		vg_seterr(err, errlen, "http: no store");
 		return NULL;
 	}
@@ -761,6 +779,7 @@ vc_http_start(const char *listen_addr, const char *tokens_file,
 		return NULL;
 	}
 	h->store = store;
+	h->view = view;
 	h->static_fd = -1;
 	atomic_init(&h->stop, 0);
 	if (tokens_file != NULL && load_tokens(h, tokens_file, err, errlen))

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 struct vc_http;
+struct vc_view;
 
 /* Caps of the server (STYLE.md: one place for the bounds). */
 #define VC_HTTP_MAX_CONNECTIONS 64 /* one thread each, streams included */
@@ -28,12 +29,14 @@ struct vc_http;
  * tokens_file: one token per line, '#' comments; NULL for none, and then
  * only a loopback address is accepted. static_dir: the dashboard's folder
  * (index.html, app.js, i18n.js, style.css), NULL to serve no static file.
- * store is borrowed and must outlive the server. Returns an owned handle
+ * store (the events) and view (the agents and the per-minute counts,
+ * from Redis) are borrowed and must outlive the server. Returns an owned
+ * handle
  * (stop with vc_http_stop()), or NULL with the reason in err.
  */
 struct vc_http *vc_http_start(const char *listen, const char *tokens_file,
 			      const char *static_dir, struct vc_store *store,
-			      char *err, size_t errlen);
+			      struct vc_view *view, char *err, size_t errlen);
 
 /* Ends open streams, stops the server and frees it; accepts NULL. */
 void vc_http_stop(struct vc_http *h);

@@ -7,7 +7,8 @@
  *
  * Threads: main waits for SIGTERM/SIGINT with sigtimedwait() (every
  * signal blocked in every thread, so none is delivered elsewhere), the
- * consumer runs in a thread of its own, and libmicrohttpd has its own.
+ * consumer runs in a thread of its own, the view's tail of the shared
+ * stream (shared.c) in another, and libmicrohttpd has its own.
  */
 #include "archive.h"
 #include "config.h"
@@ -16,6 +17,7 @@
 #include "http.h"
 #include "log.h"
 #include "service.h"
+#include "shared.h"
 #include "store.h"
 
 #include <errno.h>
@@ -28,9 +30,8 @@
 #include <string.h>
 #include <time.h>
 
-#define EXIT_USAGE       1 /* bad command line or configuration */
-#define EXIT_RUNTIME     2 /* could not start */
-#define STORE_MAX_EVENTS 100000
+#define EXIT_USAGE   1 /* bad command line or configuration */
+#define EXIT_RUNTIME 2 /* could not start */
 
 static void
 usage(FILE *out)
@@ -150,6 +151,7 @@ cmd_run(int argc, char **argv)
 	struct vc_forward *fwd = NULL;
 	struct vc_forward_stats fst;
 	struct vc_store *store = NULL;
+	struct vc_view *view = NULL;
 	struct vc_http *http = NULL;
 	struct vc_consumer_stats st;
 	struct vc_config cfg;
@@ -175,7 +177,7 @@ cmd_run(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	store = vc_store_new(STORE_MAX_EVENTS);
+	store = vc_store_new(cfg.center_recent);
 	if (store == NULL) {
 		vg_log(LOG_ERR, "out of memory");
 		goto out;
@@ -193,8 +195,14 @@ cmd_run(int argc, char **argv)
 		vc_consumer_set_forward(cons, fwd);
 	}
 	err[0] = '\0';
-	http = vc_http_start(cfg.http_listen, cfg.http_tokens_file,
-			     cfg.http_static_dir, store, err, sizeof(err));
+	if (vc_view_start(&view, &cfg, store, err, sizeof(err)) != VG_OK) {
+		vg_log(LOG_ERR, "%s", err[0] ? err : "out of memory");
+		goto out;
+	}
+	err[0] = '\0';
+	http =
+	    vc_http_start(cfg.http_listen, cfg.http_tokens_file,
+			  cfg.http_static_dir, store, view, err, sizeof(err));
 	if (http == NULL) {
 		vg_log(LOG_ERR, "http: %s", err[0] ? err : "cannot start");
 		goto out;
@@ -251,6 +259,7 @@ cmd_run(int argc, char **argv)
 	status = 0;
 out:
 	vc_http_stop(http);
+	vc_view_free(view);
 	vc_consumer_free(cons);
 	vc_forward_free(fwd);
 	vc_store_free(store);

@@ -1,16 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The collector's in-memory store: the last N alert and fileinfo events,
- * the agents table and the per-minute counts that the HTTP API serves.
+ * The collector's in-memory store: the last N alert and fileinfo events
+ * that the HTTP API serves (the agents table and the per-minute counts
+ * live in Redis, shared by the collectors: shared.c).
  *
- * The Redis consumer calls vc_store_add() for every stream entry; the HTTP
- * threads query. Events are kept as the agent wrote them (the API passes
- * them on byte for byte) next to the few fields the filters need, in a
- * ring ordered by arrival: the slot of the event with sequence number k is
- * (k - 1) % cap, so the event stream is just a reader's sequence number.
- * A chained hash on vigil.event_id finds an event for /api/alerts/ID, for
- * the paging cursor and for dropping duplicates (the agent's at-least-once
- * delivery resends after an outage).
+ * The tail of the center's recent stream (shared.c) calls vc_store_add()
+ * for every entry; the HTTP threads query. Events are kept as the agent wrote
+ * them (the API passes them on byte for byte) next to the few fields the
+ * filters need, in a ring ordered by arrival: the slot of the event with
+ * sequence number k is (k - 1) % cap, so the event stream is just a reader's
+ * sequence number. A chained hash on vigil.event_id finds an event for
+ * /api/alerts/ID, for the paging cursor and for dropping duplicates (the
+ * agent's at-least-once delivery resends after an outage).
  */
 #include "store.h"
 
@@ -24,8 +25,6 @@
 #include <time.h>
 
 #define NOSLOT SIZE_MAX
-#define MIN_US (60 * INT64_C(1000000))
-#define TOP_N  10
 
 struct ev {
 	uint64_t seq; /* 0: empty slot */
@@ -36,23 +35,8 @@ struct ev {
 	char *raw; /* the event's text, NUL-terminated */
 	size_t rawlen;
 	/* Filter and statistics fields, owned, NULL when absent. */
-	char *agency, *sig, *src_ip, *dest_ip, *filename, *country;
-	json_int_t sig_id;
-	int has_sig_id;
+	char *agency, *sig, *src_ip, *dest_ip, *filename;
 	size_t hnext; /* next slot in the same hash bucket */
-};
-
-struct agent {
-	char *id, *agency, *host, *version;
-	int64_t last_seen_us;
-	int64_t hb_us; /* last heartbeat's time, INT64_MIN: none yet */
-	int64_t interval_us;
-	json_int_t drops, pending, uptime; /* -1: not received yet */
-};
-
-struct minute {
-	int64_t minute; /* minutes since the epoch this bucket holds */
-	uint32_t sev[4];
 };
 
 struct vc_store {
@@ -62,16 +46,10 @@ struct vc_store {
 	size_t cap;
 	uint64_t seq; /* of the newest event, 0: none */
 	size_t *buckets;
-	size_t nbuckets;      /* a power of two */
-	struct agent *agents; /* sorted by id */
-	size_t nagents, agents_cap;
-	struct minute minutes[VC_STORE_MINUTES];
+	size_t nbuckets; /* a power of two */
 	struct vc_store_counters c;
 	int redis_up;
 };
-
-/* The wall clock; the unit test replaces it. */
-static int64_t (*store_now_us)(void) = vg_now_wall_us;
 
 /* ---- Time ---- */
 
@@ -183,25 +161,6 @@ vc_is_uuid(const char *s)
 	return s[36] == '\0';
 }
 
-static int64_t
-floor_div(int64_t a, int64_t b)
-{
-	return a / b - (a % b != 0 && (a < 0) != (b < 0));
-}
-
-static json_t *
-utc_string(int64_t us)
-{
-	char buf[32];
-	struct tm tm;
-	time_t t = (time_t)floor_div(us, 1000000);
-
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		return json_null();
-	return json_string(buf);
-}
-
 /* ---- Small helpers ---- */
 
 static const char *
@@ -212,21 +171,6 @@ get_str(json_t *o, const char *a, const char *b)
 	if (b != NULL)
 		v = json_object_get(v, b);
 	return json_string_value(v);
-}
-
-/* A non-negative integer at o.a.b, or -1. */
-static json_int_t
-get_uint(json_t *o, const char *a, const char *b, const char *c)
-{
-	json_t *v = json_object_get(o, a);
-
-	if (b != NULL)
-		v = json_object_get(v, b);
-	if (c != NULL)
-		v = json_object_get(v, c);
-	if (!json_is_integer(v) || json_integer_value(v) < 0)
-		return -1;
-	return json_integer_value(v);
 }
 
 /* strdup of a maybe-NULL string; *fail set when out of memory. */
@@ -287,7 +231,6 @@ ev_clear(struct ev *e)
 	free(e->src_ip);
 	free(e->dest_ip);
 	free(e->filename);
-	free(e->country);
 	memset(e, 0, sizeof(*e));
 	e->hnext = NOSLOT;
 }
@@ -319,8 +262,6 @@ vc_store_new(size_t max_events)
 		s->ring[i].hnext = NOSLOT;
 	for (i = 0; i < s->nbuckets; i++)
 		s->buckets[i] = NOSLOT;
-	for (i = 0; i < VC_STORE_MINUTES; i++)
-		s->minutes[i].minute = INT64_MIN;
 	s->redis_up = 1;
 	if (pthread_mutex_init(&s->mu, NULL) != 0)
 		goto fail;
@@ -352,13 +293,6 @@ vc_store_free(struct vc_store *s)
 		return;
 	for (i = 0; i < s->cap; i++)
 		ev_clear(&s->ring[i]);
-	for (i = 0; i < s->nagents; i++) {
-		free(s->agents[i].id);
-		free(s->agents[i].agency);
-		free(s->agents[i].host);
-		free(s->agents[i].version);
-	}
-	free(s->agents);
 	free(s->ring);
 	free(s->buckets);
 	pthread_cond_destroy(&s->cv);
@@ -389,130 +323,12 @@ unlink_slot(struct vc_store *s, size_t slot)
 		*p = s->ring[slot].hnext;
 }
 
-/* The agent with that id, created when new; NULL at the cap or ENOMEM. */
-static struct agent *
-agent_get(struct vc_store *s, const char *id)
-{
-	size_t lo = 0, hi = s->nagents, mid;
-	struct agent *a;
-	int c;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		c = strcmp(s->agents[mid].id, id);
-		if (c == 0)
-			return &s->agents[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (s->nagents >= VC_STORE_MAX_AGENTS)
-		return NULL;
-	if (s->nagents == s->agents_cap) {
-		size_t ncap = s->agents_cap ? s->agents_cap * 2 : 16;
-		int ovf = 0;
-		size_t bytes = vg_mul_size(ncap, sizeof(*a), &ovf);
-
-		if (ovf || (a = realloc(s->agents, bytes)) == NULL)
-			return NULL;
-		s->agents = a;
-		s->agents_cap = ncap;
-	}
-	a = &s->agents[lo];
-	memmove(a + 1, a, (s->nagents - lo) * sizeof(*a));
-	memset(a, 0, sizeof(*a));
-	a->id = strdup(id);
-	if (a->id == NULL) {
-		memmove(a, a + 1, (s->nagents - lo) * sizeof(*a));
-		return NULL;
-	}
-	a->last_seen_us = INT64_MIN;
-	a->hb_us = INT64_MIN;
-	a->interval_us = VC_STORE_DEF_HB_S * INT64_C(1000000);
-	a->drops = a->pending = a->uptime = -1;
-	s->nagents++;
-	return a;
-}
-
-/* Replace *dst by a copy of src when src is a string. */
-static void
-set_field(char **dst, const char *src)
-{
-	char *d;
-
-	if (src == NULL || (*dst != NULL && strcmp(*dst, src) == 0))
-		return;
-	d = strdup(src);
-	if (d == NULL)
-		return; /* keep the old value */
-	free(*dst);
-	*dst = d;
-}
-
-/* Locked. */
-static void
-agent_update(struct vc_store *s, json_t *root, const char *type, int64_t ts)
-{
-	const char *id = get_str(root, "vigil", "agent_id");
-	struct agent *a;
-	json_int_t kd, rd;
-
-	if (id == NULL || *id == '\0' || (a = agent_get(s, id)) == NULL)
-		return;
-	set_field(&a->agency, get_str(root, "vigil", "agency"));
-	set_field(&a->host, get_str(root, "host", NULL));
-	set_field(&a->version, get_str(root, "vigil", "agent_version"));
-	if (ts > a->last_seen_us)
-		a->last_seen_us = ts;
-	if (strcmp(type, "stats") != 0 || ts <= a->hb_us)
-		return; /* an older heartbeat arriving late changes nothing */
-	/* Two consecutive heartbeats give the agent's stats interval. */
-	if (a->hb_us != INT64_MIN && ts - a->hb_us >= 1000000 &&
-	    ts - a->hb_us <= 3600 * INT64_C(1000000))
-		a->interval_us = ts - a->hb_us;
-	a->hb_us = ts;
-	kd = get_uint(root, "stats", "capture", "kernel_drops");
-	rd = get_uint(root, "stats", "capture", "ring_drops");
-	if (kd < 0 && rd < 0)
-		a->drops = -1;
-	else if (kd >= 0 && rd >= 0)
-		a->drops = kd > LLONG_MAX - rd ? LLONG_MAX : kd + rd;
-	else
-		a->drops = kd >= 0 ? kd : rd;
-	a->pending = get_uint(root, "stats", "spool", "pending");
-	a->uptime = get_uint(root, "stats", "uptime", NULL);
-}
-
-/* Count the event in its minute's bucket. Locked. */
-static void
-count_minute(struct vc_store *s, int64_t ts, int severity)
-{
-	int64_t now = floor_div(store_now_us(), MIN_US);
-	int64_t m = floor_div(ts, MIN_US);
-	struct minute *b;
-
-	/* Outside the 24 h window (or too far ahead of the clock) it could
-	 * only overwrite a bucket that is still in use. */
-	if (m > now + 1 || m <= now - VC_STORE_MINUTES)
-		return;
-	b = &s->minutes[(size_t)(m - floor_div(m, VC_STORE_MINUTES) *
-					 VC_STORE_MINUTES)];
-	if (b->minute != m) {
-		memset(b, 0, sizeof(*b));
-		b->minute = m;
-	}
-	b->sev[severity - 1]++;
-}
-
 /* Fill e from root (parsed) and text; 0 on success. */
 static int
 ev_fill(struct ev *e, json_t *root, const char *text, size_t len)
 {
 	json_t *sev =
 	    json_object_get(json_object_get(root, "alert"), "severity");
-	json_t *sid =
-	    json_object_get(json_object_get(root, "alert"), "signature_id");
 	int fail = 0;
 
 	/* SSE frames an event on one line: a text with a line break (legal
@@ -535,20 +351,11 @@ ev_fill(struct ev *e, json_t *root, const char *text, size_t len)
 	if (json_is_integer(sev) && json_integer_value(sev) >= 1 &&
 	    json_integer_value(sev) <= 4)
 		e->severity = (int)json_integer_value(sev);
-	if (json_is_integer(sid)) {
-		e->sig_id = json_integer_value(sid);
-		e->has_sig_id = 1;
-	}
 	e->agency = dup_opt(get_str(root, "vigil", "agency"), &fail);
 	e->sig = dup_opt(get_str(root, "alert", "signature"), &fail);
 	e->src_ip = dup_opt(get_str(root, "src_ip", NULL), &fail);
 	e->dest_ip = dup_opt(get_str(root, "dest_ip", NULL), &fail);
 	e->filename = dup_opt(get_str(root, "fileinfo", "filename"), &fail);
-	e->country =
-	    dup_opt(json_string_value(json_object_get(
-			json_object_get(json_object_get(root, "geoip"), "src"),
-			"country_iso")),
-		    &fail);
 	return fail ? -1 : 0;
 }
 
@@ -600,8 +407,6 @@ vc_store_add(struct vc_store *s, const char *eve_json, size_t len)
 	}
 
 	pthread_mutex_lock(&s->mu);
-	if (have_ts)
-		agent_update(s, root, type ? type : "", ts);
 	if (t == VC_TYPE_ANY) {
 		if (have_ts || type == NULL)
 			s->c.other++;
@@ -633,7 +438,6 @@ vc_store_add(struct vc_store *s, const char *eve_json, size_t len)
 		s->ring[slot].hnext = *b;
 		*b = slot;
 	}
-	count_minute(s, ts, s->ring[slot].severity);
 	s->c.added++;
 	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
@@ -819,209 +623,6 @@ vc_store_get(struct vc_store *s, const char *id, size_t *len)
 	}
 	pthread_mutex_unlock(&s->mu);
 	return r;
-}
-
-static json_t *
-str_or_null(const char *s)
-{
-	return s != NULL ? json_string(s) : json_null();
-}
-
-static json_t *
-int_or_null(json_int_t v)
-{
-	return v >= 0 ? json_integer(v) : json_null();
-}
-
-static int
-cmp_agent(const void *pa, const void *pb)
-{
-	const struct agent *a = *(const struct agent *const *)pa;
-	const struct agent *b = *(const struct agent *const *)pb;
-	int c = strcmp(a->agency ? a->agency : "", b->agency ? b->agency : "");
-
-	return c != 0 ? c : strcmp(a->id, b->id);
-}
-
-json_t *
-vc_store_agents(struct vc_store *s)
-{
-	json_t *root = json_object(), *items = json_array(), *o;
-	const struct agent **v = NULL;
-	int64_t now = store_now_us();
-	size_t i;
-	int fail = root == NULL || items == NULL;
-
-	pthread_mutex_lock(&s->mu);
-	if (!fail && s->nagents > 0 &&
-	    (v = vg_calloc(s->nagents, sizeof(*v))) == NULL)
-		fail = 1;
-	for (i = 0; !fail && i < s->nagents; i++)
-		v[i] = &s->agents[i];
-	if (!fail && v != NULL)
-		qsort(v, s->nagents, sizeof(*v), cmp_agent);
-	for (i = 0; !fail && i < s->nagents; i++) {
-		const struct agent *a = v[i];
-		int online = a->hb_us != INT64_MIN &&
-			     now - a->hb_us <= 3 * a->interval_us;
-
-		o = json_pack(
-		    "{s:o s:o s:o s:o s:o s:b s:o s:o s:o}", "agent_id",
-		    json_string(a->id), "agency", str_or_null(a->agency),
-		    "host", str_or_null(a->host), "version",
-		    str_or_null(a->version), "last_seen",
-		    a->last_seen_us != INT64_MIN ? utc_string(a->last_seen_us)
-						 : json_null(),
-		    "online", online, "capture_drops", int_or_null(a->drops),
-		    "spool_pending", int_or_null(a->pending), "uptime",
-		    int_or_null(a->uptime));
-		if (o == NULL || json_array_append_new(items, o) != 0)
-			fail = 1;
-	}
-	pthread_mutex_unlock(&s->mu);
-	free(v);
-	if (fail || json_object_set_new(root, "items", items) != 0) {
-		json_decref(root);
-		return NULL;
-	}
-	return root;
-}
-
-/* One signature or country seen in the window. */
-struct tally {
-	const char *key;
-	json_int_t sid;
-	int has_sid;
-	uint64_t count;
-};
-
-static int
-cmp_tally_key(const void *pa, const void *pb)
-{
-	const struct tally *a = pa, *b = pb;
-	int c = strcmp(a->key, b->key);
-
-	if (c != 0)
-		return c;
-	if (a->has_sid != b->has_sid)
-		return a->has_sid - b->has_sid;
-	return (a->sid > b->sid) - (a->sid < b->sid);
-}
-
-static int
-cmp_tally_count(const void *pa, const void *pb)
-{
-	const struct tally *a = pa, *b = pb;
-
-	if (a->count != b->count)
-		return a->count < b->count ? 1 : -1;
-	return cmp_tally_key(pa, pb);
-}
-
-/* Sort, merge equal keys, sort by count: the first min(n, TOP_N) are the
- * top ones. Returns the number of distinct keys. */
-static size_t
-tally_top(struct tally *t, size_t n)
-{
-	size_t i, m = 0;
-
-	if (n == 0)
-		return 0;
-	qsort(t, n, sizeof(*t), cmp_tally_key);
-	for (i = 0; i < n; i++) {
-		if (m > 0 && cmp_tally_key(&t[m - 1], &t[i]) == 0)
-			t[m - 1].count++;
-		else
-			t[m++] = t[i];
-	}
-	qsort(t, m, sizeof(*t), cmp_tally_count);
-	return m;
-}
-
-json_t *
-vc_store_timeseries(struct vc_store *s, unsigned minutes)
-{
-	json_t *root = NULL, *mins = json_array(), *sigs = json_array(),
-	       *ctry = json_array(), *o;
-	struct tally *ts = NULL, *tc = NULL;
-	int64_t now, first, m, lo_us, hi_us;
-	size_t i, ns = 0, nc = 0;
-	int fail = mins == NULL || sigs == NULL || ctry == NULL;
-
-	if (minutes < 1)
-		minutes = 1;
-	if (minutes > VC_STORE_MINUTES)
-		minutes = VC_STORE_MINUTES;
-	now = floor_div(store_now_us(), MIN_US);
-	first = now - (int64_t)minutes + 1;
-	lo_us = first * MIN_US;
-	hi_us = (now + 1) * MIN_US;
-
-	pthread_mutex_lock(&s->mu);
-	for (m = first; !fail && m <= now; m++) {
-		const struct minute *b =
-		    &s->minutes[(size_t)(m - floor_div(m, VC_STORE_MINUTES) *
-						 VC_STORE_MINUTES)];
-		uint32_t z[4] = {0, 0, 0, 0};
-		const uint32_t *c = b->minute == m ? b->sev : z;
-
-		o = json_pack("{s:o s:I s:{s:I s:I s:I s:I}}", "t",
-			      utc_string(m * MIN_US), "total",
-			      (json_int_t)c[0] + c[1] + c[2] + c[3],
-			      "by_severity", "1", (json_int_t)c[0], "2",
-			      (json_int_t)c[1], "3", (json_int_t)c[2], "4",
-			      (json_int_t)c[3]);
-		if (o == NULL || json_array_append_new(mins, o) != 0)
-			fail = 1;
-	}
-	/* Top lists from the ring: exact while the ring holds the window. */
-	if (!fail) {
-		ts = vg_calloc(s->cap, sizeof(*ts));
-		tc = vg_calloc(s->cap, sizeof(*tc));
-		fail = ts == NULL || tc == NULL;
-	}
-	for (i = 0; !fail && i < s->cap; i++) {
-		const struct ev *e = &s->ring[i];
-
-		if (e->seq == 0 || e->type != VC_TYPE_ALERT ||
-		    e->ts_us < lo_us || e->ts_us >= hi_us)
-			continue;
-		if (e->sig != NULL)
-			ts[ns++] =
-			    (struct tally){e->sig, e->sig_id, e->has_sig_id, 1};
-		if (e->country != NULL)
-			tc[nc++] = (struct tally){e->country, 0, 0, 1};
-	}
-	if (!fail) {
-		ns = tally_top(ts, ns);
-		nc = tally_top(tc, nc);
-	}
-	for (i = 0; !fail && i < ns && i < TOP_N; i++) {
-		o = json_pack(
-		    "{s:s s:o s:I}", "signature", ts[i].key, "signature_id",
-		    ts[i].has_sid ? json_integer(ts[i].sid) : json_null(),
-		    "count", (json_int_t)ts[i].count);
-		if (o == NULL || json_array_append_new(sigs, o) != 0)
-			fail = 1;
-	}
-	for (i = 0; !fail && i < nc && i < TOP_N; i++) {
-		o = json_pack("{s:s s:I}", "country", tc[i].key, "count",
-			      (json_int_t)tc[i].count);
-		if (o == NULL || json_array_append_new(ctry, o) != 0)
-			fail = 1;
-	}
-	pthread_mutex_unlock(&s->mu);
-	free(ts);
-	free(tc);
-	if (!fail)
-		root = json_pack("{s:o s:o s:o}", "minutes", mins,
-				 "top_signatures", sigs, "top_countries", ctry);
-	else {
-		json_decref(mins);
-		json_decref(sigs);
-		json_decref(ctry);
-	}
-	return root;
 }
 
 /* ---- Event stream ---- */

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The collector's in-memory view of what the agents sent: a bounded ring of
- * the last alert and fileinfo events (indexed by vigil.event_id), a table of
- * agents fed by every event and by the `stats` heartbeats, and per-minute
- * counts over the last 24 hours.
+ * The collector's in-memory view of the recent events: a bounded ring of
+ * the last alert and fileinfo events (indexed by vigil.event_id). The
+ * agents and the per-minute counts are kept in Redis instead, shared by
+ * every collector of the center (shared.h).
  *
- * The Redis consumer feeds it with vc_store_add(); the HTTP server
- * (http.c) reads it. Every function is thread-safe (one mutex), and every
- * query copies out what it returns, so nothing handed out is borrowed from
- * the store.
+ * The tail of the center's recent stream (shared.c) feeds it with
+ * vc_store_add(); the HTTP server (http.c) reads it. Every function is
+ * thread-safe (one mutex), and every query copies out what it returns, so
+ * nothing handed out is borrowed from the store.
  */
 #ifndef VC_STORE_H
 #define VC_STORE_H
@@ -24,10 +24,7 @@ struct vc_store;
 
 /* Hard caps (STYLE.md: every growable thing has one). */
 #define VC_STORE_MAX_EVENTS 1000000       /* max_events is clamped to this */
-#define VC_STORE_MAX_AGENTS 10000         /* agents beyond are not tracked */
 #define VC_STORE_MAX_EVENT  (1024 * 1024) /* bytes of one EVE line */
-#define VC_STORE_MINUTES    1440          /* per-minute counts kept (24 h) */
-#define VC_STORE_DEF_HB_S   30            /* stats interval when not inferred */
 
 /*
  * A new store keeping the last max_events (at least 1, at most
@@ -38,10 +35,9 @@ struct vc_store *vc_store_new(size_t max_events);
 
 /*
  * Take one EVE event (len bytes, no NUL needed; copied). Alert and fileinfo
- * events go to the ring (a duplicate vigil.event_id is dropped), every event
- * with a vigil.agent_id updates the agents table, and stats events give the
- * heartbeat values. What does not parse, or lacks a UUID event id or a
- * valid timestamp, is ignored and counted (vc_store_counters()).
+ * events go to the ring (a duplicate vigil.event_id is dropped); other
+ * event types are counted only. What does not parse, or lacks a UUID event
+ * id or a valid timestamp, is ignored and counted (vc_store_counters()).
  */
 void vc_store_add(struct vc_store *s, const char *eve_json, size_t len);
 
@@ -100,13 +96,6 @@ void vc_result_fini(struct vc_result *r);
 /* The event with that id: an owned copy (free()) of its text, its length
  * in *len; NULL when unknown or out of memory. */
 char *vc_store_get(struct vc_store *s, const char *id, size_t *len);
-
-/* {"items": [...]} of GET /api/agents, owned (json_decref); NULL: ENOMEM. */
-json_t *vc_store_agents(struct vc_store *s);
-
-/* The body of GET /api/stats/timeseries for the last `minutes` (1..1440),
- * owned (json_decref); NULL when out of memory. */
-json_t *vc_store_timeseries(struct vc_store *s, unsigned minutes);
 
 /*
  * For the event stream. *seq is the caller's position (start with

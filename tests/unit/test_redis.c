@@ -1562,6 +1562,128 @@ test_cluster(void **state)
 	batch_fini(&b);
 }
 
+/* vg_redis_scan() callback: count each key of the form
+ * vigil:events:{agency-K} in seen[K]; stop after stop_after keys. */
+struct scan_seen {
+	unsigned seen[CL_KEYS];
+	unsigned other, calls, stop_after;
+};
+
+static int
+scan_count(void *ctx, const char *key, size_t len)
+{
+	struct scan_seen *s = ctx;
+	char buf[64];
+	unsigned k;
+	char end;
+
+	s->calls++;
+	if (len < sizeof(buf)) {
+		memcpy(buf, key, len);
+		buf[len] = '\0';
+		if (sscanf(buf, "vigil:events:{agency-%u%c", &k, &end) == 2 &&
+		    end == '}' && k < CL_KEYS && strlen(buf) == len)
+			s->seen[k]++;
+		else
+			s->other++;
+	} else
+		s->other++;
+	return s->stop_after && s->calls >= s->stop_after;
+}
+
+static void
+test_cluster_scan(void **state)
+{
+	struct vg_redis *h;
+	struct scan_seen *s = calloc(1, sizeof(*s));
+	unsigned per_port[3] = {0, 0, 0};
+	char err[ERRLEN], key[64];
+	size_t i, k;
+
+	(void)state;
+	assert_non_null(s);
+	start_servers("cluster");
+	h = cluster_connect();
+	load_slots(h);
+	for (k = 0; k < CL_KEYS; k++) {
+		snprintf(key, sizeof(key), "vigil:events:{agency-%zu}", k);
+		expect_status(cmd(h, 1, "SET", key, "x"), "OK");
+		for (i = 0; i < 3; i++)
+			if (jint_at("ports", i) == slot_port[slot_of(key)])
+				per_port[i]++;
+	}
+	/* keys the pattern must not report, on every master */
+	for (k = 0; k < 30; k++) {
+		snprintf(key, sizeof(key), "vigil:other:%zu", k);
+		expect_status(cmd(h, 1, "SET", key, "y"), "OK");
+	}
+	/* the keys really are spread over the three masters */
+	for (i = 0; i < 3; i++)
+		assert_true(per_port[i] > 0);
+
+	/* small COUNT: many cursor calls per master */
+	assert_ok(vg_redis_scan(h, "vigil:events:*", 7, scan_count, s, err,
+				sizeof(err)),
+		  err);
+	for (k = 0; k < CL_KEYS; k++)
+		if (s->seen[k] == 0)
+			fail_msg("key %zu not found by the scan", k);
+	assert_int_equal(s->other, 0);
+
+	/* the callback stops the walk at once, over all masters */
+	memset(s, 0, sizeof(*s));
+	s->stop_after = 5;
+	assert_ok(
+	    vg_redis_scan(h, "vigil:*", 0, scan_count, s, err, sizeof(err)),
+	    err);
+	assert_int_equal(s->calls, 5);
+
+	assert_int_equal(
+	    vg_redis_scan(NULL, "x", 0, scan_count, s, err, sizeof(err)),
+	    VG_EINVAL);
+	assert_int_equal(
+	    vg_redis_scan(h, NULL, 0, scan_count, s, err, sizeof(err)),
+	    VG_EINVAL);
+	free(s);
+}
+
+static void
+test_plain_scan(void **state)
+{
+	struct vg_redis *h;
+	struct scan_seen *s = calloc(1, sizeof(*s));
+	char err[ERRLEN], key[64];
+	size_t k;
+	char *url;
+
+	(void)state;
+	assert_non_null(s);
+	start_servers("plain");
+	url = strf("redis://127.0.0.1:%u", jint("port"));
+	h = connect_url(url);
+	free(url);
+	for (k = 0; k < 50; k++) {
+		snprintf(key, sizeof(key), "vigil:events:{agency-%zu}", k);
+		expect_status(cmd(h, 1, "SET", key, "x"), "OK");
+	}
+	expect_status(cmd(h, 1, "SET", "unrelated", "x"), "OK");
+	assert_ok(vg_redis_scan(h, "vigil:events:*", 3, scan_count, s, err,
+				sizeof(err)),
+		  err);
+	for (k = 0; k < 50; k++)
+		assert_true(s->seen[k] >= 1);
+	assert_int_equal(s->other, 0);
+	/* a server that answers SCAN with an error: VG_EIO, quoted */
+	expect_status(cmd(h, -1, "ACL", "SETUSER", "default", "-scan"), "OK");
+	assert_int_equal(vg_redis_scan(h, "vigil:events:*", 0, scan_count, s,
+				       err, sizeof(err)),
+			 VG_EINVAL);
+	assert_non_null(strstr(err, "SCAN: NOPERM"));
+	/* the connection is still good */
+	expect_status(cmd(h, -1, "PING"), "PONG");
+	free(s);
+}
+
 /*
  * Move the slot of key from its owner src to dst by hand: IMPORTING on
  * dst, MIGRATING on src, MIGRATE the key; with finish, SETSLOT NODE on
@@ -2182,6 +2304,8 @@ main(void)
 	    cmocka_unit_test_teardown(test_acl, teardown),
 	    cmocka_unit_test_teardown(test_cluster, teardown),
 	    cmocka_unit_test_teardown(test_cluster_redirects, teardown),
+	    cmocka_unit_test_teardown(test_cluster_scan, teardown),
+	    cmocka_unit_test_teardown(test_plain_scan, teardown),
 	    cmocka_unit_test_teardown(test_sentinel, teardown),
 	    cmocka_unit_test_teardown(test_hostile, teardown),
 	    cmocka_unit_test_teardown(test_hostile_text, teardown),

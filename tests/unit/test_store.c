@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The collector's store (collectors/store.c): order, filters, the paging
- * cursor, lookup by id, duplicates, the ring bound, the agents table,
- * per-minute counts and top lists, the event stream, and hostile input
- * (bad JSON, bad ids, line breaks) refused and counted.
+ * cursor, lookup by id, duplicates, the ring bound, the event stream, and
+ * hostile input (bad JSON, bad ids, line breaks) refused and counted. (The
+ * agents and the per-minute counts live in Redis: shared.c, tested by
+ * tests/integration/collector_shared.py.)
  *
- * Unit tests link only vigil_core, so the store's source is included here;
- * that also lets the test set the store's clock.
+ * Unit tests link only vigil_core, so the store's source is included
+ * here.
  */
 #include "../../collectors/store.c"
 
@@ -18,14 +19,6 @@
 
 /* 2026-12-01T08:30:00Z */
 #define NOW_US (INT64_C(1796113800) * 1000000)
-
-static int64_t fake_now = NOW_US;
-
-static int64_t
-fake_clock(void)
-{
-	return fake_now;
-}
 
 static void
 add_ev(struct vc_store *s, const char *type, unsigned n, const char *ts,
@@ -94,8 +87,6 @@ setup(void **state)
 {
 	struct vc_store *s;
 
-	fake_now = NOW_US;
-	store_now_us = fake_clock;
 	s = vc_store_new(100);
 	assert_non_null(s);
 	/* 1..6 at 08:01..08:06; 7 at 08:03 too (same time as 3: id breaks
@@ -343,160 +334,6 @@ test_ring_bound(void **state)
 }
 
 static void
-stats_ev(struct vc_store *s, const char *agent, const char *agency,
-	 const char *ts, unsigned uptime)
-{
-	char buf[512];
-	int len = snprintf(
-	    buf, sizeof(buf),
-	    "{\"timestamp\":\"%s\",\"event_type\":\"stats\",\"host\":\"web-%"
-	    "s\","
-	    "\"stats\":{\"uptime\":%u,\"capture\":{\"kernel_drops\":2,"
-	    "\"ring_drops\":3},\"spool\":{\"pending\":7}},\"vigil\":{"
-	    "\"event_id\":\"0192f1c6-0000-7000-8000-000000000000\","
-	    "\"agent_id\":\"%s\",\"agency\":\"%s\",\"agent_version\":\"0.2\"}}",
-	    ts, agent, uptime, agent, agency);
-
-	vc_store_add(s, buf, (size_t)len);
-}
-
-static json_t *
-agent_at(json_t *root, size_t i)
-{
-	return json_array_get(json_object_get(root, "items"), i);
-}
-
-static void
-test_agents(void **state)
-{
-	struct vc_store *s = *state;
-	json_t *root, *a;
-
-	/* zz: heartbeat 20 s ago; b1: 100 s ago (offline with 30 s);
-	 * b2: heartbeats every 60 s, last 100 s ago (online: 3 x 60). */
-	stats_ev(s, "zz", "aaa", "2026-12-01T08:29:40Z", 10);
-	stats_ev(s, "b1", "hanoi", "2026-12-01T08:28:20Z", 20);
-	stats_ev(s, "b2", "hanoi", "2026-12-01T08:27:20Z", 30);
-	stats_ev(s, "b2", "hanoi", "2026-12-01T08:28:20Z", 90);
-	stats_ev(s, "b2", "hanoi", "2026-12-01T08:10:00Z", 1); /* late */
-	root = vc_store_agents(s);
-	assert_non_null(root);
-	/* By agency, then id: zz(aaa), a0, a1, b1, b2 (hanoi/hue). a0 and
-	 * a1 come from the alerts in setup: no heartbeat yet. */
-	a = agent_at(root, 0);
-	assert_string_equal(json_string_value(json_object_get(a, "agent_id")),
-			    "zz");
-	assert_true(json_is_true(json_object_get(a, "online")));
-	assert_int_equal(
-	    json_integer_value(json_object_get(a, "capture_drops")), 5);
-	assert_int_equal(
-	    json_integer_value(json_object_get(a, "spool_pending")), 7);
-	assert_int_equal(json_integer_value(json_object_get(a, "uptime")), 10);
-	assert_string_equal(json_string_value(json_object_get(a, "host")),
-			    "web-zz");
-	assert_string_equal(json_string_value(json_object_get(a, "version")),
-			    "0.2");
-	assert_string_equal(json_string_value(json_object_get(a, "last_seen")),
-			    "2026-12-01T08:29:40Z");
-
-	a = agent_at(root, 1);
-	assert_string_equal(json_string_value(json_object_get(a, "agent_id")),
-			    "a0");
-	assert_true(json_is_false(json_object_get(a, "online")));
-	assert_true(json_is_null(json_object_get(a, "uptime")));
-	assert_true(json_is_null(json_object_get(a, "capture_drops")));
-	a = agent_at(root, 3);
-	assert_string_equal(json_string_value(json_object_get(a, "agent_id")),
-			    "b1");
-	assert_true(json_is_false(json_object_get(a, "online")));
-	a = agent_at(root, 4);
-	assert_string_equal(json_string_value(json_object_get(a, "agent_id")),
-			    "b2");
-	assert_true(json_is_true(json_object_get(a, "online")));
-	assert_int_equal(json_integer_value(json_object_get(a, "uptime")), 90);
-	assert_int_equal(json_array_size(json_object_get(root, "items")), 5);
-	json_decref(root);
-
-	/* Time passes: everyone offline. */
-	fake_now += 3600 * INT64_C(1000000);
-	root = vc_store_agents(s);
-	assert_true(
-	    json_is_false(json_object_get(agent_at(root, 0), "online")));
-	assert_true(
-	    json_is_false(json_object_get(agent_at(root, 4), "online")));
-	json_decref(root);
-}
-
-static void
-test_timeseries(void **state)
-{
-	struct vc_store *s = *state;
-	json_t *root, *mins, *m, *sigs, *ctry;
-	size_t i;
-	json_int_t total = 0;
-
-	root = vc_store_timeseries(s, 60);
-	assert_non_null(root);
-	mins = json_object_get(root, "minutes");
-	assert_int_equal(json_array_size(mins), 60);
-	assert_string_equal(
-	    json_string_value(json_object_get(json_array_get(mins, 0), "t")),
-	    "2026-12-01T07:31:00Z");
-	assert_string_equal(
-	    json_string_value(json_object_get(json_array_get(mins, 59), "t")),
-	    "2026-12-01T08:30:00Z");
-	for (i = 0; i < 60; i++) {
-		json_t *b;
-		json_int_t sum;
-
-		m = json_array_get(mins, i);
-		b = json_object_get(m, "by_severity");
-		sum = json_integer_value(json_object_get(b, "1")) +
-		      json_integer_value(json_object_get(b, "2")) +
-		      json_integer_value(json_object_get(b, "3")) +
-		      json_integer_value(json_object_get(b, "4"));
-		assert_int_equal(
-		    sum, json_integer_value(json_object_get(m, "total")));
-		total += sum;
-	}
-	assert_int_equal(total, 7);
-	/* 08:03 (index 32): the fileinfo (4) and alert 7 (1). */
-	m = json_object_get(json_array_get(mins, 32), "by_severity");
-	assert_int_equal(json_integer_value(json_object_get(m, "1")), 1);
-	assert_int_equal(json_integer_value(json_object_get(m, "4")), 1);
-
-	sigs = json_object_get(root, "top_signatures");
-	assert_string_equal(json_string_value(json_object_get(
-				json_array_get(sigs, 0), "signature")),
-			    "SSH brute force");
-	ctry = json_object_get(root, "top_countries");
-	assert_int_equal(json_array_size(ctry), 2);
-	assert_string_equal(json_string_value(json_object_get(
-				json_array_get(ctry, 0), "country")),
-			    "RU");
-	assert_int_equal(json_integer_value(
-			     json_object_get(json_array_get(ctry, 0), "count")),
-			 3);
-	json_decref(root);
-
-	/* A window that ends before the events: all zeros, empty tops. */
-	fake_now += 2 * 3600 * INT64_C(1000000);
-	root = vc_store_timeseries(s, 60);
-	mins = json_object_get(root, "minutes");
-	for (i = 0; i < 60; i++)
-		assert_int_equal(json_integer_value(json_object_get(
-				     json_array_get(mins, i), "total")),
-				 0);
-	assert_int_equal(
-	    json_array_size(json_object_get(root, "top_signatures")), 0);
-	json_decref(root);
-	root = vc_store_timeseries(s, 1440);
-	assert_int_equal(json_array_size(json_object_get(root, "minutes")),
-			 1440);
-	json_decref(root);
-}
-
-static void
 test_stream(void **state)
 {
 	struct vc_store *s = *state;
@@ -559,8 +396,6 @@ main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
 	    cmocka_unit_test(test_ring_bound),
-	    cmocka_unit_test_setup_teardown(test_agents, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_timeseries, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stream, setup, teardown),
 	    cmocka_unit_test(test_parse_time),
 	};
