@@ -7,6 +7,8 @@
  * touched), and only then acknowledges the batch to Redis: an event
  * acknowledged is on disk. Compression of old days runs between batches.
  */
+#define _GNU_SOURCE /* F_OFD_SETLKW */
+
 #include "archive.h"
 
 #include "log.h"
@@ -219,8 +221,7 @@ open_day(struct vc_archive *a, const char *agency, const char *day, char *err,
 		return -1;
 	}
 	for (int tries = 0; tries < 10; tries++) {
-		fd =
-		    open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+		fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 		if (fd < 0)
 			break;
 		if (flock(fd, LOCK_SH) != 0 || fstat(fd, &st) != 0) {
@@ -244,9 +245,52 @@ open_day(struct vc_archive *a, const char *agency, const char *day, char *err,
 	return -1;
 }
 
+/*
+ * Appends of all the collectors sharing a file take turns under an
+ * open-file-description lock (independent of the flock() that tells the
+ * compressor the file is in use; released by the kernel if the holder
+ * dies). 0, or -1 with errno.
+ */
+static int
+append_lock(int fd, short type)
+{
+	struct flock l = {.l_type = type, .l_whence = SEEK_SET, .l_len = 1};
+	int rc;
+
+	while ((rc = fcntl(fd, F_OFD_SETLKW, &l)) != 0 && errno == EINTR)
+		;
+	return rc;
+}
+
+/*
+ * A collector killed in the middle of a write leaves the file's last line
+ * without its newline; the next line appended would be glued to it and
+ * both would be lost to readers. End such a line first (under the append
+ * lock, so never in the middle of a live writer's line). Its event was
+ * not acknowledged, so it comes back and is archived in full.
+ */
+static enum vg_err
+end_torn_line(int fd, char *err, size_t errlen)
+{
+	struct stat st;
+	char last;
+
+	if (fstat(fd, &st) != 0 || st.st_size == 0)
+		return VG_OK;
+	if (pread(fd, &last, 1, st.st_size - 1) != 1 || last == '\n')
+		return VG_OK;
+	if (write(fd, "\n", 1) != 1) {
+		vg_seterr(err, errlen, "archive: ending a torn line: %s",
+			  strerror(errno));
+		return VG_EIO;
+	}
+	return VG_OK;
+}
+
 enum vg_err
-vc_archive_add(struct vc_archive *a, const json_t *ev, const char *line,
-	       size_t len, char *err, size_t errlen)
+vc_archive_add(struct vc_archive *a, const json_t *ev,
+	       const char *stream_agency, const char *line, size_t len,
+	       char *err, size_t errlen)
 {
 	char agency[AGENCY_MAX + 1], day[16];
 	const char *ts = json_string_value(json_object_get(ev, "timestamp"));
@@ -255,9 +299,11 @@ vc_archive_add(struct vc_archive *a, const json_t *ev, const char *line,
 	size_t done = 0, total = len + 1;
 	enum vg_err rc;
 
-	vc_archive_agency_name(agency, sizeof(agency),
-			       json_string_value(json_object_get(
-				   json_object_get(ev, "vigil"), "agency")));
+	vc_archive_agency_name(
+	    agency, sizeof(agency),
+	    stream_agency ? stream_agency
+			  : json_string_value(json_object_get(
+				json_object_get(ev, "vigil"), "agency")));
 	if (vc_archive_day(day, sizeof(day), ts) != 0) {
 		/* No usable time: the day it arrived. */
 		time_t now = time(NULL);
@@ -285,9 +331,14 @@ vc_archive_add(struct vc_archive *a, const json_t *ev, const char *line,
 		memcpy(f->day, day, sizeof(f->day));
 		a->n_files++;
 	}
-	/* One write of the whole line, so appends of collectors sharing
-	 * the file do not interleave. */
-	while (done < total) {
+	if (append_lock(f->fd, F_WRLCK) != 0) {
+		vg_seterr(err, errlen, "archive: locking %s/%s: %s", agency,
+			  day, strerror(errno));
+		return VG_EIO;
+	}
+	rc = end_torn_line(f->fd, err, errlen);
+	/* One write of the whole line, so a reader sees whole lines. */
+	while (rc == VG_OK && done < total) {
 		ssize_t w;
 
 		if (done < len) {
@@ -303,11 +354,13 @@ vc_archive_add(struct vc_archive *a, const json_t *ev, const char *line,
 		if (w <= 0) {
 			vg_seterr(err, errlen, "archive: write %s/%s: %s",
 				  agency, day, strerror(errno));
-			return VG_EIO;
+			rc = VG_EIO;
+			break;
 		}
 		done += (size_t)w;
 	}
-	return VG_OK;
+	(void)append_lock(f->fd, F_UNLCK);
+	return rc;
 }
 
 enum vg_err

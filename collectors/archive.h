@@ -36,15 +36,18 @@ enum vg_err vc_archive_open(struct vc_archive **out, const char *dir,
 void vc_archive_close(struct vc_archive *a);
 
 /*
- * Append the event ev (borrowed; its vigil.agency and timestamp choose
- * the file) as the line line (len bytes, borrowed, without the newline;
- * it must hold no newline). Durable only after vc_archive_commit().
- * VG_OK, VG_EIO (err says why; the batch must not be acknowledged) or
- * VG_ENOMEM.
+ * Append the event ev (borrowed; its timestamp chooses the day) as the
+ * line line (len bytes, borrowed, without the newline; it must hold no
+ * newline) to the files of agency: the agency of the stream it came
+ * from, never what the event says of itself (NULL: the event's
+ * vigil.agency). A line torn by a writer that died mid-write is ended
+ * first, so it stays a line of its own that readers skip. Durable only
+ * after vc_archive_commit(). VG_OK, VG_EIO (err says why; the batch must
+ * not be acknowledged) or VG_ENOMEM.
  */
 enum vg_err vc_archive_add(struct vc_archive *a, const json_t *ev,
-			   const char *line, size_t len, char *err,
-			   size_t errlen) VG_MUST_CHECK;
+			   const char *agency, const char *line, size_t len,
+			   char *err, size_t errlen) VG_MUST_CHECK;
 
 /*
  * fsync and close every file written since the last commit. VG_OK: every

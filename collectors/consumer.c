@@ -239,8 +239,9 @@ struct item {
 	char *owned; /* line re-encoded on one line, or NULL */
 	json_t *ev;  /* the parsed event (owned), or NULL */
 	struct idkey key;
-	int added;  /* key added to the set by this batch */
-	int record; /* to record in the shared view (shared.c) */
+	int added;    /* key added to the set by this batch */
+	int record;   /* to record in the shared view (shared.c) */
+	int misfiled; /* claims another agency than its stream's */
 };
 
 struct batch {
@@ -261,7 +262,8 @@ struct vc_consumer {
 	struct vc_shared_script sc;
 	struct vc_shared_ev *sev; /* VC_SHARED_PER_CALL, for batch_finish() */
 	atomic_int stop;
-	_Atomic uint64_t archived, duplicates, malformed, acked, claimed;
+	_Atomic uint64_t archived, duplicates, malformed, acked, claimed,
+	    misfiled;
 	struct vg_ratelimit rl_bad, rl_err;
 };
 
@@ -342,6 +344,7 @@ vc_consumer_stats(const struct vc_consumer *c, struct vc_consumer_stats *st)
 {
 	st->archived = atomic_load(&c->archived);
 	st->duplicates = atomic_load(&c->duplicates);
+	st->misfiled = atomic_load(&c->misfiled);
 	st->malformed = atomic_load(&c->malformed);
 	st->acked = atomic_load(&c->acked);
 	st->claimed = atomic_load(&c->claimed);
@@ -651,6 +654,54 @@ bad_entry(struct vc_consumer *c, unsigned s, const char *id, const char *why)
 }
 
 /*
+ * The agency of a stream key: AGENCY of "vigil:events:{AGENCY}" (or of
+ * "vigil:events:AGENCY"); "" for a key of another form.
+ */
+static void
+stream_agency(const char *key, char *dst, size_t n)
+{
+	static const char prefix[] = "vigil:events:";
+	const char *a = key;
+	size_t len;
+
+	dst[0] = '\0';
+	if (strncmp(key, prefix, sizeof(prefix) - 1) != 0)
+		return;
+	a += sizeof(prefix) - 1;
+	len = strlen(a);
+	if (len >= 2 && a[0] == '{' && a[len - 1] == '}') {
+		a++;
+		len -= 2;
+	}
+	if (len < n)
+		snprintf(dst, n, "%.*s", (int)len, a);
+}
+
+/*
+ * An event whose vigil.agency is not the agency of its stream: an agent
+ * (or whoever holds its Redis user) speaking for another agency. The
+ * per-agency ACL user can write its own stream only, so the stream is
+ * the truth: the event is archived there as it came, as evidence, but it
+ * is neither counted in the shared view nor forwarded.
+ */
+static void
+misfiled(struct vc_consumer *c, unsigned s, const char *id, const char *claimed)
+{
+	char esc[64], esc2[80];
+
+	atomic_fetch_add(&c->misfiled, 1);
+	if (vg_ratelimit_ok(&c->rl_bad, 10, 60))
+		vg_log(LOG_WARNING,
+		       "consumer: %s entry %s claims agency \"%s\": archived "
+		       "under the stream's agency, not shown or forwarded",
+		       c->streams[s].key,
+		       vg_escape(esc, sizeof(esc), id, strlen(id)),
+		       claimed ? vg_escape(esc2, sizeof(esc2), claimed,
+					   strlen(claimed))
+			       : "(none)");
+}
+
+/*
  * One stream entry [id, [field, value, ...]] into the batch: archived
  * when new, recorded in the shared view when it has an event (the view
  * drops what it has already: an entry delivered again after a failed
@@ -662,7 +713,8 @@ add_entry(struct vc_consumer *c, struct batch *b, unsigned s,
 	  const struct vg_redis_reply *e, char *err, size_t errlen)
 {
 	const struct vg_redis_reply *kv, *eve, *idf;
-	const char *eid = NULL;
+	const char *eid = NULL, *claimed = NULL;
+	char agency[VC_STREAM_AGENCY_MAX + 1] = "";
 	json_t *ev = NULL;
 	struct item *it;
 	int rc = 0;
@@ -715,17 +767,27 @@ add_entry(struct vc_consumer *c, struct batch *b, unsigned s,
 	}
 	it->ev = json_incref(ev);
 	it->record = 1;
+	stream_agency(c->streams[s].key, agency, sizeof(agency));
+	claimed = json_string_value(
+	    json_object_get(json_object_get(ev, "vigil"), "agency"));
+	if (agency[0] != '\0' &&
+	    (claimed == NULL || strcmp(claimed, agency) != 0)) {
+		it->record = 0;
+		it->misfiled = 1;
+	}
 	if (idset_find(&c->ids, &it->key) != SIZE_MAX) {
 		atomic_fetch_add(&c->duplicates, 1);
 		goto out;
 	}
-	if (vc_archive_add(c->archive, ev, it->line, it->len, err, errlen) !=
-	    VG_OK) {
+	if (vc_archive_add(c->archive, ev, agency[0] ? agency : NULL, it->line,
+			   it->len, err, errlen) != VG_OK) {
 		rc = -1;
 		goto out;
 	}
 	idset_add(&c->ids, &it->key);
 	it->added = 1;
+	if (it->misfiled)
+		misfiled(c, s, it->entry_id, claimed);
 out:
 	json_decref(ev);
 	return rc;
@@ -853,13 +915,15 @@ batch_finish(struct vc_consumer *c, struct batch *b)
 		batch_abort(c, b, err);
 		return 0;
 	}
-	for (size_t i = 0; i < b->n; i++)
-		if (b->items[i].added) {
-			n_new++;
-			/* Queued only: never waits for the SIEM. */
+	for (size_t i = 0; i < b->n; i++) {
+		if (!b->items[i].added)
+			continue;
+		n_new++;
+		/* Queued only: never waits for the SIEM. */
+		if (!b->items[i].misfiled)
 			vc_forward_event(c->forward, b->items[i].line,
 					 b->items[i].len);
-		}
+	}
 	atomic_fetch_add(&c->archived, n_new);
 	if (batch_record(c, b) < 0) {
 		/* Archived (the set of ids keeps them, so they are not

@@ -23,6 +23,7 @@
 #define VC_CLAIM_EVERY_MS    10000u
 #define VC_COMPACT_EVERY_MS  3600000u
 #define VC_BACKOFF_MAX_MS    10000u
+#define VC_STREAM_AGENCY_MAX 64u /* longer: the event's own agency is used */
 
 struct vc_consumer;
 struct vc_store;
@@ -53,6 +54,7 @@ void vc_consumer_stop(struct vc_consumer *c);
  * Thread-safe. */
 struct vc_consumer_stats {
 	uint64_t archived, duplicates, malformed, acked, claimed;
+	uint64_t misfiled; /* archived, but claiming another agency */
 };
 void vc_consumer_stats(const struct vc_consumer *c,
 		       struct vc_consumer_stats *st);

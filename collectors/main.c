@@ -242,11 +242,11 @@ cmd_run(int argc, char **argv)
 	vc_consumer_stats(cons, &st);
 	vg_log(LOG_INFO,
 	       "archived %llu, duplicates %llu, malformed %llu, acked %llu, "
-	       "claimed %llu",
+	       "claimed %llu, misfiled %llu",
 	       (unsigned long long)st.archived,
 	       (unsigned long long)st.duplicates,
 	       (unsigned long long)st.malformed, (unsigned long long)st.acked,
-	       (unsigned long long)st.claimed);
+	       (unsigned long long)st.claimed, (unsigned long long)st.misfiled);
 	if (fwd) {
 		vc_forward_stats(fwd, &fst);
 		vg_log(LOG_INFO,

@@ -118,9 +118,16 @@ def ids(body):
 
 def test_open(tmp, redis):
     port = free_port()
-    p = start_collector(tmp, redis, port, name="open")
     now = datetime.datetime.now(datetime.timezone.utc).replace(
         second=0, microsecond=0) - datetime.timedelta(minutes=5)
+    # A line torn by a collector killed mid-write: the next line appended
+    # must not be glued to it.
+    day = (now + datetime.timedelta(seconds=6)).strftime("%Y-%m-%d")
+    torn_path = os.path.join(tmp, "open-archive", "so-hanoi", day + ".ndjson")
+    os.makedirs(os.path.dirname(torn_path))
+    with open(torn_path, "w") as f:
+        f.write('{"timestamp":"2026-12-01T0')
+    p = start_collector(tmp, redis, port, name="open")
     evs = [
         event(1, now + datetime.timedelta(seconds=1), sev=1),
         event(2, now + datetime.timedelta(seconds=2), agency="so-hue",
@@ -129,6 +136,12 @@ def test_open(tmp, redis):
         event(4, now + datetime.timedelta(seconds=4), sev=3),
         event(5, now + datetime.timedelta(seconds=5), sev=1),
     ]
+    # Speaking for another agency in one's own stream: archived there as
+    # evidence, never shown or counted. XADDed first, so it is handled
+    # before the events waited for below.
+    spoof = event(6, now + datetime.timedelta(seconds=6), agency="so-hue",
+                  sig="spoofed", agent="a1")
+    redis.xadd("vigil:events:{so-hanoi}", spoof)
     for ev in evs:
         xadd(redis, ev)
     xadd(redis, evs[0])  # a resend: dropped by event id
@@ -194,6 +207,24 @@ def test_open(tmp, redis):
               (st, body))
     st, _, body = get_json(port, "/api/stats/timeseries?minutes=0")
     check("400 minutes=0", st == 400, (st, body))
+
+    st, _, b = request(port, "/api/alerts/" + uuid7(6))
+    check("an event claiming another agency than its stream's is not "
+          "shown", st == 404, (st, b[:200]))
+    day = (now + datetime.timedelta(seconds=6)).strftime("%Y-%m-%d")
+    archived = {}
+    for ag in ("so-hanoi", "so-hue"):
+        path = os.path.join(tmp, "open-archive", ag, day + ".ndjson")
+        archived[ag] = open(path).read() if os.path.exists(path) else ""
+    check("... but archived under its stream's agency, as it came",
+          uuid7(6) in archived["so-hanoi"] and
+          uuid7(6) not in archived["so-hue"] and
+          json.dumps(spoof, separators=(",", ":")) in archived["so-hanoi"],
+          archived)
+    lines = archived["so-hanoi"].split("\n")
+    check("a torn last line is ended before the next one is appended",
+          lines[0] == '{"timestamp":"2026-12-01T0' and
+          all(json.loads(x) for x in lines[1:] if x), lines[:3])
 
     st, h, b = request(port, "/api/alerts/" + uuid7(4))
     check("alert by id", st == 200 and
