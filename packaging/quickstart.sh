@@ -201,8 +201,11 @@ for _ in $(seq 1 50); do
   grep -q '"event_type":"alert"' "$run/files-eve.json" 2>/dev/null && break
   sleep 0.2
 done
-echo "    vigil-agent status, from its control socket:"
-./build/bin/vigil-agent status -s "$run/agent.sock" | sed 's/^/      /' || true
+echo "    vigil-agent status, from its control socket (the file counters):"
+./build/bin/vigil-agent status -s "$run/agent.sock" | sed '/counters:/q' |
+  sed 's/^/      /' || true
+./build/bin/vigil-agent status -s "$run/agent.sock" |
+  grep -E '^ *files\.(scanned|matched|alerts|quarantined) ' | sed 's/^/      /' || true
 kill -TERM "$pid"
 wait "$pid" || true
 python3 - "$run/files-eve.json" <<'PY'
