@@ -32,6 +32,7 @@ SID_BAD_SIGNATURE = 3000112
 SID_UNSIGNED = 3000110
 SID_WRONG_KEY = 3000111
 SID_ROLLBACK = 3000113
+SID_RULES = 3000114
 
 
 def resp(sock_path, *args):
@@ -169,7 +170,7 @@ def main():
                  "      bpf: udp port %d or udp port %d\n"
                  "      immediate: true\n"
                  "flows:\n  idle_timeout: 1s\n  dpi_idle_timeout: 1s\n"
-                 "detection:\n  rules: []\n  ioc: []\n"
+                 "detection:\n  rules: [local.yaml]\n  ioc: []\n"
                  "output:\n  file:\n    path: %s\n  stats_interval: 1s\n"
                  "  redis:\n    url: redis://127.0.0.1:%d\n"
                  "  spool:\n    dir: %s\n"
@@ -178,6 +179,8 @@ def main():
                  "    dir: %s\n"
                  % (p1, p2, out, redis.port, os.path.join(tmp, "spool"),
                     os.path.join(tmp, "center.pub"), bdir))
+    # A local rule whose id a bundle below reuses.
+    write(os.path.join(tmp, "local.yaml"), rule(3000250, 9, "local"))
     log = open(os.path.join(tmp, "agent.log"), "w")
 
     def start():
@@ -268,6 +271,25 @@ def main():
         check("the previous version is kept, none older",
               sorted(x for x in os.listdir(bdir) if x.startswith("v")) ==
               ["v1", "v3"], str(os.listdir(bdir)))
+
+        # Version 4 loads on its own but not with this agent's rules
+        # (the id of its local rule): refused, version 3 stays.
+        d4 = os.path.join(tmp, "rules-v4")
+        write(os.path.join(d4, "network", "bundle.yaml"),
+              rule(3000250, p1, "clashes with the local rule"))
+        r = collector("publish", "--key", os.path.join(tmp, "center.key"),
+                      "-c", ccfg, d4)
+        check("publish version 4", r.returncode == 0 and
+              "published version 4" in r.stdout, r.stdout + r.stderr)
+        n0 = len(events(out))
+        evs = wait_events(out, lambda e: SID_RULES in sids(e[n0:]))
+        n1 = len(evs)
+        evs = wait_events(out, lambda e: 3000202 in sids(e[n1:]))
+        check("a bundle whose rules do not load here is refused",
+              SID_RULES in sids(evs[n0:]) and bundle_version(evs) == 3 and
+              3000202 in sids(evs[n1:]) and
+              not os.path.exists(os.path.join(bdir, "v4")),
+              str(sids(evs[n0:]))[:300])
 
         r = collector("publish", "--key", os.path.join(tmp, "center.key"),
                       "-c", ccfg, "--version", "2", d1)
