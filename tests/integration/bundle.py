@@ -14,6 +14,7 @@ usage: bundle.py COLLECTOR AGENT
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -329,7 +330,10 @@ def main():
         redis.stop()
         cleanup()
         log.close()
-    return summary()
+    ok = summary()
+    if ok == 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return ok
 
 
 if __name__ == "__main__":
