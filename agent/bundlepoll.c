@@ -158,6 +158,12 @@ vg_bundlepoll_new(struct vg_bundlepoll **out, const struct vg_config *cfg,
 		vg_seterr(err, errlen, "rules.bundle.public_key: not set");
 		return VG_EINVAL;
 	}
+	if (cfg->redis_url == NULL && cfg->n_redis_sentinels == 0) {
+		vg_seterr(err, errlen,
+			  "rules.bundle.public_key: bundles come over "
+			  "output.redis, which is not set");
+		return VG_EINVAL;
+	}
 	bp = calloc(1, sizeof(*bp));
 	if (bp == NULL)
 		return VG_ENOMEM;

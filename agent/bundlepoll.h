@@ -36,9 +36,9 @@ struct vg_stat_kv;
  * pinned key, make rules.bundle.dir when missing (0755), read the version
  * in force from its "current". Nothing is fetched yet.
  * Returns VG_OK (*out owned: vg_bundlepoll_free), VG_EINVAL (no
- * rules.bundle.public_key, or a key that is not an Ed25519 public key),
- * VG_EIO (the folder or "current" cannot be used) or VG_ENOMEM; err says
- * why.
+ * rules.bundle.public_key or no output.redis, or a key that is not an Ed25519
+ * public key), VG_EIO (the folder or "current" cannot be used) or VG_ENOMEM;
+ * err says why.
  */
 enum vg_err vg_bundlepoll_new(struct vg_bundlepoll **out,
 			      const struct vg_config *cfg, char *err,
