@@ -175,10 +175,11 @@ def main():
                  "output:\n  file:\n    path: %s\n  stats_interval: 1s\n"
                  "  redis:\n    url: redis://127.0.0.1:%d\n"
                  "  spool:\n    dir: %s\n"
-                 "control:\n  socket: off\n"
+                 "control:\n  socket: %s\n"
                  "rules:\n  bundle:\n    public_key: %s\n    poll: 1s\n"
                  "    dir: %s\n"
                  % (p1, p2, out, redis.port, os.path.join(tmp, "spool"),
+                    os.path.join(tmp, "agent.sock"),
                     os.path.join(tmp, "center.pub"), bdir))
     # A local rule whose id a bundle below reuses.
     write(os.path.join(tmp, "local.yaml"), rule(3000250, 9, "local"))
@@ -269,6 +270,14 @@ def main():
         check("bundle 3 is put in force",
               3000202 in sids(evs[n0:]) and bundle_version(evs) == 3,
               str(bundle_version(evs)))
+        r = subprocess.run([AGENT, "status", "-s",
+                            os.path.join(tmp, "agent.sock")],
+                           capture_output=True, text=True, timeout=30)
+        lines = [x.split() for x in r.stdout.splitlines()]
+        check("vigil-agent status shows rules.bundle_version 3",
+              ["rules.bundle_version", "3"] in lines and
+              ["rules.bundle_applied", "2"] in lines,
+              r.stdout[-800:] + r.stderr)
         check("the previous version is kept, none older",
               sorted(x for x in os.listdir(bdir) if x.startswith("v")) ==
               ["v1", "v3"], str(os.listdir(bdir)))
