@@ -225,6 +225,17 @@ struct raw_metrics {
 	char *allow_remote;
 };
 
+/* rules.bundle: signed rule distribution (bundlepoll.h) */
+struct raw_rules_bundle {
+	char *public_key;
+	char *poll;
+	char *dir;
+};
+
+struct raw_rules {
+	struct raw_rules_bundle bundle;
+};
+
 struct raw_config {
 	struct raw_agent agent;
 	struct raw_capture capture;
@@ -239,6 +250,7 @@ struct raw_config {
 	struct raw_log log;
 	struct raw_control control;
 	struct raw_metrics metrics;
+	struct raw_rules rules;
 };
 
 /* What a key holds. */
@@ -620,6 +632,16 @@ static const struct key keys[] = {
 	    metrics_listen, metrics.listen),
     CFG("metrics.allow_remote", K_BOOL, 0, metrics_allow_remote, bool,
 	metrics.allow_remote, 0, 1, 0),
+
+    /* Signed rule bundles from the center (bundlepoll.h). */
+    SECTION("rules"),
+    SECTION("rules.bundle"),
+    CFG_STR("rules.bundle.public_key", F_NONEMPTY | F_NOCTL | F_PATH,
+	    bundle_public_key, rules.bundle.public_key),
+    CFG("rules.bundle.poll", K_DURATION, 0, bundle_poll, unsigned,
+	rules.bundle.poll, 1, 86400, 60),
+    CFG_STR("rules.bundle.dir", F_NONEMPTY | F_NOCTL | F_PATH, bundle_dir,
+	    rules.bundle.dir),
 };
 
 /*
@@ -867,6 +889,19 @@ static const cyaml_schema_field_t metrics_fields[] = {
     CYAML_FIELD_END,
 };
 
+static const cyaml_schema_field_t rules_bundle_fields[] = {
+    RAW_STR("public_key", struct raw_rules_bundle, public_key),
+    RAW_STR("poll", struct raw_rules_bundle, poll),
+    RAW_STR("dir", struct raw_rules_bundle, dir),
+    CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t rules_fields[] = {
+    CYAML_FIELD_MAPPING("bundle", CYAML_FLAG_OPTIONAL, struct raw_rules, bundle,
+			rules_bundle_fields),
+    CYAML_FIELD_END,
+};
+
 static const cyaml_schema_field_t top_fields[] = {
     CYAML_FIELD_MAPPING("agent", CYAML_FLAG_OPTIONAL, struct raw_config, agent,
 			agent_fields),
@@ -893,6 +928,8 @@ static const cyaml_schema_field_t top_fields[] = {
 			control, control_fields),
     CYAML_FIELD_MAPPING("metrics", CYAML_FLAG_OPTIONAL, struct raw_config,
 			metrics, metrics_fields),
+    CYAML_FIELD_MAPPING("rules", CYAML_FLAG_OPTIONAL, struct raw_config, rules,
+			rules_fields),
     CYAML_FIELD_END,
 };
 

@@ -220,6 +220,14 @@ struct vg_config {
 	bool metrics_allow_remote; /* metrics.allow_remote: a listen address
 				      other than loopback is allowed,
 				      default false */
+
+	/* rules.bundle: signed rule bundles polled from the center */
+	char *bundle_public_key; /* rules.bundle.public_key: pinned Ed25519
+				    PEM public key; NULL: no polling */
+	unsigned bundle_poll;    /* rules.bundle.poll seconds, default 60,
+				    1..86400 */
+	char *bundle_dir;        /* rules.bundle.dir, NULL:
+				    /var/lib/vigil/bundle */
 };
 
 /* Fill *cfg with every default (caller's storage). VG_OK or VG_ENOMEM. */

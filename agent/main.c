@@ -26,6 +26,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "netrules.h"
+#include "bundlepoll.h"
 #include "output.h"
 #include "privdrop.h"
 #include "quarantine.h"
@@ -654,9 +655,9 @@ out:
  * the packet path; put it in force only if all of it loaded. Settings
  * other than detection and geoip take effect at the next start.
  */
-static void
+static int
 reload(struct vg_engine *e, struct vg_filescan *fs, const char *path,
-       struct vg_control *ctl)
+       struct vg_control *ctl, const char *bundle, char *why, size_t whylen)
 {
 	struct vg_config cfg;
 	struct vg_detect *d = NULL, *old;
@@ -673,9 +674,13 @@ reload(struct vg_engine *e, struct vg_filescan *fs, const char *path,
 	if (ef == NULL) {
 		vg_log(LOG_ERR, "reload: out of memory");
 		vg_control_reload_end(ctl, 0, "out of memory");
-		return;
+		return 0;
 	}
 	rc = path ? vg_config_load(&cfg, path, ef) : vg_config_defaults(&cfg);
+	/* The rule bundle in force (or being tried) adds its folders. */
+	if (rc == VG_OK && (rc = vg_bundle_extend_config(
+				&cfg, bundle, shipped_rules(), ef)) != VG_OK)
+		vg_config_fini(&cfg);
 	if (rc == VG_OK) {
 		rc = vg_detect_load(&d, &cfg, shipped_rules(), ef);
 		/* Both sets load, or neither is put in force. */
@@ -699,8 +704,10 @@ reload(struct vg_engine *e, struct vg_filescan *fs, const char *path,
 							   : vg_strerror(rc));
 		vg_control_reload_end(ctl, 0,
 				      errs && errs[0] ? errs : vg_strerror(rc));
+		vg_seterr(why, whylen, "%s",
+			  errs && errs[0] ? errs : vg_strerror(rc));
 		free(errs);
-		return;
+		return 0;
 	}
 	if (errs && errs[0])
 		vg_log(LOG_WARNING, "reload:\n%s", errs);
@@ -725,6 +732,72 @@ reload(struct vg_engine *e, struct vg_filescan *fs, const char *path,
 	vg_log(LOG_INFO, "reloaded: %s", detail);
 	vg_engine_reloaded(e, detail);
 	vg_control_reload_end(ctl, 1, detail);
+	return 1;
+}
+
+/*
+ * Signed rule bundles (bundlepoll.h): the poller of a daemon whose
+ * configuration pins a key, NULL otherwise. It lives in the main loop.
+ */
+static struct vg_bundlepoll *bundle_poller;
+
+/* Open the poller for cfg and add the bundle in force to cfg's rules:
+ * 0, or -1 (printed) when rules.bundle is set but unusable. */
+static int
+bundle_open(struct vg_config *cfg)
+{
+	char err[512];
+
+	if (cfg->bundle_public_key == NULL)
+		return 0;
+	if (vg_bundlepoll_new(&bundle_poller, cfg, err, sizeof(err)) != VG_OK) {
+		fprintf(stderr, "vigil-agent: rules.bundle: %s\n", err);
+		return -1;
+	}
+	if (vg_bundle_extend_config(cfg,
+				    vg_bundlepoll_current_dir(bundle_poller),
+				    shipped_rules(), stderr) != VG_OK) {
+		vg_bundlepoll_free(bundle_poller);
+		bundle_poller = NULL;
+		return -1;
+	}
+	if (vg_bundlepoll_version(bundle_poller))
+		vg_log(
+		    LOG_INFO, "rule bundle version %llu in force",
+		    (unsigned long long)vg_bundlepoll_version(bundle_poller));
+	return 0;
+}
+
+/* Poll when due; a new bundle is put in force by the same reload as
+ * SIGHUP's, and only if it works. */
+static void
+bundle_tick(struct vg_engine *e, struct vg_filescan *fs,
+	    const struct vg_config *cfg)
+{
+	const char *dir;
+	char why[2048] = "";
+	int ok;
+
+	if (bundle_poller == NULL ||
+	    !vg_bundlepoll_due(bundle_poller, vg_now_mono_us()) ||
+	    vg_bundlepoll_fetch(bundle_poller, &dir) != VG_OK)
+		return;
+	ok = reload(e, fs, cfg->path, NULL, dir, why, sizeof(why));
+	vg_bundlepoll_commit(bundle_poller, ok, why);
+}
+
+/* The stats hook: the file scanner's counters and the bundle's. */
+static struct vg_filescan *stats_fs;
+
+static size_t
+agent_stats(void *arg, struct vg_stat_kv *kv, size_t room)
+{
+	size_t n = 0;
+
+	(void)arg;
+	if (stats_fs != NULL)
+		n = file_stats(stats_fs, kv, room);
+	return n + vg_bundlepoll_stats_kv(bundle_poller, kv + n, room - n);
 }
 
 /*
@@ -1024,13 +1097,16 @@ drive(struct vg_engine *e, struct vg_filescan *fs, const struct vg_config *cfg,
 		}
 		if (sig == SIGHUP) {
 			vg_service_reloading();
-			reload(e, fs, cfg->path, ops->ctl);
+			(void)reload(e, fs, cfg->path, ops->ctl,
+				     vg_bundlepoll_current_dir(bundle_poller),
+				     NULL, 0);
 			if (!offline)
 				service_set_text(cfg, vg_engine_detect(e));
 			vg_service_ready("%s", service_text);
 		}
 		if (!offline)
 			service_tick(e);
+		bundle_tick(e, fs, cfg);
 		if (interval && vg_now_mono_us() >= next) {
 			vg_engine_emit_stats(e);
 			next += interval;
@@ -1082,8 +1158,13 @@ run_engine(int argc, char **argv, int offline)
 			return EXIT_USAGE;
 		}
 	}
+	if (!offline && bundle_open(&cfg) < 0) {
+		vg_config_fini(&cfg);
+		return EXIT_USAGE;
+	}
 	d = load_detect(&cfg);
 	if (d == NULL) {
+		vg_bundlepoll_free(bundle_poller);
 		vg_config_fini(&cfg);
 		return EXIT_USAGE;
 	}
@@ -1138,12 +1219,16 @@ run_engine(int argc, char **argv, int offline)
 			vg_engine_stop(e);
 			goto out;
 		}
-		vg_engine_set_stats_hook(e, file_stats, fs);
+		stats_fs = fs;
 		vg_log(LOG_INFO,
 		       "watching %u folders with %u YARA rules from %u files",
 		       cfg.n_file_watch, vg_yara_rule_count(y),
 		       vg_yara_file_count(y));
 	}
+	if (stats_fs != NULL || bundle_poller != NULL)
+		vg_engine_set_stats_hook(e, agent_stats, NULL);
+	vg_bundlepoll_set_output(bundle_poller, vg_engine_output(e),
+				 vg_engine_ctx(e));
 	/* A replay is a command, not the daemon: no socket, no endpoint. */
 	if (!offline && ops_start(&ops, e, &cfg, err, sizeof(err)) < 0) {
 		status = EXIT_USAGE;
@@ -1179,6 +1264,9 @@ out:
 		vg_engine_free(e);
 	}
 	vg_filescan_free(fs);
+	vg_bundlepoll_free(bundle_poller);
+	bundle_poller = NULL;
+	stats_fs = NULL;
 	vg_filescan_hashes_unref(hashes);
 	vg_yara_unref(y);
 	vg_detect_free(d);

@@ -16,6 +16,7 @@
 #include "forward.h"
 #include "http.h"
 #include "log.h"
+#include "rules.h"
 #include "service.h"
 #include "shared.h"
 #include "store.h"
@@ -41,6 +42,8 @@ usage(FILE *out)
 		"serve\n"
 		"       vigil-collector check [-c FILE]  validate the "
 		"configuration\n"
+		"       vigil-collector rules keygen|publish|show ...  signed "
+		"rule bundles\n"
 		"       vigil-collector version\n"
 		"FILE defaults to %s\n",
 		VC_CONFIG_DEFAULT_PATH);
@@ -285,6 +288,8 @@ main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (strcmp(cmd, "check") == 0)
 		return cmd_check(argc - 1, argv + 1);
+	if (strcmp(cmd, "rules") == 0)
+		return vc_rules_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "-h") == 0) {
 		usage(stdout);
 		return 0;

@@ -235,6 +235,21 @@ def test_acl(tmp):
         check("acl: a wrong password is reported, and never logged",
               "WRONGPASS" in r.stderr and "wrong-pass" not in r.stderr,
               r.stderr[-600:])
+        # The rule bundle (rules/BUNDLE.md): the collector writes it,
+        # agents may only read it (STRLEN, then GET).
+        ra.cli("SET", "vigil:rules:bundle", "x")
+        agent = ["redis-cli", "-s", ra.sock, "--no-auth-warning",
+                 "--user", "so-tttt-hanoi", "--pass", "change-me-hanoi"]
+
+        def as_agent(*args):
+            return subprocess.run(agent + list(args), capture_output=True,
+                                  text=True, timeout=30).stdout.strip()
+        check("acl: an agent reads the rule bundle",
+              as_agent("STRLEN", "vigil:rules:bundle") == "1" and
+              as_agent("GET", "vigil:rules:bundle") == "x")
+        check("acl: an agent cannot write the rule bundle",
+              "NOPERM" in as_agent("SET", "vigil:rules:bundle", "y") and
+              ra.cli("GET", "vigil:rules:bundle") == "x")
     finally:
         ra.stop()
 

@@ -281,6 +281,7 @@ modes() { stat -c '%a %U:%G' "$1" 2>/dev/null || echo "(missing)"; }
 same /var/lib/vigil "750 vigil:vigil" "$(modes /var/lib/vigil)"
 same /var/lib/vigil/spool "700 vigil:vigil" "$(modes /var/lib/vigil/spool)"
 same /var/lib/vigil/quarantine "700 vigil:vigil" "$(modes /var/lib/vigil/quarantine)"
+same /var/lib/vigil/bundle "700 vigil:vigil" "$(modes /var/lib/vigil/bundle)"
 same /var/lib/vigil-collector "750 vigil-collector:vigil-collector" \
 	"$(modes /var/lib/vigil-collector)"
 same /var/lib/vigil-collector/archive "750 vigil-collector:vigil-collector" \
