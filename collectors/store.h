@@ -29,6 +29,9 @@ struct vc_store;
 #define VC_STORE_MINUTES    1440          /* per-minute counts kept (24 h) */
 #define VC_STORE_DEF_HB_S   30            /* stats interval when not inferred */
 
+/* Nesting of one event, objects and arrays (jansson's parser bound). */
+#define VC_STORE_MAX_DEPTH JSON_PARSER_MAX_DEPTH
+
 /*
  * A new store keeping the last max_events (at least 1, at most
  * VC_STORE_MAX_EVENTS) alert and fileinfo events. Owned: free with

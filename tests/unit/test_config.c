@@ -1357,6 +1357,13 @@ test_limits(void **state)
 		 VG_CONFIG_MAX_STRING);
 	expect_error(text, 4, "capture.interfaces[0].bpf", msg);
 	free(text);
+
+	/* files.max_size, the largest file YARA scans: 2 GiB at most. */
+	load_text(&cfg, "files:\n  max_size: 2GiB\n");
+	assert_int_equal(cfg.file_max_size, 2048u * 1024 * 1024);
+	vg_config_fini(&cfg);
+	expect_error("files:\n  max_size: 2147483649\n", 2, "files.max_size",
+		     "");
 }
 
 int
