@@ -2469,6 +2469,8 @@ test_limits_file(void **state)
 	assert_non_null(d);
 	assert_int_equal(vg_detect_rule_count(d), VG_RULES_MAX_PER_FILE);
 	vg_detect_free(d);
+	free(text);
+	text = NULL;
 	f = open_memstream(&text, &len);
 	assert_non_null(f);
 	for (i = 1; i <= VG_RULES_MAX_PER_FILE + 1; i++)
