@@ -27,6 +27,7 @@ max_len() {
   eve) echo 4096 ;;
   spool) echo 4096 ;;
   resp) echo 4096 ;;
+  collector_event) echo 16384 ;;
   filescan) echo 65536 ;;
   *) echo 4096 ;;
   esac
