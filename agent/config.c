@@ -57,11 +57,11 @@
 #define MiB (1ULL << 20)
 #define GiB (1ULL << 30)
 
-#define MAX_FILE_BYTES (1 * MiB) /* a configuration is a few KiB */
-#define MAX_STRING     4096      /* longest string value (BPF filters) */
-#define MAX_DEPTH      8         /* the schema nests 4 deep */
-#define MAX_LINES      1024      /* key lines recorded; keys[] allows ~610 */
-#define PATH_LEN       160       /* dotted key path, truncated if longer */
+#define MAX_FILE_BYTES ((unsigned long long)VG_CONFIG_MAX_FILE_BYTES)
+#define MAX_STRING     VG_CONFIG_MAX_STRING /* longest string (BPF filters) */
+#define MAX_DEPTH      VG_CONFIG_MAX_DEPTH  /* the schema nests 4 deep */
+#define MAX_LINES      1024 /* key lines recorded; keys[] allows ~610 */
+#define PATH_LEN       160  /* dotted key path, truncated if longer */
 #define MSG_LEN        256
 
 #define MACHINE_ID_FILE "/etc/machine-id"

@@ -18,6 +18,11 @@
 #define VG_CONFIG_MAX_IFACES 16
 #define VG_CONFIG_MAX_LIST   64 /* entries of detection.rules, home_net, ioc */
 #define VG_CONFIG_MAX_ERRORS 64
+/* Bounds of agent.yaml (past them: VG_EINVAL and a message naming the
+ * file, line and key). */
+#define VG_CONFIG_MAX_FILE_BYTES (1024u * 1024) /* bytes of the file */
+#define VG_CONFIG_MAX_STRING     4096 /* bytes of one string value (BPF) */
+#define VG_CONFIG_MAX_DEPTH      8    /* nested mappings and lists */
 
 /* control.socket when the file does not say */
 #define VG_CONTROL_SOCKET_DEFAULT "/run/vigil/agent.sock"

@@ -980,7 +980,16 @@ put_file_meta(struct jw *w, const struct vg_file_rule *r)
 	jw_open(w, '{');
 	for (i = 0; i < r->n_meta; i++) {
 		const struct vg_file_meta *m = &r->meta[i];
+		unsigned k;
 
+		/* YARA allows a key twice (two "author"s); a JSON object may
+		 * not have it twice (the collector refuses such events): the
+		 * first value is kept. */
+		for (k = 0; k < i; k++)
+			if (strcmp(r->meta[k].key, m->key) == 0)
+				break;
+		if (k < i)
+			continue;
 		/* Keys come from rule files: escaped like any string. */
 		jw_sep(w);
 		w->comma = 0;

@@ -44,7 +44,7 @@
 #include <unistd.h>
 
 #define MAX_ERRORS      100
-#define MAX_DEPTH       32 /* nesting of all/any/not */
+#define MAX_DEPTH       VG_RULES_MAX_DEPTH
 #define MAX_DISTINCT    4096
 #define PROTO_WORDS     16 /* 1024 protocol ids */
 #define KEY_LEN         192
@@ -209,6 +209,7 @@ struct loader {
 	 * that the shipped IoC rules do not break a configuration without
 	 * those lists. */
 	bool missing_list;
+	unsigned file_rules; /* rules read from the current file */
 };
 
 VG_PRINTF(4, 5)
@@ -2099,6 +2100,11 @@ load_doc(struct loader *l, yaml_node_t *root)
 			report(l, n, "", "a rule is a mapping (id: ..., ...)");
 			continue;
 		}
+		if (++l->file_rules > VG_RULES_MAX_PER_FILE) {
+			report(l, n, "", "more than %u rules in one file",
+			       VG_RULES_MAX_PER_FILE);
+			return;
+		}
 		if (!grow_rules(l->d)) {
 			report(l, n, "", "out of memory");
 			return;
@@ -2152,6 +2158,18 @@ load_file(struct loader *l, const char *path)
 	if (fp == NULL) {
 		report(l, NULL, "", "cannot open: %s", strerror(errno));
 		return;
+	}
+	l->file_rules = 0;
+	{
+		struct stat st;
+
+		if (fstat(fileno(fp), &st) == 0 &&
+		    (uint64_t)st.st_size > VG_RULES_MAX_FILE_BYTES) {
+			report(l, NULL, "", "file over %u bytes",
+			       VG_RULES_MAX_FILE_BYTES);
+			fclose(fp);
+			return;
+		}
 	}
 	if (!yaml_parser_initialize(&parser)) {
 		fclose(fp);

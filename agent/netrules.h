@@ -27,6 +27,12 @@
 
 #include <stdio.h>
 
+/* Bounds on rule files (past them the file is refused with a message
+ * naming it, and the set does not load). */
+#define VG_RULES_MAX_FILE_BYTES (4u * 1024 * 1024) /* bytes of one file */
+#define VG_RULES_MAX_PER_FILE   4096               /* rules in one file */
+#define VG_RULES_MAX_DEPTH      32 /* nesting of all/any/not in a rule */
+
 enum vg_rule_on {
 	VG_RULE_ON_CLASSIFIED = 0, /* classification is final */
 	VG_RULE_ON_FLOW_END = 1,   /* the flow ended */

@@ -546,6 +546,72 @@ conn_read(struct vg_redis *r, struct conn *c, struct vg_redis_reply **out,
 	}
 }
 
+enum vg_err
+vg_redis_parse_stream(const void *data, size_t len, size_t chunk,
+		      void (*each)(const struct vg_redis_reply *, void *),
+		      void *arg, unsigned *n, char *err, size_t errlen)
+{
+	const char *p = data;
+	struct conn c;
+	enum vg_err rc = VG_OK;
+	unsigned got = 0;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.peer, sizeof(c.peer), "stream");
+	c.rd = redisReaderCreateWithFunctions(&reply_fns);
+	if (c.rd == NULL)
+		return VG_ENOMEM;
+	c.rd->privdata = &c;
+	if (chunk == 0)
+		chunk = 16384;
+	while (len > 0 && rc == VG_OK) {
+		size_t k = len < chunk ? len : chunk;
+		const char *why = NULL;
+		void *rep = NULL;
+
+		c.fed += k;
+		if (!stream_ok(&c, p, k, &why)) {
+			vg_seterr(err, errlen, "%s: %s", c.peer, why);
+			rc = VG_EIO;
+			break;
+		}
+		if (redisReaderFeed(c.rd, p, k) != REDIS_OK) {
+			vg_seterr(err, errlen, "%s: bad reply", c.peer);
+			rc = VG_EIO;
+			break;
+		}
+		p += k;
+		len -= k;
+		for (;;) {
+			if (redisReaderGetReply(c.rd, &rep) != REDIS_OK) {
+				vg_seterr(err, errlen, "%s: bad reply: %s",
+					  c.peer,
+					  c.rd->errstr[0] ? c.rd->errstr
+							  : "over the bounds");
+				rc = VG_EIO;
+				break;
+			}
+			if (rep == NULL)
+				break;
+			c.fed = 0;
+			c.nodes = 0;
+			got++;
+			if (each)
+				each(rep, arg);
+			vg_redis_reply_free(rep);
+		}
+		if (rc == VG_OK && c.fed > VG_REDIS_MAX_REPLY) {
+			vg_seterr(err, errlen, "%s: reply over %u bytes",
+				  c.peer, VG_REDIS_MAX_REPLY);
+			rc = VG_EIO;
+		}
+	}
+	redisReaderFree(c.rd);
+	if (n)
+		*n = got;
+	return rc;
+}
+
 /* One command on c, its reply in *out. */
 static enum vg_err
 conn_command(struct vg_redis *r, struct conn *c, int argc, const char **argv,

@@ -123,6 +123,22 @@ struct vg_redis_reply {
 void vg_redis_reply_free(struct vg_redis_reply *r);
 
 /*
+ * Read len bytes at data as a server's byte stream, in pieces of chunk
+ * bytes (0: 16384, as read from a socket), through the same checks and
+ * reader as the replies of a connection. each (may be NULL) sees every
+ * complete reply, which is freed when it returns; *n (may be NULL) counts
+ * them. For the tests and the fuzz target (tests/fuzz/fuzz_resp.c).
+ * Returns VG_OK (the bytes end on a reply boundary or inside an
+ * unfinished reply) or VG_EIO (a reply breaks the protocol or the
+ * VG_REDIS_MAX_* bounds: err says which).
+ */
+enum vg_err vg_redis_parse_stream(const void *data, size_t len, size_t chunk,
+				  void (*each)(const struct vg_redis_reply *,
+					       void *),
+				  void *arg, unsigned *n, char *err,
+				  size_t errlen) VG_MUST_CHECK;
+
+/*
  * Connect according to o: open the connection (TLS: handshake, peer
  * verification), AUTH (AUTH user pass, or AUTH pass without a username),
  * SELECT db when it is not 0; without a password a PING checks that the

@@ -26,6 +26,9 @@ struct vc_store;
 #define VC_STORE_MAX_EVENTS 1000000       /* max_events is clamped to this */
 #define VC_STORE_MAX_EVENT  (1024 * 1024) /* bytes of one EVE line */
 
+/* Nesting of one event, objects and arrays (jansson's parser bound). */
+#define VC_STORE_MAX_DEPTH JSON_PARSER_MAX_DEPTH
+
 /*
  * A new store keeping the last max_events (at least 1, at most
  * VC_STORE_MAX_EVENTS) alert and fileinfo events. Owned: free with

@@ -20,6 +20,8 @@ pkgs=(
   libcmocka-dev libndpi-bin yara python3 iproute2 procps
   # tests: real Redis servers (TLS, ACL, cluster, sentinel)
   redis-server redis-tools redis-sentinel openssl
+  # tests: memcheck of replays and rule tests (tests/valgrind.sh)
+  valgrind
   # tests: the dashboard in headless Chromium (playwright-core from npm;
   # Node.js and npm below, unless the machine has them already)
   chromium

@@ -1310,6 +1310,62 @@ test_operations(void **state)
 		     "unknown");
 }
 
+/* Bounds of agent.yaml (config.h, SECURITY.md "Limits"): the file's size
+ * and a string value's length, each at the bound and one past it. */
+static void
+test_limits(void **state)
+{
+	const char *head = "agent:\n  agency: lim\n#";
+	size_t n = strlen(head), len;
+	struct vg_config cfg;
+	char *text, msg[64];
+
+	(void)state;
+	/* The file: VG_CONFIG_MAX_FILE_BYTES loads, one byte more does not. */
+	text = malloc(VG_CONFIG_MAX_FILE_BYTES + 2);
+	assert_non_null(text);
+	memcpy(text, head, n);
+	memset(text + n, 'x', VG_CONFIG_MAX_FILE_BYTES - n - 1);
+	text[VG_CONFIG_MAX_FILE_BYTES - 1] = '\n';
+	text[VG_CONFIG_MAX_FILE_BYTES] = '\0';
+	load_text(&cfg, text);
+	assert_string_equal(cfg.agency, "lim");
+	vg_config_fini(&cfg);
+	text[VG_CONFIG_MAX_FILE_BYTES - 1] = 'x';
+	text[VG_CONFIG_MAX_FILE_BYTES] = '\n';
+	text[VG_CONFIG_MAX_FILE_BYTES + 1] = '\0';
+	snprintf(msg, sizeof(msg), "file larger than %u bytes",
+		 VG_CONFIG_MAX_FILE_BYTES);
+	expect_error(text, 1, "(document)", msg);
+	free(text);
+
+	/* A string (a BPF filter): VG_CONFIG_MAX_STRING bytes, then one more.
+	 */
+	n = strlen("capture:\n  interfaces:\n    - name: eth0\n      bpf: ");
+	len = n + VG_CONFIG_MAX_STRING + 2;
+	text = malloc(len + 1);
+	assert_non_null(text);
+	memcpy(text,
+	       "capture:\n  interfaces:\n    - name: eth0\n      bpf: ", n);
+	memset(text + n, 'a', VG_CONFIG_MAX_STRING);
+	strcpy(text + n + VG_CONFIG_MAX_STRING, "\n");
+	load_text(&cfg, text);
+	assert_int_equal(strlen(cfg.ifaces[0].bpf), VG_CONFIG_MAX_STRING);
+	vg_config_fini(&cfg);
+	strcpy(text + n + VG_CONFIG_MAX_STRING, "a\n");
+	snprintf(msg, sizeof(msg), "longer than %d bytes",
+		 VG_CONFIG_MAX_STRING);
+	expect_error(text, 4, "capture.interfaces[0].bpf", msg);
+	free(text);
+
+	/* files.max_size, the largest file YARA scans: 2 GiB at most. */
+	load_text(&cfg, "files:\n  max_size: 2GiB\n");
+	assert_int_equal(cfg.file_max_size, 2048u * 1024 * 1024);
+	vg_config_fini(&cfg);
+	expect_error("files:\n  max_size: 2147483649\n", 2, "files.max_size",
+		     "");
+}
+
 int
 main(void)
 {
@@ -1317,6 +1373,7 @@ main(void)
 	    cmocka_unit_test(test_defaults),
 	    cmocka_unit_test(test_example_is_defaults),
 	    cmocka_unit_test(test_full),
+	    cmocka_unit_test(test_limits),
 	    cmocka_unit_test(test_dump_round_trip),
 	    cmocka_unit_test(test_dump_unset),
 	    cmocka_unit_test(test_files),

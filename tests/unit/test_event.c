@@ -1562,6 +1562,42 @@ test_uuid7_fork(void **state)
 	assert_string_not_equal(parent, child);
 }
 
+/* A YARA rule may repeat a meta key; the event keeps the first value and
+ * stays a JSON object without duplicate keys (found by fuzz_eve). */
+static void
+test_fileinfo_duplicate_meta(void **state)
+{
+	static const struct vg_file_meta meta[] = {
+	    {"author", VG_META_STR, "first", 0},
+	    {"score", VG_META_INT, NULL, 7},
+	    {"author", VG_META_STR, "second", 0},
+	    {"score", VG_META_BOOL, NULL, 1},
+	};
+	struct vg_file_rule rule = {.name = "dup", .ns = "default"};
+	struct vg_file_match m = {.rule = &rule};
+	struct vg_file_info fi = {.filename = "/srv/x", .size = 3};
+	struct vg_buf b;
+	json_t *j, *mo;
+
+	(void)state;
+	rule.meta = meta;
+	rule.n_meta = VG_ARRAY_LEN(meta);
+	fi.matches = &m;
+	fi.n_matches = 1;
+	vg_buf_init(&b, 1 << 16);
+	assert_int_equal(vg_event_fileinfo(&b, &test_ctx, &fi, 1), VG_OK);
+	j = parse_line(&b, 0); /* refuses duplicate keys */
+	mo = json_object_get(json_array_get(jget(j, "fileinfo.yara"), 0),
+			     "meta");
+	assert_non_null(mo);
+	assert_int_equal(json_object_size(mo), 2);
+	assert_string_equal(json_string_value(json_object_get(mo, "author")),
+			    "first");
+	assert_int_equal(json_integer_value(json_object_get(mo, "score")), 7);
+	json_decref(j);
+	vg_buf_fini(&b);
+}
+
 int
 main(void)
 {
@@ -1583,6 +1619,7 @@ main(void)
 	    cmocka_unit_test(test_flow_escaping),
 	    cmocka_unit_test(test_flow_invalid),
 	    cmocka_unit_test(test_flow_cap),
+	    cmocka_unit_test(test_fileinfo_duplicate_meta),
 	    cmocka_unit_test(test_stats_nesting),
 	    cmocka_unit_test(test_stats_values),
 	    cmocka_unit_test(test_stats_errors),

@@ -2444,6 +2444,68 @@ test_reload_keeps_state(void **state)
 
 /* clang-format on */
 
+/* Bounds of a rule file (netrules.h, SECURITY.md "Limits"): at most
+ * VG_RULES_MAX_PER_FILE rules and VG_RULES_MAX_FILE_BYTES bytes. */
+static void
+test_limits_file(void **state)
+{
+#define ONE_RULE                                                               \
+	"- {id: %u, name: r, category: c, severity: low, "                     \
+	"match: {protocol: DNS}}\n"
+	char *text = NULL, *lines = NULL;
+	size_t len = 0, n;
+	struct vg_detect *d;
+	unsigned i;
+	FILE *f;
+
+	(void)state;
+	/* VG_RULES_MAX_PER_FILE rules load, one more is refused at its line. */
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	for (i = 1; i <= VG_RULES_MAX_PER_FILE; i++)
+		fprintf(f, ONE_RULE, i);
+	assert_int_equal(fclose(f), 0);
+	d = load_ok("l-count.yaml", text);
+	assert_non_null(d);
+	assert_int_equal(vg_detect_rule_count(d), VG_RULES_MAX_PER_FILE);
+	vg_detect_free(d);
+	free(text);
+	text = NULL;
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	for (i = 1; i <= VG_RULES_MAX_PER_FILE + 1; i++)
+		fprintf(f, ONE_RULE, i);
+	assert_int_equal(fclose(f), 0);
+	assert_true(asprintf(&lines, "%u: more than %u rules in one file\n",
+			     VG_RULES_MAX_PER_FILE + 1,
+			     VG_RULES_MAX_PER_FILE) > 0);
+	expect_errors("l-count2.yaml", text, lines);
+	free(lines);
+	free(text);
+
+	/* A file of exactly VG_RULES_MAX_FILE_BYTES loads; one byte more is
+	 * refused before it is parsed. */
+	text = malloc(VG_RULES_MAX_FILE_BYTES + 2);
+	assert_non_null(text);
+	n = (size_t)snprintf(text, 256, ONE_RULE, 7u);
+	memset(text + n, '#', VG_RULES_MAX_FILE_BYTES - n - 1);
+	text[VG_RULES_MAX_FILE_BYTES - 1] = '\n';
+	text[VG_RULES_MAX_FILE_BYTES] = '\0';
+	d = load_ok("l-size.yaml", text);
+	assert_non_null(d);
+	assert_int_equal(vg_detect_rule_count(d), 1);
+	vg_detect_free(d);
+	text[VG_RULES_MAX_FILE_BYTES - 1] = '#';
+	text[VG_RULES_MAX_FILE_BYTES] = '\n';
+	text[VG_RULES_MAX_FILE_BYTES + 1] = '\0';
+	assert_true(asprintf(&lines, "0: file over %u bytes\n",
+			     VG_RULES_MAX_FILE_BYTES) > 0);
+	expect_errors("l-size2.yaml", text, lines);
+	free(lines);
+	free(text);
+#undef ONE_RULE
+}
+
 int
 main(void)
 {
@@ -2453,6 +2515,7 @@ main(void)
 	    cmocka_unit_test(test_error_duplicate_id),
 	    cmocka_unit_test(test_error_rule_keys),
 	    cmocka_unit_test(test_error_yaml),
+	    cmocka_unit_test(test_limits_file),
 	    cmocka_unit_test(test_error_stateful_and_on),
 	    cmocka_unit_test(test_error_structure),
 	    cmocka_unit_test(test_error_depth),

@@ -1831,10 +1831,61 @@ test_not_root(void **state)
 	free(dir);
 }
 
+/* Write a record of exactly len bytes (a good one padded with spaces) as
+ * the only item of a new folder, and list it: 1 when it is listed, 0 when
+ * it is counted bad. */
+static size_t
+list_padded(size_t len)
+{
+	static const char rec[] =
+	    "{\"id\":\"20261201T101500Z-3f2a9c1e\",\"path\":\"/srv/x.php\","
+	    "\"rule\":\"r\",\"sha256\":\"e3b0c44298fc1c149afbf4c8996fb924"
+	    "27ae41e4649b934ca495991b7852b855\",\"size\":0,\"uid\":0,"
+	    "\"gid\":0,\"mode\":\"0644\",\"atime_ns\":1,\"mtime_ns\":2,"
+	    "\"quarantined_us\":3}";
+	char dir[] = "/tmp/vg_test_qlim_XXXXXX", path[128];
+	struct vg_quarantine_item *items = NULL;
+	size_t n = 0, bad = 0;
+	char *text;
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	text = malloc(len);
+	assert_non_null(text);
+	assert_true(len > sizeof(rec));
+	memset(text, ' ', len);
+	memcpy(text, rec, sizeof(rec) - 1);
+	snprintf(path, sizeof(path), "%s/20261201T101500Z-3f2a9c1e.json", dir);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	free(text);
+	assert_int_equal(vg_quarantine_list(dir, &items, &n, &bad), VG_OK);
+	assert_int_equal(n + bad, 1);
+	if (n)
+		assert_string_equal(items[0].path, "/srv/x.php");
+	vg_quarantine_items_free(items, n);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+	return n;
+}
+
+/* A record of VG_QUARANTINE_RECORD_MAX bytes is read; one byte more is
+ * not (SECURITY.md "Limits"). */
+static void
+test_record_size_limit(void **state)
+{
+	(void)state;
+	assert_int_equal(list_padded(VG_QUARANTINE_RECORD_MAX), 1);
+	assert_int_equal(list_padded(VG_QUARANTINE_RECORD_MAX + 1), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_record_size_limit),
 	    cmocka_unit_test(test_round_trip_same_fs),
 	    cmocka_unit_test(test_round_trip_cross_fs),
 	    cmocka_unit_test(test_large_copy),

