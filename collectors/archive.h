@@ -20,6 +20,9 @@
 #include <jansson.h>
 
 #define VC_ARCHIVE_MAX_OPEN 64 /* files open in one batch */
+#define VC_ARCHIVE_MAX_EVENT                                                   \
+	(16u * 1024 * 1024) /* bytes of one archived event: the agent's        \
+			      output.event_max_bytes at most */
 
 struct vc_archive;
 

@@ -736,6 +736,10 @@ add_entry(struct vc_consumer *c, struct batch *b, unsigned s,
 		bad_entry(c, s, it->entry_id, "no eve field");
 		return 0;
 	}
+	if (eve->len > VC_ARCHIVE_MAX_EVENT) {
+		bad_entry(c, s, it->entry_id, "eve larger than 16 MiB");
+		return 0;
+	}
 	ev = json_loadb(eve->str, eve->len, JSON_REJECT_DUPLICATES, NULL);
 	if (!json_is_object(ev)) {
 		bad_entry(c, s, it->entry_id, "eve is not a JSON object");

@@ -426,8 +426,6 @@ test_event_limits(void **state)
 	char *ev;
 
 	(void)state;
-	fake_now = NOW_US;
-	store_now_us = fake_clock;
 	s = vc_store_new(100);
 	assert_non_null(s);
 	ev = padded_alert(1, VC_STORE_MAX_EVENT, 4);
