@@ -779,6 +779,9 @@ add_entry(struct vc_consumer *c, struct batch *b, unsigned s,
 		it->record = 0;
 		it->misfiled = 1;
 	}
+	/* Archived whole, but too large for the live view (store.h). */
+	if (it->len > VC_STORE_MAX_EVENT)
+		it->record = 0;
 	if (idset_find(&c->ids, &it->key) != SIZE_MAX) {
 		atomic_fetch_add(&c->duplicates, 1);
 		goto out;
