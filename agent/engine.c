@@ -86,6 +86,9 @@ struct source {
 	int n_paths;
 	struct vg_capture **pre; /* sandboxed replay: paths opened by the
 				    parent, for the child to read */
+	/* Sandboxed, live: the kernel's counters, read by the parent on
+	 * its copy of the handle (main thread; snap's copy under mu). */
+	struct vg_capture_stats pcap_now, pcap_base;
 	const struct vg_iface_config *iface; /* live */
 	char iface_keys[4][96]; /* live: "iface.<counter>.<name>" */
 	struct vg_capture *live;
@@ -646,6 +649,15 @@ source_frame(struct source *s, int dlt, const struct vg_frame *fr)
 	vg_ring_commit(&w->rings[s->idx]);
 }
 
+/* The kernel's counters of a source. A sandboxed child leaves them to
+ * the parent: libpcap opens a file in /sys for them. */
+static void
+source_cap_stats(struct source *s, struct vg_capture *cap)
+{
+	if (s->live == NULL || s->e->child_fd < 0)
+		vg_capture_stats(cap, &s->c.cap);
+}
+
 static void
 source_read(struct source *s, struct vg_capture *cap, int64_t *last_ts,
 	    int64_t *next_tick)
@@ -667,7 +679,7 @@ source_read(struct source *s, struct vg_capture *cap, int64_t *last_ts,
 				send_ticks(s, now);
 				*next_tick = now + TICK_US;
 			}
-			vg_capture_stats(cap, &s->c.cap);
+			source_cap_stats(s, cap);
 			source_snapshot(s);
 			continue;
 		}
@@ -690,11 +702,11 @@ source_read(struct source *s, struct vg_capture *cap, int64_t *last_ts,
 		}
 		if (++n % SNAPSHOT_EVERY == 0) {
 			if (s->live)
-				vg_capture_stats(cap, &s->c.cap);
+				source_cap_stats(s, cap);
 			source_snapshot(s);
 		}
 	}
-	vg_capture_stats(cap, &s->c.cap);
+	source_cap_stats(s, cap);
 	source_snapshot(s);
 }
 
@@ -1472,6 +1484,38 @@ static void __attribute__((noreturn)) child_main(struct vg_engine *e, int fd)
 	_exit(0);
 }
 
+/* Parent, s->mu held: the kernel's counters of a live source. */
+static void
+sb_cap_sum(struct source *s)
+{
+	s->snap.cap.kernel_packets =
+	    s->pcap_base.kernel_packets + s->pcap_now.kernel_packets;
+	s->snap.cap.kernel_drops =
+	    s->pcap_base.kernel_drops + s->pcap_now.kernel_drops;
+	s->snap.cap.if_drops = s->pcap_base.if_drops + s->pcap_now.if_drops;
+}
+
+/* Parent, main thread: read them on the parent's copy of each handle
+ * (the same socket as the child's). */
+static void
+sb_cap_stats(struct vg_engine *e)
+{
+	struct vg_capture_stats st;
+	unsigned i;
+
+	for (i = 0; i < e->n_sources; i++) {
+		struct source *s = &e->sources[i];
+
+		if (s->iface == NULL || s->live == NULL)
+			continue;
+		vg_capture_stats(s->live, &st);
+		pthread_mutex_lock(&s->mu);
+		s->pcap_now = st;
+		sb_cap_sum(s);
+		pthread_mutex_unlock(&s->mu);
+	}
+}
+
 /* Parent: the counters of children that ended plus the running one's,
  * into the snapshots collect() and the summary read (the parent's own
  * workers never run). sb_mu held. */
@@ -1486,9 +1530,13 @@ sb_publish(struct vg_engine *e)
 		return;
 	add_u64s(sum, e->sb_base, e->sb_cur, sizeof(*sum));
 	for (i = 0; i < e->n_sources; i++) {
-		pthread_mutex_lock(&e->sources[i].mu);
-		e->sources[i].snap = sum->src[i];
-		pthread_mutex_unlock(&e->sources[i].mu);
+		struct source *s = &e->sources[i];
+
+		pthread_mutex_lock(&s->mu);
+		s->snap = sum->src[i];
+		if (s->iface != NULL)
+			sb_cap_sum(s);
+		pthread_mutex_unlock(&s->mu);
 	}
 	pthread_mutex_lock(&w0->mu);
 	w0->snap = sum->wk;
@@ -1683,6 +1731,16 @@ sb_reopen(struct vg_engine *e, char *err, size_t errlen)
 
 		if (s->iface == NULL)
 			continue;
+		if (s->live != NULL) {
+			vg_capture_stats(s->live, &s->pcap_now);
+			pthread_mutex_lock(&s->mu);
+			s->pcap_base.kernel_packets +=
+			    s->pcap_now.kernel_packets;
+			s->pcap_base.kernel_drops += s->pcap_now.kernel_drops;
+			s->pcap_base.if_drops += s->pcap_now.if_drops;
+			memset(&s->pcap_now, 0, sizeof(s->pcap_now));
+			pthread_mutex_unlock(&s->mu);
+		}
 		vg_capture_close(s->live);
 		s->live = NULL;
 		rc = vg_capture_open_live(&s->live, s->iface, err, errlen);
@@ -1777,6 +1835,7 @@ vg_engine_tick(struct vg_engine *e)
 
 	if (!e->sandboxed || e->stopped)
 		return;
+	sb_cap_stats(e);
 	if (e->child != 0) {
 		r = waitpid(e->child, &st, WNOHANG);
 		if (r == 0 || (r < 0 && errno == EINTR))
@@ -1847,6 +1906,7 @@ vg_engine_stop(struct vg_engine *e)
 	e->stopped = 1;
 	if (e->sandboxed) {
 		/* The child drains; the reader hands its last events over. */
+		sb_cap_stats(e);
 		sb_stop_child(e, VG_SB_STOP);
 		e->sb_restart_at_us = 0;
 	}

@@ -341,6 +341,7 @@ install_filter(int sock, const int *fds, unsigned n_fds, char *err,
 	ALLOW(rseq);
 	ALLOW(rt_sigprocmask);
 	ALLOW(rt_sigreturn);
+	ALLOW(restart_syscall);
 	ALLOW(sigaltstack);
 	ALLOW(sched_yield);
 	ALLOW(sched_getaffinity);
