@@ -7,6 +7,7 @@
 #include "sandbox.h"
 
 #include <cap-ng.h>
+#include <linux/capability.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -268,29 +269,32 @@ close_fds(const int *keep, unsigned n_keep, int sock, int *events,
 	return VG_OK;
 }
 
+/* Empty the bounding set: 0 when it is, -1 without CAP_SETPCAP. */
+static int
+drop_bounding(void)
+{
+	int c;
+
+	for (c = 0; c <= CAP_LAST_CAP; c++)
+		if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1 &&
+		    prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0)
+			return -1;
+	return 0;
+}
+
 static enum vg_err
 drop_caps(char *err, size_t errlen)
 {
-	capng_clear(CAPNG_SELECT_BOTH);
-	if (capng_apply(CAPNG_SELECT_BOTH) == 0) {
-		bounding_dropped = 1;
-		return VG_OK;
-	}
-	/* No CAP_SETPCAP here (the parent keeps only what it uses): in a
-	 * user namespace of its own the child has it, over nothing but
-	 * itself, and empties the bounding set with it. Then every
-	 * capability goes, there too. */
-	if (unshare(CLONE_NEWUSER) == 0) {
-		capng_clear(CAPNG_SELECT_BOTH);
-		if (capng_apply(CAPNG_SELECT_BOTH) == 0) {
-			bounding_dropped = 1;
-			return VG_OK;
-		}
-	}
-	/* Without it the bounding set stays as the parent's (already cut
-	 * to what the parent uses); with no capability left and
-	 * no_new_privs, nothing can use it. */
-	bounding_dropped = 0;
+	/* Without CAP_SETPCAP (the parent keeps only what it uses), the
+	 * child makes a user namespace of its own, where it has it, over
+	 * nothing but itself, and empties the bounding set with it. Every
+	 * capability goes after, there too. Where neither works the
+	 * bounding set stays the parent's (already cut to what the parent
+	 * uses): with no capability left and no_new_privs, nothing can
+	 * use it. */
+	bounding_dropped =
+	    drop_bounding() == 0 ||
+	    (unshare(CLONE_NEWUSER) == 0 && drop_bounding() == 0);
 	capng_clear(CAPNG_SELECT_CAPS);
 	if (capng_apply(CAPNG_SELECT_CAPS) != 0) {
 		snprintf(err, errlen, "sandbox: cannot drop capabilities");

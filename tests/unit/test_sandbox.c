@@ -278,6 +278,10 @@ locked_child(const char *what)
 		assert_non_null(strstr(t, "CapEff:\t0000000000000000\n"));
 		assert_non_null(strstr(t, "CapPrm:\t0000000000000000\n"));
 		assert_non_null(strstr(t, "CapInh:\t0000000000000000\n"));
+		/* As root, or where user namespaces are allowed. */
+		if (geteuid() == 0)
+			assert_non_null(
+			    strstr(t, "CapBnd:\t0000000000000000\n"));
 		assert_non_null(strstr(t, "CapAmb:\t0000000000000000\n"));
 		assert_non_null(strstr(t, "NoNewPrivs:\t1\n"));
 		assert_non_null(strstr(t, "Seccomp:\t2\n"));
