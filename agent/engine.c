@@ -1417,19 +1417,6 @@ static void __attribute__((noreturn)) child_main(struct vg_engine *e, int fd)
 			if (s->pre[j] && n_keep < VG_ARRAY_LEN(keep))
 				keep[n_keep++] = vg_capture_fd(s->pre[j]);
 	}
-	/* What the encoder loads on first use (OpenSSL reads its
-	 * configuration file), loaded while files can still be read. */
-	{
-		struct vg_flow_info fi;
-		char cid[64];
-
-		memset(&fi, 0, sizeof(fi));
-		fi.ip_version = 4;
-		fi.proto = 6;
-		if (vg_community_id(cid, 0, &fi) != VG_OK)
-			vg_log(LOG_DEBUG, "packet child: no SHA-1 for "
-					  "community_id");
-	}
 	if (vg_sandbox_enter(keep, n_keep, fd, e->sb_starts == 1, err,
 			     sizeof(err)) != VG_OK) {
 		vg_log(LOG_ERR, "packet child: %s", err);
@@ -1815,15 +1802,23 @@ vg_engine_start_sandboxed(struct vg_engine *e, char *err, size_t errlen)
 	e->sandboxed = 1;
 	e->started = 1;
 	e->sb_backoff_s = 1;
-	rc = sb_spawn(e, err, errlen);
-	/* The child has its own copies of the replay files. */
-	for (i = 0; i < e->n_sources; i++)
-		for (j = 0; e->sources[i].pre && j < e->sources[i].n_paths;
-		     j++) {
-			vg_capture_close(e->sources[i].pre[j]);
-			e->sources[i].pre[j] = NULL;
-		}
-	return rc;
+	/* What the encoder loads on first use (OpenSSL reads its
+	 * configuration file), loaded here, where files can be read and
+	 * before any fork, so that no child has to take OpenSSL's locks
+	 * while another thread of the parent might hold them. */
+	{
+		struct vg_flow_info fi;
+		char cid[64];
+
+		memset(&fi, 0, sizeof(fi));
+		fi.ip_version = 4;
+		fi.proto = 6;
+		if (vg_community_id(cid, 0, &fi) != VG_OK)
+			vg_log(LOG_DEBUG, "sandbox: no SHA-1 for community_id");
+	}
+	/* The replay files stay open here until the engine is freed:
+	 * closing a stream moves the file offset the child shares. */
+	return sb_spawn(e, err, errlen);
 }
 
 void

@@ -11,7 +11,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <stdio.h>
@@ -106,14 +105,263 @@ vg_sb_decode(const uint8_t *buf, size_t n, size_t stats_len,
 	return VG_OK;
 }
 
+/*
+ * A strict JSON checker that allocates nothing (the parent checks every
+ * event a child sends, and must keep up with the packet path): RFC 8259
+ * syntax, UTF-8 in strings, nesting at most JSON_DEPTH. The parse state
+ * of one line.
+ */
+#define JSON_DEPTH 32
+
+struct jcheck {
+	const unsigned char *p, *end;
+	const char *why;
+	const unsigned char *type; /* the top level "event_type" value */
+	size_t type_len;
+	unsigned types;
+};
+
+static void
+j_ws(struct jcheck *j)
+{
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' ||
+				 *j->p == '\n' || *j->p == '\r'))
+		j->p++;
+}
+
+static int
+j_fail(struct jcheck *j, const char *why)
+{
+	if (j->why == NULL)
+		j->why = why;
+	return 0;
+}
+
+/* A UTF-8 sequence starting at j->p (a byte >= 0x80). */
+static int
+j_utf8(struct jcheck *j)
+{
+	const unsigned char *p = j->p;
+	unsigned c = *p, n, i;
+	uint32_t cp;
+
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 1;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 2;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 3;
+		cp = c & 0x07;
+	} else {
+		return j_fail(j, "invalid UTF-8");
+	}
+	if ((size_t)(j->end - p) <= n)
+		return j_fail(j, "invalid UTF-8");
+	for (i = 1; i <= n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return j_fail(j, "invalid UTF-8");
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+		return j_fail(j, "invalid UTF-8");
+	j->p += n + 1;
+	return 1;
+}
+
+static int
+j_hex4(const unsigned char *p)
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (!((p[i] >= '0' && p[i] <= '9') ||
+		      ((p[i] | 0x20) >= 'a' && (p[i] | 0x20) <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* A string at j->p ('"'); its raw contents in *s, *len. */
+static int
+j_string(struct jcheck *j, const unsigned char **s, size_t *len)
+{
+	j->p++;
+	*s = j->p;
+	while (j->p < j->end) {
+		unsigned c = *j->p;
+
+		if (c == '"') {
+			*len = (size_t)(j->p - *s);
+			j->p++;
+			return 1;
+		}
+		if (c < 0x20)
+			return j_fail(j, "control character in a string");
+		if (c == '\\') {
+			if (j->end - j->p < 2)
+				break;
+			c = j->p[1];
+			if (c == 'u') {
+				if (j->end - j->p < 6 || !j_hex4(j->p + 2))
+					return j_fail(j, "bad \\u escape");
+				j->p += 6;
+				continue;
+			}
+			if (strchr("\"\\/bfnrt", (int)c) == NULL || c == 0)
+				return j_fail(j, "bad escape");
+			j->p += 2;
+			continue;
+		}
+		if (c >= 0x80) {
+			if (!j_utf8(j))
+				return 0;
+			continue;
+		}
+		j->p++;
+	}
+	return j_fail(j, "unterminated string");
+}
+
+static int
+j_digits(struct jcheck *j)
+{
+	const unsigned char *start = j->p;
+
+	while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+		j->p++;
+	return j->p > start;
+}
+
+static int
+j_number(struct jcheck *j)
+{
+	if (*j->p == '-')
+		j->p++;
+	if (j->p < j->end && *j->p == '0')
+		j->p++;
+	else if (!j_digits(j))
+		return j_fail(j, "bad number");
+	if (j->p < j->end && *j->p == '.') {
+		j->p++;
+		if (!j_digits(j))
+			return j_fail(j, "bad number");
+	}
+	if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
+		j->p++;
+		if (j->p < j->end && (*j->p == '+' || *j->p == '-'))
+			j->p++;
+		if (!j_digits(j))
+			return j_fail(j, "bad number");
+	}
+	return 1;
+}
+
+static int
+j_word(struct jcheck *j, const char *w)
+{
+	size_t n = strlen(w);
+
+	if ((size_t)(j->end - j->p) < n || memcmp(j->p, w, n) != 0)
+		return j_fail(j, "unexpected character");
+	j->p += n;
+	return 1;
+}
+
+static int j_value(struct jcheck *j, unsigned depth);
+
+static int
+j_container(struct jcheck *j, unsigned depth)
+{
+	int object = *j->p == '{';
+	unsigned char close = object ? '}' : ']';
+
+	if (depth >= JSON_DEPTH)
+		return j_fail(j, "nested too deep");
+	j->p++;
+	j_ws(j);
+	if (j->p < j->end && *j->p == close) {
+		j->p++;
+		return 1;
+	}
+	for (;;) {
+		if (object) {
+			const unsigned char *k;
+			size_t kl;
+			int is_type;
+
+			if (j->p >= j->end || *j->p != '"')
+				return j_fail(j, "expected a key");
+			if (!j_string(j, &k, &kl))
+				return 0;
+			is_type = depth == 0 && kl == 10 &&
+				  memcmp(k, "event_type", 10) == 0;
+			j_ws(j);
+			if (j->p >= j->end || *j->p != ':')
+				return j_fail(j, "expected ':'");
+			j->p++;
+			j_ws(j);
+			if (is_type) {
+				j->types++;
+				j->type = NULL;
+				if (j->p < j->end && *j->p == '"') {
+					if (!j_string(j, &j->type,
+						      &j->type_len))
+						return 0;
+					goto next;
+				}
+			}
+		}
+		if (!j_value(j, depth + 1))
+			return 0;
+	next:
+		j_ws(j);
+		if (j->p >= j->end)
+			return j_fail(j, "unexpected end");
+		if (*j->p == close) {
+			j->p++;
+			return 1;
+		}
+		if (*j->p != ',')
+			return j_fail(j, "expected ',' or the end");
+		j->p++;
+		j_ws(j);
+	}
+}
+
+static int
+j_value(struct jcheck *j, unsigned depth)
+{
+	const unsigned char *s;
+	size_t l;
+
+	if (j->p >= j->end)
+		return j_fail(j, "unexpected end");
+	switch (*j->p) {
+	case '{':
+	case '[':
+		return j_container(j, depth);
+	case '"':
+		return j_string(j, &s, &l);
+	case 't':
+		return j_word(j, "true");
+	case 'f':
+		return j_word(j, "false");
+	case 'n':
+		return j_word(j, "null");
+	default:
+		if (*j->p == '-' || (*j->p >= '0' && *j->p <= '9'))
+			return j_number(j);
+		return j_fail(j, "unexpected character");
+	}
+}
+
 /* One line (without its "\n"): a JSON object the packet path emits. */
 static int
 line_ok(const char *p, size_t len, char *why, size_t whylen)
 {
-	json_t *root, *t;
-	json_error_t jerr;
-	const char *type;
-	int ok = 0;
+	struct jcheck j;
 
 	if (len == 0 || p[0] != '{') {
 		snprintf(why, whylen, "not a JSON object");
@@ -123,24 +371,35 @@ line_ok(const char *p, size_t len, char *why, size_t whylen)
 		snprintf(why, whylen, "holds a NUL byte");
 		return 0;
 	}
-	root = json_loadb(p, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL) {
-		snprintf(why, whylen, "not JSON: %.100s", jerr.text);
+	memset(&j, 0, sizeof(j));
+	j.p = (const unsigned char *)p;
+	j.end = j.p + len;
+	if (!j_container(&j, 0)) {
+		snprintf(why, whylen, "not JSON: %s at byte %zu", j.why,
+			 (size_t)(j.p - (const unsigned char *)p));
 		return 0;
 	}
-	t = json_object_get(root, "event_type");
-	type = json_string_value(t);
-	if (!json_is_object(root) || type == NULL)
+	j_ws(&j);
+	if (j.p != j.end) {
+		snprintf(why, whylen, "not JSON: text after the object");
+		return 0;
+	}
+	if (j.types > 1) {
+		snprintf(why, whylen, "not JSON: event_type twice");
+		return 0;
+	}
+	if (j.type == NULL) {
 		snprintf(why, whylen, "no event_type");
-	else if (strcmp(type, "alert") != 0 && strcmp(type, "flow") != 0)
+		return 0;
+	}
+	if (!(j.type_len == 5 && memcmp(j.type, "alert", 5) == 0) &&
+	    !(j.type_len == 4 && memcmp(j.type, "flow", 4) == 0)) {
 		snprintf(why, whylen,
-			 "event_type \"%.32s\" is not the packet "
-			 "path's",
-			 type);
-	else
-		ok = 1;
-	json_decref(root);
-	return ok;
+			 "event_type \"%.*s\" is not the packet path's",
+			 (int)(j.type_len < 32 ? j.type_len : 32), j.type);
+		return 0;
+	}
+	return 1;
 }
 
 enum vg_err

@@ -176,7 +176,7 @@ events_check(void **state)
 	expect_events(EV("{\"a\":1}\n"), 1024, 0, 0, "no event_type");
 	expect_events(EV("{\"event_type\":3}\n"), 1024, 0, 0, "no event_type");
 	expect_events(EV("{\"event_type\":\"alert\",\"event_type\":\"x\"}\n"),
-		      1024, 0, 0, "not JSON");
+		      1024, 0, 0, "event_type twice");
 	/* The child may not speak for the agent, the file scanner or the
 	 * stats. */
 	expect_events(EV("{\"event_type\":\"agent\"}\n"), 1024, 0, 0,
@@ -186,6 +186,32 @@ events_check(void **state)
 	expect_events(EV("{\"event_type\":\"stats\"}\n"), 1024, 0, 0,
 		      "not the packet path's");
 	/* 23 bytes with its end: a limit of 23 takes it, 22 does not. */
+	/* The checker allocates nothing; it is strict all the same. */
+	expect_events(EV("{\"event_type\":\"flow\",\"a\":{\"b\":[1,-2.5e3,"
+			 "true,false,null,\"\\u00e9\\n\xc3\xa9\"]}}\n"),
+		      1024, 1, 1, NULL);
+	expect_events(EV("{\"event_type\":\"alert\",\"a\":01}\n"), 1024, 0, 0,
+		      "not JSON");
+	expect_events(EV("{\"event_type\":\"alert\",\"a\":[1,]}\n"), 1024, 0, 0,
+		      "not JSON");
+	expect_events(EV("{\"event_type\":\"alert\",\"a\":\"\\x\"}\n"), 1024, 0,
+		      0, "bad escape");
+	expect_events(EV("{\"event_type\":\"alert\",\"a\":\"\xc0\xaf\"}\n"),
+		      1024, 0, 0, "invalid UTF-8");
+	expect_events(EV("{\"event_type\":\"alert\",\"a\":\"\xed\xa0\x80\"}\n"),
+		      1024, 0, 0, "invalid UTF-8");
+	expect_events(EV("{\"event_type\":\"alert\",\"a\":\"\t\"}\n"), 1024, 0,
+		      0, "control character");
+	expect_events(EV("{\"event_type\":\"alert\",\"a\":tru}\n"), 1024, 0, 0,
+		      "not JSON");
+	expect_events(EV("{\"event_type\":\"alert\",\"a\":[[[[[[[[[[[[[[[[[[["
+			 "[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]"
+			 "]]]]]]]]]]]]]]]}\n"),
+		      1024, 0, 0, "nested too deep");
+	expect_events(EV("{\"a\":{\"event_type\":\"alert\"}}\n"), 1024, 0, 0,
+		      "no event_type");
+	expect_events(EV("{\"event_type\":\"alert\",\"a\":\"x}\n"), 1024, 0, 0,
+		      "unterminated");
 	expect_events(EV("{\"event_type\":\"alert\"}\n"), 23, 1, 1, NULL);
 	expect_events(EV("{\"event_type\":\"alert\"}\n"), 22, 0, 0,
 		      "line 1: 23 bytes, over the limit of 22");
