@@ -565,6 +565,10 @@ drop_caps(char *err, size_t errlen)
 #define ALLOW(name)                                                            \
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(name), 0)
 
+/* libseccomp's SCMP_A0() and the like leave a field to its default. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
 /* The allow-list of the packet path once it runs. */
 static enum vg_err
 install_filter(int sock, const int *fds, unsigned n_fds, char *err,
@@ -654,6 +658,7 @@ install_filter(int sock, const int *fds, unsigned n_fds, char *err,
 	return VG_OK;
 }
 #undef ALLOW
+#pragma GCC diagnostic pop
 
 enum vg_err
 vg_sandbox_enter(const int *keep, unsigned n_keep, int sock, int test_hook,
