@@ -118,6 +118,7 @@ struct child_counters {
 	uint64_t proto_flows[MAX_PROTO_IDS];
 	uint64_t risk_flows[MAX_RISK_IDS];
 	uint64_t risky_flows;
+	struct vg_detect_state_stats ds; /* rule state (thresholds) */
 	uint64_t alive; /* 1: every worker turned since the last report */
 };
 
@@ -190,10 +191,11 @@ struct vg_engine {
 	unsigned sb_backoff_s;
 	int64_t sb_restart_at_us; /* mono; 0: no restart pending */
 	int64_t sb_started_us;
-	int sb_finished;                /* replay: the child has ended */
-	pthread_mutex_t sb_mu;          /* the counter blocks below */
-	struct child_counters *sb_base; /* of children that ended */
-	struct child_counters *sb_cur;  /* the running child's */
+	int sb_finished;                    /* replay: the child has ended */
+	pthread_mutex_t sb_mu;              /* the counter blocks below */
+	struct child_counters *sb_base;     /* of children that ended */
+	struct child_counters *sb_cur;      /* the running child's */
+	struct vg_detect_state_stats sb_ds; /* the children's rule state */
 	/* Child: */
 	int child_fd;           /* -1 in the parent */
 	const char *end_reason; /* flows ended by a stop: NULL "shutdown" */
@@ -1179,7 +1181,13 @@ stats_kv(struct vg_engine *e, struct vg_stat_kv *kv, size_t room)
 	KV("ndpi.guessed", t.wk.dpi.guessed);
 	KV("ndpi.unknown", t.wk.dpi.unknown);
 	KV("ndpi.alloc_failed", t.wk.dpi.alloc_failed);
-	vg_detect_state_stats(e->dstate, &ds);
+	if (e->sandboxed) {
+		pthread_mutex_lock(&e->sb_mu);
+		ds = e->sb_ds;
+		pthread_mutex_unlock(&e->sb_mu);
+	} else {
+		vg_detect_state_stats(e->dstate, &ds);
+	}
 	KV("detect.rules", d ? vg_detect_rules_enabled(d) : 0);
 	KV("detect.lists", d ? vg_detect_list_count(d) : 0);
 	KV("detect.list_entries", d ? vg_detect_list_entries(d) : 0);
@@ -1374,6 +1382,7 @@ child_collect(struct vg_engine *e, struct child_counters *cc)
 			cc->risk_flows[j] += w->risk_flows[j];
 		cc->risky_flows += w->risky_flows;
 	}
+	vg_detect_state_stats(e->dstate, &cc->ds);
 	cc->alive = (uint64_t)vg_engine_alive(e);
 }
 
@@ -1531,6 +1540,7 @@ sb_publish(struct vg_engine *e)
 	memcpy(w0->proto_flows, sum->proto_flows, sizeof(w0->proto_flows));
 	memcpy(w0->risk_flows, sum->risk_flows, sizeof(w0->risk_flows));
 	w0->risky_flows = sum->risky_flows;
+	e->sb_ds = sum->ds;
 	free(sum);
 }
 
@@ -1674,6 +1684,7 @@ sb_reaped(struct vg_engine *e)
 	e->child = 0;
 	pthread_mutex_lock(&e->sb_mu);
 	e->sb_cur->wk.flow.active = 0;
+	e->sb_cur->ds.entries = 0;
 	add_u64s(e->sb_base, e->sb_base, e->sb_cur, sizeof(*e->sb_base));
 	memset(e->sb_cur, 0, sizeof(*e->sb_cur));
 	sb_publish(e);
