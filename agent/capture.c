@@ -123,6 +123,12 @@ vg_capture_open_live(struct vg_capture **out, const struct vg_iface_config *ic,
 }
 
 int
+vg_capture_fd(const struct vg_capture *c)
+{
+	return c->live ? c->fd : fileno(pcap_file(c->p));
+}
+
+int
 vg_capture_datalink(const struct vg_capture *c)
 {
 	return pcap_datalink(c->p);

@@ -37,6 +37,10 @@ enum vg_err vg_capture_open_live(struct vg_capture **out,
 				 const struct vg_iface_config *ic, char *err,
 				 size_t errlen) VG_MUST_CHECK;
 
+/* The descriptor the source reads from (a packet socket, or the
+ * capture file's), for the sandbox to keep open. */
+int vg_capture_fd(const struct vg_capture *c);
+
 /* The source's pcap link type (DLT_*). */
 int vg_capture_datalink(const struct vg_capture *c);
 /* A name for messages: the file path or interface name (borrowed). */

@@ -211,6 +211,12 @@ struct raw_privileges {
 	char *allow_root;
 };
 
+/* sandbox: (sandbox.c) */
+struct raw_sandbox {
+	char *packets;
+	char *files;
+};
+
 struct raw_log {
 	char *level;
 	char *target;
@@ -247,6 +253,7 @@ struct raw_config {
 	struct raw_files files;
 	struct raw_output output;
 	struct raw_privileges privileges;
+	struct raw_sandbox sandbox;
 	struct raw_log log;
 	struct raw_control control;
 	struct raw_metrics metrics;
@@ -618,6 +625,12 @@ static const struct key keys[] = {
     CFG("privileges.allow_root", K_BOOL, 0, priv_allow_root, bool,
 	privileges.allow_root, 0, 1, 0),
 
+    SECTION("sandbox"),
+    CFG("sandbox.packets", K_BOOL, 0, sandbox_packets, bool, sandbox.packets, 0,
+	1, 1),
+    CFG("sandbox.files", K_BOOL, 0, sandbox_files, bool, sandbox.files, 0, 1,
+	1),
+
     SECTION("log"),
     CFG("log.level", K_LEVEL, 0, log_level, int, log.level, LOG_ERR, LOG_DEBUG,
 	LOG_INFO),
@@ -872,6 +885,12 @@ static const cyaml_schema_field_t privileges_fields[] = {
     CYAML_FIELD_END,
 };
 
+static const cyaml_schema_field_t sandbox_fields[] = {
+    RAW_STR("packets", struct raw_sandbox, packets),
+    RAW_STR("files", struct raw_sandbox, files),
+    CYAML_FIELD_END,
+};
+
 static const cyaml_schema_field_t log_fields[] = {
     RAW_STR("level", struct raw_log, level),
     RAW_STR("target", struct raw_log, target),
@@ -922,6 +941,8 @@ static const cyaml_schema_field_t top_fields[] = {
 			output, output_fields),
     CYAML_FIELD_MAPPING("privileges", CYAML_FLAG_OPTIONAL, struct raw_config,
 			privileges, privileges_fields),
+    CYAML_FIELD_MAPPING("sandbox", CYAML_FLAG_OPTIONAL, struct raw_config,
+			sandbox, sandbox_fields),
     CYAML_FIELD_MAPPING("log", CYAML_FLAG_OPTIONAL, struct raw_config, log,
 			log_fields),
     CYAML_FIELD_MAPPING("control", CYAML_FLAG_OPTIONAL, struct raw_config,

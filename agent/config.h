@@ -208,6 +208,14 @@ struct vg_config {
 	unsigned priv_user_line;  /* line of privileges.user, 0: absent */
 	unsigned priv_group_line; /* line of privileges.group, 0: absent */
 
+	/* sandbox: privilege separation of `vigil-agent run` and replay
+	 * (sandbox.h) */
+	bool sandbox_packets; /* sandbox.packets: the packet path in a
+				 child without credentials, default true */
+	bool sandbox_files;   /* sandbox.files: the file scanner in a
+				 child (not implemented yet: accepted,
+				 ignored), default true */
+
 	/* log: */
 	int log_level;    /* log.level: error|warning|info|debug,
 			     default info (LOG_* syslog values) */

@@ -20,8 +20,12 @@
 #include "netrules.h"
 #include "output.h"
 #include "ring.h"
+#include "sandbox.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <sched.h>
@@ -29,6 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,6 +51,10 @@
 #define MAX_RISK_IDS        64
 #define TICK_US             1000000 /* time tick to idle workers */
 #define MAX_ALERTS          32      /* alerts of one flow at one time */
+#define SB_MAX_FILES        256     /* replay files a sandboxed run opens */
+#define SB_STATS_MS         250     /* child: counters to the parent */
+#define SB_STOP_MS          15000   /* a child's drain, before SIGKILL */
+#define SB_BACKOFF_MAX_S    30      /* restart backoff: 1, 2, 4 .. 30 s */
 
 /* A packet in a ring: this header, then the frame from its IP header on. */
 struct pkt_rec {
@@ -74,6 +84,11 @@ struct source {
 	int started;
 	char *const *paths; /* replay: files in order */
 	int n_paths;
+	struct vg_capture **pre; /* sandboxed replay: paths opened by the
+				    parent, for the child to read */
+	/* Sandboxed, live: the kernel's counters, read by the parent on
+	 * its copy of the handle (main thread; snap's copy under mu). */
+	struct vg_capture_stats pcap_now, pcap_base;
 	const struct vg_iface_config *iface; /* live */
 	char iface_keys[4][96]; /* live: "iface.<counter>.<name>" */
 	struct vg_capture *live;
@@ -94,6 +109,22 @@ struct worker_counters {
 	uint64_t alerts_sev[5]; /* of them, by rule severity 1..4 (0: other) */
 	struct vg_detect_worker_stats det;
 };
+
+/* What a packet child reports to its parent (VG_SB_STATS): every figure a
+ * u64, so that the counters of children that ended add up field by field. */
+struct child_counters {
+	struct source_counters src[MAX_SOURCES];
+	struct worker_counters wk;
+	uint64_t proto_flows[MAX_PROTO_IDS];
+	uint64_t risk_flows[MAX_RISK_IDS];
+	uint64_t risky_flows;
+	struct vg_detect_state_stats ds; /* rule state (thresholds) */
+	uint64_t alive; /* 1: every worker turned since the last report */
+};
+
+_Static_assert(sizeof(struct child_counters) % sizeof(uint64_t) == 0 &&
+		   sizeof(struct child_counters) <= VG_SB_MAX_PAYLOAD,
+	       "the child's counters do not fit a message");
 
 struct worker {
 	struct vg_engine *e;
@@ -144,6 +175,30 @@ struct vg_engine {
 	struct vg_output_stats final_out; /* once the output is closed */
 	char out_name[256];
 	char reason_keys[VG_DEC__COUNT][48];
+
+	/* Privilege separation (sandbox.h). Parent: */
+	int sandboxed;
+	pid_t child;         /* 0: none running */
+	int sb_fd;           /* parent's end of the socketpair, -1 */
+	pthread_t sb_reader; /* reads and checks the child's messages */
+	int sb_reader_started;
+	_Atomic int sb_alive;       /* the child's last liveness report */
+	_Atomic int64_t sb_seen_us; /* when its last counters came */
+	_Atomic uint64_t sb_malformed;
+	uint64_t sb_restarts;
+	int sb_last_signal;
+	unsigned sb_starts;
+	unsigned sb_backoff_s;
+	int64_t sb_restart_at_us; /* mono; 0: no restart pending */
+	int64_t sb_started_us;
+	int sb_finished;                    /* replay: the child has ended */
+	pthread_mutex_t sb_mu;              /* the counter blocks below */
+	struct child_counters *sb_base;     /* of children that ended */
+	struct child_counters *sb_cur;      /* the running child's */
+	struct vg_detect_state_stats sb_ds; /* the children's rule state */
+	/* Child: */
+	int child_fd;           /* -1 in the parent */
+	const char *end_reason; /* flows ended by a stop: NULL "shutdown" */
 };
 
 static void
@@ -179,11 +234,17 @@ worker_snapshot(struct worker *w)
 	pthread_mutex_unlock(&w->mu);
 }
 
+static void child_send_events(struct worker *w);
+
 static void
 worker_flush_events(struct worker *w)
 {
 	if (w->out.len == 0)
 		return;
+	if (w->e->child_fd >= 0) {
+		child_send_events(w);
+		return;
+	}
 	if (vg_output_submit(w->e->out, &w->out, w->out_events) == VG_ENOMEM)
 		w->c.event_errors += w->out_events;
 	w->out_events = 0;
@@ -355,8 +416,11 @@ on_flow_end(void *arg, struct vg_flow *f, enum vg_flow_end why)
 
 	/* One description serves the rules and the flow event; the names
 	 * are made only when an event needs them. */
-	flow_info(w, f, end_reason(why), &fi,
-		  w->e->o.flow_events ? names : NULL, sizeof(names));
+	flow_info(w, f,
+		  why == VG_FLOW_END_SHUTDOWN && w->e->end_reason
+		      ? w->e->end_reason
+		      : end_reason(why),
+		  &fi, w->e->o.flow_events ? names : NULL, sizeof(names));
 	if (rules_end)
 		detect_flow(w, f, VG_RULE_ON_FLOW_END, &fi, names,
 			    sizeof(names));
@@ -587,6 +651,15 @@ source_frame(struct source *s, int dlt, const struct vg_frame *fr)
 	vg_ring_commit(&w->rings[s->idx]);
 }
 
+/* The kernel's counters of a source. A sandboxed child leaves them to
+ * the parent: libpcap opens a file in /sys for them. */
+static void
+source_cap_stats(struct source *s, struct vg_capture *cap)
+{
+	if (s->live == NULL || s->e->child_fd < 0)
+		vg_capture_stats(cap, &s->c.cap);
+}
+
 static void
 source_read(struct source *s, struct vg_capture *cap, int64_t *last_ts,
 	    int64_t *next_tick)
@@ -608,7 +681,7 @@ source_read(struct source *s, struct vg_capture *cap, int64_t *last_ts,
 				send_ticks(s, now);
 				*next_tick = now + TICK_US;
 			}
-			vg_capture_stats(cap, &s->c.cap);
+			source_cap_stats(s, cap);
 			source_snapshot(s);
 			continue;
 		}
@@ -631,11 +704,11 @@ source_read(struct source *s, struct vg_capture *cap, int64_t *last_ts,
 		}
 		if (++n % SNAPSHOT_EVERY == 0) {
 			if (s->live)
-				vg_capture_stats(cap, &s->c.cap);
+				source_cap_stats(s, cap);
 			source_snapshot(s);
 		}
 	}
-	vg_capture_stats(cap, &s->c.cap);
+	source_cap_stats(s, cap);
 	source_snapshot(s);
 }
 
@@ -655,8 +728,12 @@ source_main(void *arg)
 
 			if (atomic_load(&s->e->stop_capture))
 				break;
-			if (vg_capture_open_file(&cap, s->paths[i], err,
-						 sizeof(err)) != VG_OK) {
+			if (s->pre != NULL) {
+				/* Opened by the parent: the child cannot. */
+				cap = s->pre[i];
+				s->pre[i] = NULL;
+			} else if (vg_capture_open_file(&cap, s->paths[i], err,
+							sizeof(err)) != VG_OK) {
 				s->c.read_errors++;
 				vg_log(LOG_ERR, "%s", err);
 				continue;
@@ -702,6 +779,9 @@ vg_engine_new(struct vg_engine **out, const struct vg_engine_opts *opts,
 	e->ctx.version = VG_VERSION;
 	atomic_init(&e->detect, opts->detect);
 	pthread_mutex_init(&e->stats_mu, NULL);
+	pthread_mutex_init(&e->sb_mu, NULL);
+	e->sb_fd = -1;
+	e->child_fd = -1;
 	for (i = 0; i < VG_DEC__COUNT; i++)
 		snprintf(e->reason_keys[i], sizeof(e->reason_keys[i]),
 			 "decoder.%s", vg_decode_reason_name(i));
@@ -824,13 +904,13 @@ vg_engine_add_ifaces(struct vg_engine *e, char *err, size_t errlen)
 	return VG_OK;
 }
 
+static enum vg_err start_threads(struct vg_engine *e, char *err, size_t errlen);
+
 enum vg_err
 vg_engine_start(struct vg_engine *e, char *err, size_t errlen)
 {
 	const struct vg_config *cfg = e->cfg;
 	struct vg_output_opts oo;
-	uint64_t ring_bytes = (uint64_t)cfg->ring_slots * RING_BYTES_PER_SLOT;
-	unsigned i, s;
 	enum vg_err rc;
 
 	if (e->n_sources == 0 && !e->o.files_only) {
@@ -839,14 +919,28 @@ vg_engine_start(struct vg_engine *e, char *err, size_t errlen)
 			 "under capture.interfaces");
 		return VG_EINVAL;
 	}
-	if (ring_bytes < RING_MIN_BYTES)
-		ring_bytes = RING_MIN_BYTES;
 	vg_output_opts_from(&oo, cfg, e->o.output, e->o.offline);
 	rc = vg_output_open_opts(&e->out, &oo, err, errlen);
 	if (rc != VG_OK)
 		return rc;
 	snprintf(e->out_name, sizeof(e->out_name), "%s",
 		 vg_output_name(e->out));
+	e->start_mono_us = vg_now_mono_us();
+	e->started = 1;
+	return start_threads(e, err, errlen);
+}
+
+/* Rings, workers and capture threads (the process that runs the packet
+ * path: the engine's own, or a sandboxed child). */
+static enum vg_err
+start_threads(struct vg_engine *e, char *err, size_t errlen)
+{
+	const struct vg_config *cfg = e->cfg;
+	uint64_t ring_bytes = (uint64_t)cfg->ring_slots * RING_BYTES_PER_SLOT;
+	unsigned i, s;
+
+	if (ring_bytes < RING_MIN_BYTES)
+		ring_bytes = RING_MIN_BYTES;
 	for (i = 0; i < e->n_workers; i++) {
 		for (s = 0; s < e->n_sources; s++) {
 			if (vg_ring_init(&e->workers[i].rings[s], ring_bytes) !=
@@ -856,8 +950,6 @@ vg_engine_start(struct vg_engine *e, char *err, size_t errlen)
 			}
 		}
 	}
-	e->start_mono_us = vg_now_mono_us();
-	e->started = 1;
 	/* Without a source the workers would have nothing to wait on. */
 	for (i = 0; i < e->n_workers && e->n_sources; i++) {
 		if (pthread_create(&e->workers[i].th, NULL, worker_main,
@@ -887,6 +979,15 @@ vg_engine_alive(struct vg_engine *e)
 	unsigned i;
 	uint64_t b;
 
+	if (e->sandboxed) {
+		/* Waiting to restart a child is the parent doing its job. */
+		if (e->child == 0)
+			return e->sb_restart_at_us != 0;
+		return atomic_load(&e->sb_alive) &&
+		       vg_now_mono_us() - atomic_load(&e->sb_seen_us) <
+			   (int64_t)SB_STATS_MS * 8000;
+	}
+
 	for (i = 0; i < e->n_workers; i++) {
 		struct worker *w = &e->workers[i];
 
@@ -908,6 +1009,16 @@ vg_engine_wait_sources(struct vg_engine *e, unsigned timeout_ms)
 
 	for (;;) {
 		int all = 1;
+
+		if (e->sandboxed) {
+			vg_engine_tick(e);
+			if (e->sb_finished)
+				return 1;
+			if (vg_now_mono_us() >= until)
+				return 0;
+			usleep(10000);
+			continue;
+		}
 
 		for (s = 0; s < e->n_sources; s++)
 			if (!atomic_load(&e->sources[s].done))
@@ -1070,7 +1181,13 @@ stats_kv(struct vg_engine *e, struct vg_stat_kv *kv, size_t room)
 	KV("ndpi.guessed", t.wk.dpi.guessed);
 	KV("ndpi.unknown", t.wk.dpi.unknown);
 	KV("ndpi.alloc_failed", t.wk.dpi.alloc_failed);
-	vg_detect_state_stats(e->dstate, &ds);
+	if (e->sandboxed) {
+		pthread_mutex_lock(&e->sb_mu);
+		ds = e->sb_ds;
+		pthread_mutex_unlock(&e->sb_mu);
+	} else {
+		vg_detect_state_stats(e->dstate, &ds);
+	}
 	KV("detect.rules", d ? vg_detect_rules_enabled(d) : 0);
 	KV("detect.lists", d ? vg_detect_list_count(d) : 0);
 	KV("detect.list_entries", d ? vg_detect_list_entries(d) : 0);
@@ -1119,6 +1236,12 @@ stats_kv(struct vg_engine *e, struct vg_stat_kv *kv, size_t room)
 	KV("agent.cpu_sys_ms", ru_sys_ms);
 	KV("agent.rss_kb", rss_kb);
 	KV("agent.rules_generation", d ? vg_detect_generation(d) : 0);
+	if (e->sandboxed) {
+		KV("sandbox.restarts", e->sb_restarts);
+		KV("sandbox.last_signal", (uint64_t)e->sb_last_signal);
+		KV("sandbox.malformed", atomic_load(&e->sb_malformed));
+		KV("sandbox.child_pid", (uint64_t)e->child);
+	}
 #undef KV
 	if (e->stats_fn && n < room)
 		n += e->stats_fn(e->stats_arg, kv + n, room - n);
@@ -1182,6 +1305,603 @@ vg_engine_emit_stats(struct vg_engine *e)
 	pthread_mutex_unlock(&e->stats_mu);
 }
 
+/* ------------------------------------------------------------------ */
+/* Privilege separation: the packet path in a child (sandbox.h)        */
+
+/* Child: hand a worker's events to the parent, in messages of whole
+ * lines. Events that cannot be sent are counted as encoding errors. */
+static void
+child_send_events(struct worker *w)
+{
+	const char *p = w->out.data, *end = p + w->out.len;
+
+	while (p < end) {
+		const char *cut = p, *nl;
+		unsigned lines = 0;
+
+		/* As many whole lines as a message holds (a line is at most
+		 * output.event_max_bytes, well under a message). */
+		while (cut < end &&
+		       (nl = memchr(cut, '\n', (size_t)(end - cut))) != NULL &&
+		       (size_t)(nl + 1 - p) <= VG_SB_MAX_PAYLOAD) {
+			cut = nl + 1;
+			lines++;
+		}
+		if (lines == 0) {
+			/* No line end, or one line over the limit: drop it. */
+			nl = memchr(p, '\n', (size_t)(end - p));
+			w->c.event_errors++;
+			p = nl ? nl + 1 : end;
+			continue;
+		}
+		if (vg_sb_send(w->e->child_fd, VG_SB_EVENTS, p,
+			       (size_t)(cut - p)) != VG_OK)
+			w->c.event_errors += lines;
+		p = cut;
+	}
+	vg_buf_reset(&w->out);
+	w->out_events = 0;
+}
+
+static void
+add_u64s(void *dst, const void *a, const void *b, size_t bytes)
+{
+	uint64_t *d = dst, x, y;
+	const uint8_t *pa = a, *pb = b;
+	size_t i;
+
+	for (i = 0; i < bytes / sizeof(uint64_t); i++) {
+		memcpy(&x, pa + i * sizeof(x), sizeof(x));
+		memcpy(&y, pb + i * sizeof(y), sizeof(y));
+		d[i] = x + y;
+	}
+}
+
+/* Child: its counters now. */
+static void
+child_collect(struct vg_engine *e, struct child_counters *cc)
+{
+	struct totals t;
+	unsigned i, j;
+
+	memset(cc, 0, sizeof(*cc));
+	collect(e, &t);
+	cc->wk = t.wk;
+	for (i = 0; i < e->n_sources; i++) {
+		pthread_mutex_lock(&e->sources[i].mu);
+		cc->src[i] = e->sources[i].snap;
+		pthread_mutex_unlock(&e->sources[i].mu);
+	}
+	/* Plain counters the workers own: a report may lag by a few. */
+	for (i = 0; i < e->n_workers; i++) {
+		struct worker *w = &e->workers[i];
+
+		for (j = 0; j < MAX_PROTO_IDS; j++)
+			cc->proto_flows[j] += w->proto_flows[j];
+		for (j = 0; j < MAX_RISK_IDS; j++)
+			cc->risk_flows[j] += w->risk_flows[j];
+		cc->risky_flows += w->risky_flows;
+	}
+	vg_detect_state_stats(e->dstate, &cc->ds);
+	cc->alive = (uint64_t)vg_engine_alive(e);
+}
+
+static void
+child_report(struct vg_engine *e)
+{
+	struct child_counters *cc = malloc(sizeof(*cc));
+
+	if (cc == NULL)
+		return;
+	child_collect(e, cc);
+	(void)vg_sb_send(e->child_fd, VG_SB_STATS, cc, sizeof(*cc));
+	free(cc);
+}
+
+/* Child: the packet path, until the parent says stop (or goes away) or,
+ * in a replay, the files end. Never returns. */
+static void __attribute__((noreturn)) child_main(struct vg_engine *e, int fd)
+{
+	int keep[MAX_SOURCES * SB_MAX_FILES < 4096 ? MAX_SOURCES * SB_MAX_FILES
+						   : 4096];
+	unsigned n_keep = 0, i;
+	int64_t next_report = 0;
+	char err[512];
+	int j, stop = 0;
+
+	e->out = NULL; /* the parent's: its thread is not here */
+	e->child_fd = fd;
+	e->sb_fd = -1;
+	e->sandboxed = 0;
+	/* The journal's socket is closed: log lines go to the stderr the
+	 * child shares with its parent (journald's stream under systemd). */
+	if (vg_log_get_target() != VG_LOG_STDERR)
+		vg_log_set_target(VG_LOG_STDERR);
+	for (i = 0; i < e->n_sources; i++) {
+		struct source *s = &e->sources[i];
+
+		if (s->live && n_keep < VG_ARRAY_LEN(keep))
+			keep[n_keep++] = vg_capture_fd(s->live);
+		for (j = 0; s->pre && j < s->n_paths; j++)
+			if (s->pre[j] && n_keep < VG_ARRAY_LEN(keep))
+				keep[n_keep++] = vg_capture_fd(s->pre[j]);
+	}
+	if (vg_sandbox_enter(keep, n_keep, fd, e->sb_starts == 1, err,
+			     sizeof(err)) != VG_OK) {
+		vg_log(LOG_ERR, "packet child: %s", err);
+		_exit(70);
+	}
+	if (start_threads(e, err, sizeof(err)) != VG_OK) {
+		vg_log(LOG_ERR, "packet child: %s", err);
+		_exit(70);
+	}
+	while (!stop) {
+		struct pollfd pfd = {fd, POLLIN, 0};
+		int64_t now;
+
+		if (poll(&pfd, 1, 50) > 0) {
+			uint8_t buf[VG_SB_HDR + 16];
+			struct vg_sb_msg m;
+			ssize_t n = recv(fd, buf, sizeof(buf), MSG_TRUNC);
+
+			if (n <= 0 && !(n < 0 && errno == EINTR))
+				break; /* the parent is gone: drain, end */
+			if (n > 0 &&
+			    vg_sb_decode(buf, (size_t)n,
+					 sizeof(struct child_counters), &m, err,
+					 sizeof(err)) == VG_OK &&
+			    (m.type == VG_SB_STOP || m.type == VG_SB_RELOAD)) {
+				if (m.type == VG_SB_RELOAD)
+					e->end_reason = "reload";
+				stop = 1;
+			}
+		}
+		if (e->o.offline && vg_engine_wait_sources(e, 0))
+			stop = 1;
+		now = vg_now_mono_us();
+		if (now >= next_report) {
+			child_report(e);
+			next_report = now + SB_STATS_MS * 1000;
+		}
+	}
+	atomic_store(&e->stop_capture, 1);
+	for (i = 0; i < e->n_sources; i++)
+		if (e->sources[i].live)
+			vg_capture_breakloop(e->sources[i].live);
+	for (i = 0; i < e->n_sources; i++)
+		if (e->sources[i].started)
+			pthread_join(e->sources[i].th, NULL);
+	atomic_store(&e->drain, 1);
+	for (i = 0; i < e->n_workers; i++)
+		if (e->workers[i].started)
+			pthread_join(e->workers[i].th, NULL);
+	child_report(e);
+	(void)vg_sb_send(fd, VG_SB_BYE, NULL, 0);
+	_exit(0);
+}
+
+/* Parent, s->mu held: the kernel's counters of a live source. */
+static void
+sb_cap_sum(struct source *s)
+{
+	s->snap.cap.kernel_packets =
+	    s->pcap_base.kernel_packets + s->pcap_now.kernel_packets;
+	s->snap.cap.kernel_drops =
+	    s->pcap_base.kernel_drops + s->pcap_now.kernel_drops;
+	s->snap.cap.if_drops = s->pcap_base.if_drops + s->pcap_now.if_drops;
+}
+
+/* Parent, main thread: read them on the parent's copy of each handle
+ * (the same socket as the child's). */
+static void
+sb_cap_stats(struct vg_engine *e)
+{
+	struct vg_capture_stats st;
+	unsigned i;
+
+	for (i = 0; i < e->n_sources; i++) {
+		struct source *s = &e->sources[i];
+
+		if (s->iface == NULL || s->live == NULL)
+			continue;
+		vg_capture_stats(s->live, &st);
+		pthread_mutex_lock(&s->mu);
+		s->pcap_now = st;
+		sb_cap_sum(s);
+		pthread_mutex_unlock(&s->mu);
+	}
+}
+
+/* Parent: the counters of children that ended plus the running one's,
+ * into the snapshots collect() and the summary read (the parent's own
+ * workers never run). sb_mu held. */
+static void
+sb_publish(struct vg_engine *e)
+{
+	struct child_counters *sum = malloc(sizeof(*sum));
+	struct worker *w0 = &e->workers[0];
+	unsigned i;
+
+	if (sum == NULL)
+		return;
+	add_u64s(sum, e->sb_base, e->sb_cur, sizeof(*sum));
+	for (i = 0; i < e->n_sources; i++) {
+		struct source *s = &e->sources[i];
+
+		pthread_mutex_lock(&s->mu);
+		s->snap = sum->src[i];
+		if (s->iface != NULL)
+			sb_cap_sum(s);
+		pthread_mutex_unlock(&s->mu);
+	}
+	pthread_mutex_lock(&w0->mu);
+	w0->snap = sum->wk;
+	pthread_mutex_unlock(&w0->mu);
+	memcpy(w0->proto_flows, sum->proto_flows, sizeof(w0->proto_flows));
+	memcpy(w0->risk_flows, sum->risk_flows, sizeof(w0->risk_flows));
+	w0->risky_flows = sum->risky_flows;
+	e->sb_ds = sum->ds;
+	free(sum);
+}
+
+static void
+sb_malformed(struct vg_engine *e, const char *why)
+{
+	static struct vg_ratelimit rl;
+
+	atomic_fetch_add(&e->sb_malformed, 1);
+	if (vg_ratelimit_ok(&rl, 5, 60))
+		vg_log(LOG_WARNING,
+		       "sandbox: packet child %d: message refused: %s",
+		       (int)e->child, why);
+}
+
+/* Parent: one message from the child, checked. */
+static void
+sb_handle(struct vg_engine *e, const uint8_t *buf, size_t n, struct vg_buf *b)
+{
+	struct vg_sb_msg m;
+	char err[256];
+	unsigned n_events;
+
+	if (vg_sb_decode(buf, n, sizeof(struct child_counters), &m, err,
+			 sizeof(err)) != VG_OK) {
+		sb_malformed(e, err);
+		return;
+	}
+	switch (m.type) {
+	case VG_SB_EVENTS:
+		if (vg_sb_check_events(m.payload, m.len,
+				       (size_t)e->cfg->event_max_bytes + 1,
+				       &n_events, err, sizeof(err)) != VG_OK) {
+			sb_malformed(e, err);
+			return;
+		}
+		vg_buf_reset(b);
+		if (vg_buf_append(b, m.payload, m.len) == VG_OK)
+			(void)vg_output_submit(e->out, b, n_events);
+		break;
+	case VG_SB_STATS:
+		pthread_mutex_lock(&e->sb_mu);
+		memcpy(e->sb_cur, m.payload, sizeof(*e->sb_cur));
+		sb_publish(e);
+		atomic_store(&e->sb_alive, e->sb_cur->alive == 1);
+		pthread_mutex_unlock(&e->sb_mu);
+		atomic_store(&e->sb_seen_us, vg_now_mono_us());
+		break;
+	case VG_SB_BYE:
+		break;
+	default: /* STOP, RELOAD: the parent's to send, never the child's */
+		sb_malformed(e, "a stop message from the child");
+		break;
+	}
+}
+
+static void *
+sb_reader_main(void *arg)
+{
+	struct vg_engine *e = arg;
+	size_t cap = VG_SB_HDR + VG_SB_MAX_PAYLOAD + 1;
+	uint8_t *buf = malloc(cap);
+	struct vg_buf b;
+	ssize_t n;
+
+	vg_buf_init(&b, VG_SB_MAX_PAYLOAD + 1);
+	while (buf != NULL) {
+		n = recv(e->sb_fd, buf, cap, MSG_TRUNC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break; /* the child ended (or its end closed) */
+		if ((size_t)n > cap) {
+			sb_malformed(e, "message over the size limit");
+			continue;
+		}
+		sb_handle(e, buf, (size_t)n, &b);
+	}
+	vg_buf_fini(&b);
+	free(buf);
+	return NULL;
+}
+
+/* Parent: fork a packet child on the open capture handles. */
+static enum vg_err
+sb_spawn(struct vg_engine *e, char *err, size_t errlen)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+		snprintf(err, errlen, "sandbox: socketpair: %s",
+			 strerror(errno));
+		return VG_EIO;
+	}
+	e->sb_starts++;
+	pid = fork();
+	if (pid < 0) {
+		snprintf(err, errlen, "sandbox: fork: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return VG_EIO;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		child_main(e, sv[1]);
+	}
+	close(sv[1]);
+	e->child = pid;
+	e->sb_fd = sv[0];
+	e->sb_started_us = vg_now_mono_us();
+	atomic_store(&e->sb_seen_us, e->sb_started_us);
+	atomic_store(&e->sb_alive, 1);
+	if (pthread_create(&e->sb_reader, NULL, sb_reader_main, e) != 0) {
+		kill(pid, SIGKILL);
+		(void)waitpid(pid, NULL, 0);
+		e->child = 0;
+		close(e->sb_fd);
+		e->sb_fd = -1;
+		snprintf(err, errlen,
+			 "sandbox: cannot start the reader thread");
+		return VG_EIO;
+	}
+	e->sb_reader_started = 1;
+	vg_log(LOG_INFO, "sandbox: packet child %d started", (int)pid);
+	return VG_OK;
+}
+
+/* Parent: the child has ended (status from waitpid): read what it sent,
+ * keep its counters. */
+static void
+sb_reaped(struct vg_engine *e)
+{
+	if (e->sb_reader_started) {
+		pthread_join(e->sb_reader, NULL);
+		e->sb_reader_started = 0;
+	}
+	if (e->sb_fd >= 0)
+		close(e->sb_fd);
+	e->sb_fd = -1;
+	e->child = 0;
+	pthread_mutex_lock(&e->sb_mu);
+	e->sb_cur->wk.flow.active = 0;
+	e->sb_cur->ds.entries = 0;
+	add_u64s(e->sb_base, e->sb_base, e->sb_cur, sizeof(*e->sb_base));
+	memset(e->sb_cur, 0, sizeof(*e->sb_cur));
+	sb_publish(e);
+	pthread_mutex_unlock(&e->sb_mu);
+}
+
+/* Parent: ask the child to end its flows and drain (type: VG_SB_STOP,
+ * or VG_SB_RELOAD), and wait for it (SIGKILL after SB_STOP_MS). */
+static void
+sb_stop_child(struct vg_engine *e, uint32_t type)
+{
+	int64_t until = vg_now_mono_us() + (int64_t)SB_STOP_MS * 1000;
+	int st;
+
+	if (e->child == 0)
+		return;
+	(void)vg_sb_send(e->sb_fd, type, NULL, 0);
+	while (waitpid(e->child, &st, WNOHANG) == 0) {
+		if (vg_now_mono_us() >= until) {
+			vg_log(LOG_ERR,
+			       "sandbox: packet child %d did not stop; killed",
+			       (int)e->child);
+			kill(e->child, SIGKILL);
+			(void)waitpid(e->child, &st, 0);
+			break;
+		}
+		usleep(5000);
+	}
+	sb_reaped(e);
+}
+
+/* Parent: close and reopen the live capture handles (a new child must
+ * not start where the old one's ring left off). */
+static enum vg_err
+sb_reopen(struct vg_engine *e, char *err, size_t errlen)
+{
+	unsigned i;
+	enum vg_err rc;
+
+	for (i = 0; i < e->n_sources; i++) {
+		struct source *s = &e->sources[i];
+
+		if (s->iface == NULL)
+			continue;
+		if (s->live != NULL) {
+			vg_capture_stats(s->live, &s->pcap_now);
+			pthread_mutex_lock(&s->mu);
+			s->pcap_base.kernel_packets +=
+			    s->pcap_now.kernel_packets;
+			s->pcap_base.kernel_drops += s->pcap_now.kernel_drops;
+			s->pcap_base.if_drops += s->pcap_now.if_drops;
+			memset(&s->pcap_now, 0, sizeof(s->pcap_now));
+			pthread_mutex_unlock(&s->mu);
+		}
+		vg_capture_close(s->live);
+		s->live = NULL;
+		rc = vg_capture_open_live(&s->live, s->iface, err, errlen);
+		if (rc != VG_OK)
+			return rc;
+	}
+	return VG_OK;
+}
+
+static void
+sb_agent_event(struct vg_engine *e, const char *status, const char *text)
+{
+	struct vg_buf b;
+
+	if (e->out == NULL)
+		return;
+	vg_buf_init(&b, (size_t)e->cfg->event_max_bytes + 4096);
+	if (vg_event_agent(&b, &e->ctx, "sandbox", status, text,
+			   vg_now_wall_us()) == VG_OK)
+		(void)vg_output_submit(e->out, &b, 1);
+	vg_buf_fini(&b);
+}
+
+enum vg_err
+vg_engine_start_sandboxed(struct vg_engine *e, char *err, size_t errlen)
+{
+	struct vg_output_opts oo;
+	unsigned i;
+	int j;
+	enum vg_err rc;
+
+	if (e->n_sources == 0) {
+		snprintf(err, errlen,
+			 "nothing to capture from: list interfaces "
+			 "under capture.interfaces");
+		return VG_EINVAL;
+	}
+	e->sb_base = calloc(1, sizeof(*e->sb_base));
+	e->sb_cur = calloc(1, sizeof(*e->sb_cur));
+	if (e->sb_base == NULL || e->sb_cur == NULL)
+		return VG_ENOMEM;
+	/* Replay files: opened here, read by the child. */
+	for (i = 0; i < e->n_sources; i++) {
+		struct source *s = &e->sources[i];
+
+		if (s->paths == NULL)
+			continue;
+		if (s->n_paths > SB_MAX_FILES) {
+			snprintf(err, errlen,
+				 "sandbox: more than %d capture files; replay "
+				 "them in parts or set sandbox.packets: false",
+				 SB_MAX_FILES);
+			return VG_ELIMIT;
+		}
+		s->pre = vg_calloc((size_t)s->n_paths, sizeof(*s->pre));
+		if (s->pre == NULL)
+			return VG_ENOMEM;
+		for (j = 0; j < s->n_paths; j++) {
+			rc = vg_capture_open_file(&s->pre[j], s->paths[j], err,
+						  errlen);
+			if (rc != VG_OK)
+				return rc;
+		}
+	}
+	vg_output_opts_from(&oo, e->cfg, e->o.output, e->o.offline);
+	rc = vg_output_open_opts(&e->out, &oo, err, errlen);
+	if (rc != VG_OK)
+		return rc;
+	snprintf(e->out_name, sizeof(e->out_name), "%s",
+		 vg_output_name(e->out));
+	e->start_mono_us = vg_now_mono_us();
+	e->sandboxed = 1;
+	e->started = 1;
+	e->sb_backoff_s = 1;
+	/* What the encoder loads on first use (OpenSSL reads its
+	 * configuration file), loaded here, where files can be read and
+	 * before any fork, so that no child has to take OpenSSL's locks
+	 * while another thread of the parent might hold them. */
+	{
+		struct vg_flow_info fi;
+		char cid[64];
+
+		memset(&fi, 0, sizeof(fi));
+		fi.ip_version = 4;
+		fi.proto = 6;
+		if (vg_community_id(cid, 0, &fi) != VG_OK)
+			vg_log(LOG_DEBUG, "sandbox: no SHA-1 for community_id");
+	}
+	/* The replay files stay open here until the engine is freed:
+	 * closing a stream moves the file offset the child shares. */
+	return sb_spawn(e, err, errlen);
+}
+
+void
+vg_engine_tick(struct vg_engine *e)
+{
+	char text[256], err[512];
+	int st;
+	pid_t r;
+
+	if (!e->sandboxed || e->stopped)
+		return;
+	sb_cap_stats(e);
+	if (e->child != 0) {
+		r = waitpid(e->child, &st, WNOHANG);
+		if (r == 0 || (r < 0 && errno == EINTR))
+			return;
+		snprintf(text, sizeof(text), "packet child %d %s %d%s%s",
+			 (int)e->child,
+			 WIFSIGNALED(st) ? "died by signal" : "exited with",
+			 WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st),
+			 WIFSIGNALED(st) ? " " : "",
+			 WIFSIGNALED(st) ? strsignal(WTERMSIG(st)) : "");
+		sb_reaped(e);
+		if (e->o.offline) {
+			/* A replay is not restarted: the files were read. */
+			e->sb_finished = 1;
+			if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+				vg_log(LOG_ERR, "sandbox: %s", text);
+				e->sources[0].snap.read_errors++;
+				e->sb_last_signal =
+				    WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+			}
+			return;
+		}
+		e->sb_restarts++;
+		e->sb_last_signal = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+		/* A child that ran a while starts the backoff over. */
+		if (vg_now_mono_us() - e->sb_started_us >
+		    (int64_t)SB_BACKOFF_MAX_S * 2000000)
+			e->sb_backoff_s = 1;
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+			 "; restarting in %u s", e->sb_backoff_s);
+		vg_log(LOG_ERR, "sandbox: %s", text);
+		sb_agent_event(e, "failed", text);
+		e->sb_restart_at_us =
+		    vg_now_mono_us() + (int64_t)e->sb_backoff_s * 1000000;
+		e->sb_backoff_s = e->sb_backoff_s * 2 > SB_BACKOFF_MAX_S
+				      ? SB_BACKOFF_MAX_S
+				      : e->sb_backoff_s * 2;
+		return;
+	}
+	if (e->sb_restart_at_us == 0 || vg_now_mono_us() < e->sb_restart_at_us)
+		return;
+	if (sb_reopen(e, err, sizeof(err)) != VG_OK ||
+	    sb_spawn(e, err, sizeof(err)) != VG_OK) {
+		vg_log(LOG_ERR, "sandbox: restart failed (again in %u s): %s",
+		       e->sb_backoff_s, err);
+		e->sb_restart_at_us =
+		    vg_now_mono_us() + (int64_t)e->sb_backoff_s * 1000000;
+		if (e->sb_backoff_s * 2 <= SB_BACKOFF_MAX_S)
+			e->sb_backoff_s *= 2;
+		return;
+	}
+	e->sb_restart_at_us = 0;
+}
+
+pid_t
+vg_engine_child(struct vg_engine *e)
+{
+	return e->sandboxed ? e->child : 0;
+}
+
 void
 vg_engine_stop(struct vg_engine *e)
 {
@@ -1190,9 +1910,15 @@ vg_engine_stop(struct vg_engine *e)
 	if (!e->started || e->stopped)
 		return;
 	e->stopped = 1;
+	if (e->sandboxed) {
+		/* The child drains; the reader hands its last events over. */
+		sb_cap_stats(e);
+		sb_stop_child(e, VG_SB_STOP);
+		e->sb_restart_at_us = 0;
+	}
 	atomic_store(&e->stop_capture, 1);
 	for (i = 0; i < e->n_sources; i++)
-		if (e->sources[i].live)
+		if (e->sources[i].live && !e->sandboxed)
 			vg_capture_breakloop(e->sources[i].live);
 	for (i = 0; i < e->n_sources; i++)
 		if (e->sources[i].started)
@@ -1231,6 +1957,22 @@ vg_engine_swap_detect(struct vg_engine *e, struct vg_detect *d)
 	e->reloads++;
 	if (!e->started)
 		return old;
+	if (e->sandboxed) {
+		char err[512];
+
+		/* The child holds the old set and cannot read files: it ends
+		 * its flows ("reload") and drains, a new one starts on the
+		 * new set with fresh capture handles. */
+		sb_stop_child(e, VG_SB_RELOAD);
+		if (e->sb_restart_at_us == 0 &&
+		    (sb_reopen(e, err, sizeof(err)) != VG_OK ||
+		     sb_spawn(e, err, sizeof(err)) != VG_OK)) {
+			vg_log(LOG_ERR, "sandbox: restart after reload: %s",
+			       err);
+			e->sb_restart_at_us = vg_now_mono_us() + 1000000;
+		}
+		return old;
+	}
 	/* Wait until no worker can still be reading the old set: each takes
 	 * up the new one between two batches (at most a millisecond when
 	 * idle). */
@@ -1471,6 +2213,16 @@ vg_engine_free(struct vg_engine *e)
 	if (e->out)
 		vg_output_close(e->out, NULL);
 	pthread_mutex_destroy(&e->stats_mu);
+	pthread_mutex_destroy(&e->sb_mu);
+	free(e->sb_base);
+	free(e->sb_cur);
+	for (s = 0; s < e->n_sources; s++) {
+		for (i = 0;
+		     e->sources[s].pre && i < (unsigned)e->sources[s].n_paths;
+		     i++)
+			vg_capture_close(e->sources[s].pre[i]);
+		free(e->sources[s].pre);
+	}
 	vg_detect_state_free(e->dstate);
 	free(e->workers);
 	free(e);

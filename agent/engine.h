@@ -20,6 +20,7 @@
 struct vg_detect;
 
 #include <stdio.h>
+#include <sys/types.h>
 
 struct vg_engine;
 
@@ -65,6 +66,30 @@ enum vg_err vg_engine_start(struct vg_engine *e, char *err,
 int vg_engine_wait_sources(struct vg_engine *e, unsigned timeout_ms);
 
 /*
+ * Start with the packet path in a sandboxed child (sandbox.h,
+ * sandbox.packets), instead of vg_engine_start: the output (publisher,
+ * sinks) stays here; the capture handles (and a replay's files, opened
+ * here) go to a child that drops every credential, runs the capture and
+ * worker threads, and sends its events and counters over a socketpair,
+ * which this process checks. Needs at least one source.
+ */
+enum vg_err vg_engine_start_sandboxed(struct vg_engine *e, char *err,
+				      size_t errlen) VG_MUST_CHECK;
+
+/*
+ * Main thread, every turn of its loop and on SIGCHLD: reap a packet child
+ * that ended; a live one that died (seccomp's SIGSYS, a crash) is
+ * logged, reported as an "agent" event (action "sandbox", status
+ * "failed"), counted (sandbox.restarts, sandbox.last_signal) and
+ * restarted on fresh capture handles after a backoff (1 s, doubling to
+ * 30 s). A replay's child is not restarted. No-op unless sandboxed.
+ */
+void vg_engine_tick(struct vg_engine *e);
+
+/* The running packet child's pid (0: none, or not sandboxed). */
+pid_t vg_engine_child(struct vg_engine *e);
+
+/*
  * Liveness for the service watchdog (main thread, at most every few
  * hundred ms): 1 if every worker thread has turned its loop since the
  * previous call. Busy or idle, a worker turns at least every
@@ -107,6 +132,8 @@ void vg_engine_summary(struct vg_engine *e, FILE *out);
 /*
  * Put detection set d in force (a reload) and return the previous one,
  * once no worker uses it any more: the caller frees it. Main thread only.
+ * Sandboxed, the packet child is restarted on d: its flows end (reason
+ * "reload") and its events are drained first.
  */
 struct vg_detect *vg_engine_swap_detect(struct vg_engine *e,
 					struct vg_detect *d);

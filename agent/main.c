@@ -69,7 +69,8 @@ usage(FILE *out)
 	    out,
 	    "usage: vigil-agent run [-c FILE] [--allow-root]\n"
 	    "       vigil-agent replay [-c FILE] [--flows] [--output PATH|-]"
-	    " [--workers N] CAPTURE...\n"
+	    " [--workers N]\n"
+	    "                          [--sandbox] CAPTURE...\n"
 	    "       vigil-agent check [-c FILE] [-v]\n"
 	    "       vigil-agent rules test [-v] [DIR|CASE]\n"
 	    "       vigil-agent scan [-c FILE] [--rules R]... [--output PATH|-]"
@@ -89,6 +90,8 @@ usage(FILE *out)
 	    "  --flows             also emit a \"flow\" event per flow\n"
 	    "  -o, --output PATH   where events go: a file, or - for stdout\n"
 	    "  -w, --workers N     worker threads (default: cores - 1)\n"
+	    "  --sandbox           replay: the packet path in a sandboxed\n"
+	    "                      child, as run does (sandbox.packets)\n"
 	    "  -v, --verbose       check: print the effective configuration;\n"
 	    "                      rules test: print every case's alerts\n"
 	    "  -r, --rules R       scan: YARA rules (file, folder or .yarc;\n"
@@ -259,6 +262,7 @@ struct opts {
 	int allow_root;     /* run --allow-root */
 	const char *socket; /* status, reload */
 	int json;
+	int sandbox; /* replay --sandbox */
 };
 
 /* A count option from 1 to max; -1 after an error message. */
@@ -297,6 +301,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	    {"allow-root", no_argument, NULL, 'A'},
 	    {"socket", required_argument, NULL, 's'},
 	    {"json", no_argument, NULL, 'J'},
+	    {"sandbox", no_argument, NULL, 'S'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -352,6 +357,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'J':
 			o->json = 1;
+			break;
+		case 'S':
+			o->sandbox = 1;
 			break;
 		case 'f':
 			o->flows = 1;
@@ -1071,6 +1079,44 @@ service_drop(const struct vg_config *cfg, const struct vg_privdrop *pd)
 	return 0;
 }
 
+/*
+ * Privilege separation (sandbox.h): `run` puts the packet path in a
+ * child when sandbox.packets is on (and there is something to capture);
+ * `replay` does with --sandbox (for measuring it). The main loop reaps
+ * and restarts the child: SIGCHLD wakes it.
+ */
+static void
+sandbox_signals(sigset_t *sigs)
+{
+	sigaddset(sigs, SIGCHLD);
+	pthread_sigmask(SIG_BLOCK, sigs, NULL);
+}
+
+static int
+sandbox_wanted(const struct vg_config *cfg, const struct opts *o, int offline,
+	       int files_only)
+{
+	if (files_only)
+		return 0;
+	return offline ? o->sandbox : cfg->sandbox_packets;
+}
+
+static enum vg_err
+sandbox_start(struct vg_engine *e, const struct vg_config *cfg,
+	      const struct opts *o, int offline, int files_only, char *err,
+	      size_t errlen)
+{
+	if (!sandbox_wanted(cfg, o, offline, files_only))
+		return vg_engine_start(e, err, errlen);
+	return vg_engine_start_sandboxed(e, err, errlen);
+}
+
+static void
+sandbox_tick(struct vg_engine *e)
+{
+	vg_engine_tick(e);
+}
+
 /* Run an engine until its sources end (replay) or a signal (both). */
 static int
 drive(struct vg_engine *e, struct vg_filescan *fs, const struct vg_config *cfg,
@@ -1089,6 +1135,7 @@ drive(struct vg_engine *e, struct vg_filescan *fs, const struct vg_config *cfg,
 		if (offline && vg_engine_wait_sources(e, 0))
 			break;
 		sig = wait_signal(sigs, wait_ms);
+		sandbox_tick(e);
 		if (sig == SIGTERM || sig == SIGINT) {
 			vg_service_stopping();
 			vg_log(LOG_INFO, "%s: draining and stopping",
@@ -1180,6 +1227,7 @@ run_engine(int argc, char **argv, int offline)
 		}
 	}
 	block_signals(&sigs);
+	sandbox_signals(&sigs);
 
 	memset(&eo, 0, sizeof(eo));
 	eo.cfg = &cfg;
@@ -1203,7 +1251,8 @@ run_engine(int argc, char **argv, int offline)
 	}
 	if (!offline && service_drop(&cfg, &pd) < 0)
 		goto out;
-	if (vg_engine_start(e, err, sizeof(err)) != VG_OK)
+	if (sandbox_start(e, &cfg, &o, offline, eo.files_only, err,
+			  sizeof(err)) != VG_OK)
 		goto out;
 	if (y != NULL) {
 		struct vg_filescan_opts fo;

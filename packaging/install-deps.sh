@@ -16,6 +16,8 @@ pkgs=(
   libmicrohttpd-dev zlib1g-dev
   # build: sd_notify and journald (libsystemd), the privilege drop (libcap)
   libsystemd-dev libcap-dev
+  # build: privilege separation (seccomp filter, capability drop)
+  libseccomp-dev libcap-ng-dev
   # tests
   libcmocka-dev libndpi-bin yara python3 iproute2 procps
   # tests: real Redis servers (TLS, ACL, cluster, sentinel)

@@ -14,6 +14,11 @@
 # peak RSS <= 0.25x ndpiReader's. Then the same 1-worker run with the whole
 # shipped rule set, GeoIP and IoC lists of 100,000 entries (addresses and
 # domains): target >= 0.9x the packets/s of the run without rules.
+# Last, the privilege separation (sandbox.packets): the same 1- and
+# 2-worker runs (without and with the rules) with the packet path in a
+# sandboxed child (replay --sandbox), whose events the parent checks one
+# by one: target a cost of <= 5 % of packets/s against the
+# single-process runs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 top=$(pwd)
@@ -105,15 +110,27 @@ measure w1     "$agent" replay -c "$norules" --flows --workers 1 --output /dev/n
 measure w2     "$agent" replay -c "$norules" --flows --workers 2 --output /dev/null "$pcap"
 measure r1     "$agent" replay -c "$rules" --flows --workers 1 --output /dev/null "$pcap"
 measure r2     "$agent" replay -c "$rules" --flows --workers 2 --output /dev/null "$pcap"
+measure s1     "$agent" replay -c "$norules" --flows --workers 1 --sandbox --output /dev/null "$pcap"
+measure s2     "$agent" replay -c "$norules" --flows --workers 2 --sandbox --output /dev/null "$pcap"
+measure sr1    "$agent" replay -c "$rules" --flows --workers 1 --sandbox --output /dev/null "$pcap"
 alerts=$(grep -o 'alerts: *[0-9]*' "$dir/r1.err" | grep -o '[0-9]*$' || echo 0)
+# The sandboxed runs must have written the same events.
+for pair in "w1 s1" "w2 s2" "r1 sr1"; do
+  set -- $pair
+  a=$(grep -o 'events: *[0-9]*' "$dir/$1.err" | grep -o '[0-9]*$' || echo x)
+  b=$(grep -o 'events: *[0-9]*' "$dir/$2.err" | grep -o '[0-9]*$' || echo y)
+  [ "$a" = "$b" ] || { echo "$2: $b events, $1: $a" >&2; exit 1; }
+done
 
 python3 - "$packets" "$ndpi_secs" "$ndpi_rss" "$w1_secs" "$w1_rss" "$w2_secs" "$w2_rss" \
-  "$r1_secs" "$r1_rss" "$r2_secs" "$r2_rss" "$alerts" <<'PY'
+  "$r1_secs" "$r1_rss" "$r2_secs" "$r2_rss" "$alerts" \
+  "$s1_secs" "$s1_rss" "$s2_secs" "$s2_rss" "$sr1_secs" "$sr1_rss" <<'PY'
 import sys
 n = int(sys.argv[1])
 ndpi_s, ndpi_r, w1_s, w1_r, w2_s, w2_r, r1_s, r1_r, r2_s, r2_r = map(
     float, sys.argv[2:12])
 alerts = int(sys.argv[12])
+s1_s, s1_r, s2_s, s2_r, sr1_s, sr1_r = map(float, sys.argv[13:19])
 def pps(s): return n / s if s > 0 else float("inf")
 print("pipeline benchmark: %d packets" % n)
 print("%-28s %12s %10s %12s %10s" % ("run", "packets/s", "ratio", "peak RSS", "RSS ratio"))
@@ -132,4 +149,13 @@ for name, s, r, base in [("vigil-agent, 1 worker", r1_s, r1_r, w1_s),
     print("%-28s %12.0f %9.2fx %9.1f MiB" % (name, pps(s), pps(s) / pps(base),
                                             r / 1024))
 print("target: >= 0.9x the packets/s of the same run without rules")
+print()
+print("sandboxed packet path (replay --sandbox) against the single process")
+print("%-28s %12s %10s %12s" % ("run", "packets/s", "cost", "peak RSS"))
+for name, s, r, base in [("sandboxed, 1 worker", s1_s, s1_r, w1_s),
+                         ("sandboxed, 2 workers", s2_s, s2_r, w2_s),
+                         ("sandboxed, 1 worker, rules", sr1_s, sr1_r, r1_s)]:
+    print("%-28s %12.0f %9.1f%% %9.1f MiB" % (
+        name, pps(s), 100.0 * (1 - pps(s) / pps(base)), r / 1024))
+print("target: cost <= 5 %")
 PY
