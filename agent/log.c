@@ -29,6 +29,29 @@ static pthread_mutex_t global_mu = PTHREAD_MUTEX_INITIALIZER;
 static unsigned global_limit = VG_LOG_GLOBAL_LIMIT;
 static struct vg_ratelimit global_rl;
 
+/*
+ * The packet path's sandboxed child is forked while other threads may be
+ * logging: hold the lock across fork() so the child never starts with it
+ * taken by a thread it does not have.
+ */
+static void
+fork_prepare(void)
+{
+	pthread_mutex_lock(&global_mu);
+}
+
+static void
+fork_done(void)
+{
+	pthread_mutex_unlock(&global_mu);
+}
+
+__attribute__((constructor)) static void
+log_atfork(void)
+{
+	(void)pthread_atfork(fork_prepare, fork_done, fork_done);
+}
+
 void
 vg_log_set_name(const char *name)
 {
