@@ -212,9 +212,6 @@ struct vg_config {
 	 * (sandbox.h) */
 	bool sandbox_packets; /* sandbox.packets: the packet path in a
 				 child without credentials, default true */
-	bool sandbox_files;   /* sandbox.files: the file scanner in a
-				 child (not implemented yet: accepted,
-				 ignored), default true */
 
 	/* log: */
 	int log_level;    /* log.level: error|warning|info|debug,
