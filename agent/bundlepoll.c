@@ -64,32 +64,6 @@ bundle_dir(const struct vg_config *cfg)
 	return cfg->bundle_dir ? cfg->bundle_dir : VG_BUNDLE_DIR_DEFAULT;
 }
 
-/* The first line of a password file (like output.redis.password_file). */
-static char *
-read_secret(const char *path, char *err, size_t errlen)
-{
-	char line[1024];
-	FILE *f = fopen(path, "re");
-	size_t n;
-
-	if (f == NULL) {
-		vg_seterr(err, errlen, "output.redis.password_file: %s: %s",
-			  path, strerror(errno));
-		return NULL;
-	}
-	if (fgets(line, sizeof(line), f) == NULL)
-		line[0] = '\0';
-	fclose(f);
-	n = strcspn(line, "\r\n");
-	line[n] = '\0';
-	if (n == 0) {
-		vg_seterr(err, errlen, "output.redis.password_file: %s: empty",
-			  path);
-		return NULL;
-	}
-	return strdup(line);
-}
-
 static int
 parse_hash(const char *hex, uint8_t out[32])
 {
@@ -191,8 +165,9 @@ vg_bundlepoll_new(struct vg_bundlepoll **out, const struct vg_config *cfg,
 	}
 	vg_redis_opts_init(&bp->ro);
 	if (cfg->redis_password_file &&
-	    (bp->password =
-		 read_secret(cfg->redis_password_file, err, errlen)) == NULL) {
+	    (bp->password = vg_read_secret(cfg->redis_password_file,
+					   "output.redis.password_file", err,
+					   errlen)) == NULL) {
 		free(bp);
 		return VG_EIO;
 	}

@@ -3,6 +3,7 @@
 #include "common.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -146,4 +147,33 @@ vg_dir_each(const char *dir, const char *const *suffixes,
 	}
 	free(ents);
 	return 0;
+}
+
+char *
+vg_read_secret(const char *path, const char *key, char *err, size_t errlen)
+{
+	char line[1024], *out;
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	if (f == NULL) {
+		vg_seterr(err, errlen, "%s: %s: %s", key, path,
+			  strerror(errno));
+		return NULL;
+	}
+	if (fgets(line, sizeof(line), f) == NULL)
+		line[0] = '\0';
+	fclose(f);
+	n = strcspn(line, "\r\n");
+	line[n] = '\0';
+	if (n == 0) {
+		vg_seterr(err, errlen, "%s: %s: the first line is empty", key,
+			  path);
+		return NULL;
+	}
+	out = strdup(line);
+	explicit_bzero(line, sizeof(line));
+	if (out == NULL)
+		vg_seterr(err, errlen, "%s: out of memory", key);
+	return out;
 }

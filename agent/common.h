@@ -77,6 +77,15 @@ int vg_has_suffix(const char *name, const char *const *suffixes);
 int vg_dir_each(const char *dir, const char *const *suffixes,
 		void (*fn)(const char *path, void *arg), void *arg);
 
+/*
+ * The first line of the secret file path (a password file): an owned
+ * copy (free() after wiping it) without the line end; NULL when the file
+ * cannot be read or its first line is empty, with err saying which
+ * ("KEY: PATH: why"; the secret itself never appears).
+ */
+char *vg_read_secret(const char *path, const char *key, char *err,
+		     size_t errlen);
+
 /* Monotonic and wall clocks, in microseconds. */
 int64_t vg_now_mono_us(void);
 int64_t vg_now_wall_us(void);

@@ -520,32 +520,6 @@ out:
 /* ------------------------------------------------------------------ */
 /* Life cycle                                                           */
 
-/* The first line of path, for the password. */
-static char *
-read_secret(const char *path, char *err, size_t errlen)
-{
-	char buf[1024];
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (f == NULL) {
-		snprintf(err, errlen, "output.redis.password_file: %s: %s",
-			 path, strerror(errno));
-		return NULL;
-	}
-	if (fgets(buf, sizeof(buf), f) == NULL)
-		buf[0] = '\0';
-	fclose(f);
-	n = strcspn(buf, "\r\n");
-	buf[n] = '\0';
-	if (n == 0) {
-		snprintf(err, errlen, "output.redis.password_file: %s: empty",
-			 path);
-		return NULL;
-	}
-	return strdup(buf);
-}
-
 enum vg_err
 vg_publish_open(struct vg_publish **out, const struct vg_config *cfg, char *err,
 		size_t errlen)
@@ -570,8 +544,9 @@ vg_publish_open(struct vg_publish **out, const struct vg_config *cfg, char *err,
 	}
 	p->key_len = strlen(p->key);
 	if (cfg->redis_password_file &&
-	    (p->password =
-		 read_secret(cfg->redis_password_file, err, errlen)) == NULL) {
+	    (p->password = vg_read_secret(cfg->redis_password_file,
+					  "output.redis.password_file", err,
+					  errlen)) == NULL) {
 		vg_publish_close(p);
 		return VG_EIO;
 	}

@@ -21,6 +21,7 @@
 #include <yaml.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -595,29 +596,14 @@ dup_to(struct loader *ld, char **dst, const char *src)
 static int
 read_password(struct loader *ld, const char *file, char **out)
 {
-	char line[MAX_LINE];
-	FILE *f = fopen(file, "re");
-	size_t n;
+	char why[PATH_MAX + 128];
 
-	if (f == NULL) {
-		fail(ld, line_of(ld, "redis", "password_file"),
-		     "redis.password_file", "cannot open: %s", strerror(errno));
-		return -1;
-	}
-	if (fgets(line, sizeof(line), f) == NULL)
-		line[0] = '\0';
-	fclose(f);
-	n = strcspn(line, "\r\n");
-	line[n] = '\0';
-	if (n == 0) {
-		fail(ld, line_of(ld, "redis", "password_file"),
-		     "redis.password_file", "the first line is empty");
-		return -1;
-	}
-	*out = strdup(line);
-	explicit_bzero(line, sizeof(line));
+	*out = vg_read_secret(file, "redis.password_file", why, sizeof(why));
 	if (*out == NULL) {
-		fail(ld, 0, NULL, "out of memory");
+		/* why: "redis.password_file: FILE: reason" */
+		fail(ld, line_of(ld, "redis", "password_file"),
+		     "redis.password_file", "%s",
+		     why + strlen("redis.password_file: "));
 		return -1;
 	}
 	return 0;
