@@ -25,6 +25,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vigiltest import Redis, check, cleanup, summary, write  # noqa: E402
+from vigiltest import read_events as events  # noqa: E402
 
 COLLECTOR, AGENT = sys.argv[1], sys.argv[2]
 KEY = b"vigil:rules:bundle"
@@ -63,19 +64,6 @@ def resp(sock_path, *args):
     if head[:1] == b"-":
         raise RuntimeError(head.decode())
     return head[1:].decode()
-
-
-def events(path):
-    out = []
-    if not os.path.exists(path):
-        return out
-    with open(path, errors="replace") as f:
-        for line in f:
-            try:
-                out.append(json.loads(line))
-            except ValueError:
-                pass
-    return out
 
 
 def wait_events(path, pred, timeout=30.0):

@@ -31,6 +31,7 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vigiltest import (Redis, check, cleanup, free_port, procs,  # noqa: E402
                        stop, summary, wait_for, wait_port, write)
+from vigiltest import read_events as events  # noqa: E402
 
 AGENT = sys.argv[1]
 SRC = sys.argv[2]
@@ -46,18 +47,6 @@ def rule(sid, port, name):
 
 BROKEN = ("- id: 3100003\n  name: broken\n  category: Test\n"
           "  severity: low\n  match:\n    protocol: DNSS\n")
-
-
-def events(path):
-    out = []
-    if os.path.exists(path):
-        with open(path, errors="replace") as f:
-            for line in f:
-                try:
-                    out.append(json.loads(line))
-                except ValueError:
-                    pass  # a line being written
-    return out
 
 
 def sids(evs):

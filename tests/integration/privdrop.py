@@ -40,6 +40,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vigiltest as vt  # noqa: E402
 
+events = vt.read_events
+last_stats = vt.last_stats
+
 AGENT, SRC = sys.argv[1], os.path.abspath(sys.argv[2])
 
 CAP_DAC_READ_SEARCH, CAP_NET_ADMIN, CAP_NET_RAW = 2, 12, 13
@@ -67,25 +70,6 @@ def mask(*caps):
     for c in caps:
         m |= 1 << c
     return m
-
-
-def events(path):
-    out = []
-    try:
-        with open(path, errors="replace") as f:
-            for line in f:
-                try:
-                    out.append(json.loads(line))
-                except ValueError:
-                    pass
-    except OSError:
-        pass
-    return out
-
-
-def last_stats(path):
-    st = [e["stats"] for e in events(path) if e.get("event_type") == "stats"]
-    return st[-1] if st else None
 
 
 def rule(sid, name):

@@ -21,21 +21,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vigiltest import check, summary  # noqa: E402  # noqa: E402
+from vigiltest import read_events as events  # noqa: E402
 
 AGENT = sys.argv[1]
-
-
-def events(path):
-    out = []
-    if not os.path.exists(path):
-        return out
-    with open(path, errors="replace") as f:
-        for line in f:
-            try:
-                out.append(json.loads(line))
-            except ValueError:
-                pass  # a line being written
-    return out
 
 
 def rule(sid, port, name):

@@ -39,6 +39,9 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vigiltest as vt  # noqa: E402
 
+events = vt.read_events
+last_stats = vt.last_stats
+
 AGENT, SRC = sys.argv[1], os.path.abspath(sys.argv[2])
 PORT = 40997
 SIGSYS = 31
@@ -67,25 +70,6 @@ def children(pid):
             return [int(x) for x in f.read().split()]
     except OSError:
         return []
-
-
-def events(path):
-    out = []
-    try:
-        with open(path, errors="replace") as f:
-            for line in f:
-                try:
-                    out.append(json.loads(line))
-                except ValueError:
-                    pass
-    except OSError:
-        pass
-    return out
-
-
-def last_stats(path):
-    st = [e["stats"] for e in events(path) if e.get("event_type") == "stats"]
-    return st[-1] if st else None
 
 
 def alerts(path, sid):

@@ -88,6 +88,29 @@ def cleanup():
             p.wait()
 
 
+def read_events(path):
+    """The EVE events of a file the agent may still be writing: a line
+    being written (not JSON yet) is left out, a missing file is empty."""
+    out = []
+    try:
+        with open(path, errors="replace") as f:
+            for line in f:
+                try:
+                    out.append(json.loads(line))
+                except ValueError:
+                    pass
+    except OSError:
+        pass
+    return out
+
+
+def last_stats(path):
+    """The stats object of the newest stats event in path, or None."""
+    st = [e["stats"] for e in read_events(path)
+          if e.get("event_type") == "stats"]
+    return st[-1] if st else None
+
+
 class Redis:
     """A redis-server of the test's own. tls: {"cert", "key", "ca"} for a
     TLS-only TCP port; auth: (user, password) for redis-cli; appendonly
