@@ -1624,9 +1624,10 @@ sb_reader_main(void *arg)
 	return NULL;
 }
 
-/* Parent: fork a packet child on the open capture handles. */
+/* Parent: fork a packet child on the open capture handles; its messages
+ * wait in the socketpair until sb_read_start(). */
 static enum vg_err
-sb_spawn(struct vg_engine *e, char *err, size_t errlen)
+sb_fork(struct vg_engine *e, char *err, size_t errlen)
 {
 	int sv[2];
 	pid_t pid;
@@ -1654,6 +1655,15 @@ sb_spawn(struct vg_engine *e, char *err, size_t errlen)
 	e->sb_started_us = vg_now_mono_us();
 	atomic_store(&e->sb_seen_us, e->sb_started_us);
 	atomic_store(&e->sb_alive, 1);
+	return VG_OK;
+}
+
+/* Parent: the thread that reads the child's messages into the output. */
+static enum vg_err
+sb_read_start(struct vg_engine *e, char *err, size_t errlen)
+{
+	pid_t pid = e->child;
+
 	if (pthread_create(&e->sb_reader, NULL, sb_reader_main, e) != 0) {
 		kill(pid, SIGKILL);
 		(void)waitpid(pid, NULL, 0);
@@ -1667,6 +1677,40 @@ sb_spawn(struct vg_engine *e, char *err, size_t errlen)
 	e->sb_reader_started = 1;
 	vg_log(LOG_INFO, "sandbox: packet child %d started", (int)pid);
 	return VG_OK;
+}
+
+static void *
+sb_noop(void *arg)
+{
+	return arg;
+}
+
+/*
+ * The C library sets up its own signal handlers the first time a process
+ * creates a thread (rt_sigaction, which the child's filter refuses): one
+ * thread made and joined here, before the first fork, does that for the
+ * children too.
+ */
+static enum vg_err
+sb_thread_init(char *err, size_t errlen)
+{
+	pthread_t th;
+
+	if (pthread_create(&th, NULL, sb_noop, NULL) != 0) {
+		snprintf(err, errlen, "sandbox: cannot create a thread");
+		return VG_EIO;
+	}
+	pthread_join(th, NULL);
+	return VG_OK;
+}
+
+/* Parent: a new packet child (a restart), read at once. */
+static enum vg_err
+sb_spawn(struct vg_engine *e, char *err, size_t errlen)
+{
+	enum vg_err rc = sb_fork(e, err, errlen);
+
+	return rc == VG_OK ? sb_read_start(e, err, errlen) : rc;
 }
 
 /* Parent: the child has ended (status from waitpid): read what it sent,
@@ -1803,12 +1847,6 @@ vg_engine_start_sandboxed(struct vg_engine *e, char *err, size_t errlen)
 				return rc;
 		}
 	}
-	vg_output_opts_from(&oo, e->cfg, e->o.output, e->o.offline);
-	rc = vg_output_open_opts(&e->out, &oo, err, errlen);
-	if (rc != VG_OK)
-		return rc;
-	snprintf(e->out_name, sizeof(e->out_name), "%s",
-		 vg_output_name(e->out));
 	e->start_mono_us = vg_now_mono_us();
 	e->sandboxed = 1;
 	e->started = 1;
@@ -1828,8 +1866,33 @@ vg_engine_start_sandboxed(struct vg_engine *e, char *err, size_t errlen)
 			vg_log(LOG_DEBUG, "sandbox: no SHA-1 for community_id");
 	}
 	/* The replay files stay open here until the engine is freed:
-	 * closing a stream moves the file offset the child shares. */
-	return sb_spawn(e, err, errlen);
+	 * closing a stream moves the file offset the child shares.
+	 * The first child is forked before the output starts its threads
+	 * (the publisher, the Redis sender): no lock can then be held at
+	 * the fork by a thread the child does not have. Restarts fork
+	 * with those threads running, which glibc's malloc and the log
+	 * (log.c) allow for. */
+	rc = sb_thread_init(err, errlen);
+	if (rc == VG_OK)
+		rc = sb_fork(e, err, errlen);
+	if (rc != VG_OK)
+		return rc;
+	vg_output_opts_from(&oo, e->cfg, e->o.output, e->o.offline);
+	rc = vg_output_open_opts(&e->out, &oo, err, errlen);
+	if (rc == VG_OK) {
+		snprintf(e->out_name, sizeof(e->out_name), "%s",
+			 vg_output_name(e->out));
+		rc = sb_read_start(e, err, errlen);
+	}
+	if (rc != VG_OK && e->child != 0) {
+		kill(e->child, SIGKILL);
+		(void)waitpid(e->child, NULL, 0);
+		e->child = 0;
+		if (e->sb_fd >= 0)
+			close(e->sb_fd);
+		e->sb_fd = -1;
+	}
+	return rc;
 }
 
 void

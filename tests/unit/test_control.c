@@ -346,9 +346,17 @@ test_socket(void **state)
 						 sizeof(sa)),
 					 0);
 		}
-		/* Give the agent time to take them all in. */
-		usleep(300000);
-		reply = raw_request(s.path, "status\n", 7);
+		/* Once the agent has taken them all in (it may take a while
+		 * on a loaded machine), the next one is told it is busy. */
+		for (tries = 0; tries < 100; tries++) {
+			reply = raw_request(s.path, "status\n", 7);
+			if (strstr(reply, "{\"error\":\"busy") != NULL)
+				break;
+			free(reply);
+			reply = NULL;
+			usleep(100000);
+		}
+		assert_non_null(reply);
 		assert_contains(reply, "{\"error\":\"busy");
 		free(reply);
 		for (i = 0; i < VG_CONTROL_MAX_CLIENTS; i++)
