@@ -341,6 +341,24 @@ reply_error(int fd, const char *msg)
 	vg_buf_fini(&b);
 }
 
+/*
+ * After a reply to a client that is not served: read (within its
+ * timeout) what it sent, so that closing does not reset the connection
+ * and lose the reply before the client has read it.
+ */
+static void
+drain(int fd)
+{
+	char buf[VG_CONTROL_MAX_REQUEST + 1];
+	size_t total = 0;
+	ssize_t n;
+
+	(void)shutdown(fd, SHUT_WR);
+	while (total < sizeof(buf) &&
+	       (n = read(fd, buf, sizeof(buf) - total)) > 0)
+		total += (size_t)n;
+}
+
 /* Read one request line: at most VG_CONTROL_MAX_REQUEST bytes. */
 static enum vg_control_cmd
 read_request(int fd)
@@ -535,6 +553,7 @@ accept_main(void *arg)
 		if (busy) {
 			set_timeout(fd, 200);
 			reply_error(fd, "busy: too many clients");
+			drain(fd);
 			close(fd);
 			continue;
 		}
