@@ -17,6 +17,7 @@
 #include "event.h"
 #include "log.h"
 #include "output.h"
+#include "publish.h"
 #include "redis.h"
 
 #include <dirent.h>
@@ -163,32 +164,11 @@ vg_bundlepoll_new(struct vg_bundlepoll **out, const struct vg_config *cfg,
 		free(bp);
 		return VG_EIO;
 	}
-	vg_redis_opts_init(&bp->ro);
-	if (cfg->redis_password_file &&
-	    (bp->password = vg_read_secret(cfg->redis_password_file,
-					   "output.redis.password_file", err,
-					   errlen)) == NULL) {
+	if (vg_publish_redis_opts(cfg, &bp->ro, &bp->password, err, errlen) !=
+	    VG_OK) {
 		free(bp);
 		return VG_EIO;
 	}
-	bp->ro.url = cfg->redis_url;
-	bp->ro.username = cfg->redis_username;
-	bp->ro.password = bp->password ? bp->password : cfg->redis_password;
-	bp->ro.ca_file = cfg->redis_ca_file;
-	bp->ro.cert_file = cfg->redis_cert_file;
-	bp->ro.key_file = cfg->redis_key_file;
-	bp->ro.server_name = cfg->redis_server_name;
-	bp->ro.tls_verify = cfg->redis_tls_verify;
-	bp->ro.connect_timeout_ms = cfg->redis_connect_timeout_ms;
-	bp->ro.io_timeout_ms = cfg->redis_timeout_ms;
-	bp->ro.mode = !cfg->redis_mode || strcmp(cfg->redis_mode, "single") == 0
-			  ? VG_REDIS_SINGLE
-		      : strcmp(cfg->redis_mode, "cluster") == 0
-			  ? VG_REDIS_CLUSTER
-			  : VG_REDIS_SENTINEL;
-	bp->ro.sentinel_master = cfg->redis_sentinel_master;
-	bp->ro.sentinels = cfg->redis_sentinels;
-	bp->ro.n_sentinels = cfg->n_redis_sentinels;
 	*out = bp;
 	return VG_OK;
 }

@@ -543,31 +543,11 @@ vg_publish_open(struct vg_publish **out, const struct vg_config *cfg, char *err,
 		return VG_EINVAL;
 	}
 	p->key_len = strlen(p->key);
-	if (cfg->redis_password_file &&
-	    (p->password = vg_read_secret(cfg->redis_password_file,
-					  "output.redis.password_file", err,
-					  errlen)) == NULL) {
+	if (vg_publish_redis_opts(cfg, &p->ro, &p->password, err, errlen) !=
+	    VG_OK) {
 		vg_publish_close(p);
 		return VG_EIO;
 	}
-	p->ro.url = cfg->redis_url;
-	p->ro.username = cfg->redis_username;
-	p->ro.password = p->password ? p->password : cfg->redis_password;
-	p->ro.ca_file = cfg->redis_ca_file;
-	p->ro.cert_file = cfg->redis_cert_file;
-	p->ro.key_file = cfg->redis_key_file;
-	p->ro.server_name = cfg->redis_server_name;
-	p->ro.tls_verify = cfg->redis_tls_verify;
-	p->ro.connect_timeout_ms = cfg->redis_connect_timeout_ms;
-	p->ro.io_timeout_ms = cfg->redis_timeout_ms;
-	p->ro.mode = !cfg->redis_mode || strcmp(cfg->redis_mode, "single") == 0
-			 ? VG_REDIS_SINGLE
-		     : strcmp(cfg->redis_mode, "cluster") == 0
-			 ? VG_REDIS_CLUSTER
-			 : VG_REDIS_SENTINEL;
-	p->ro.sentinel_master = cfg->redis_sentinel_master;
-	p->ro.sentinels = cfg->redis_sentinels;
-	p->ro.n_sentinels = cfg->n_redis_sentinels;
 
 	memset(&so, 0, sizeof(so));
 	so.dir = cfg->spool_dir ? cfg->spool_dir : DEFAULT_SPOOL;
@@ -655,4 +635,36 @@ vg_publish_stats(struct vg_publish *p, struct vg_publish_stats *st)
 	st->spool_pending = ss.pending_records;
 	st->spool_bytes = ss.bytes;
 	st->spool_torn = ss.torn + ss.corrupt;
+}
+
+enum vg_err
+vg_publish_redis_opts(const struct vg_config *cfg, struct vg_redis_opts *ro,
+		      char **password, char *err, size_t errlen)
+{
+	vg_redis_opts_init(ro);
+	*password = NULL;
+	if (cfg->redis_password_file &&
+	    (*password = vg_read_secret(cfg->redis_password_file,
+					"output.redis.password_file", err,
+					errlen)) == NULL)
+		return VG_EIO;
+	ro->url = cfg->redis_url;
+	ro->username = cfg->redis_username;
+	ro->password = *password ? *password : cfg->redis_password;
+	ro->ca_file = cfg->redis_ca_file;
+	ro->cert_file = cfg->redis_cert_file;
+	ro->key_file = cfg->redis_key_file;
+	ro->server_name = cfg->redis_server_name;
+	ro->tls_verify = cfg->redis_tls_verify;
+	ro->connect_timeout_ms = cfg->redis_connect_timeout_ms;
+	ro->io_timeout_ms = cfg->redis_timeout_ms;
+	ro->mode = !cfg->redis_mode || strcmp(cfg->redis_mode, "single") == 0
+		       ? VG_REDIS_SINGLE
+		   : strcmp(cfg->redis_mode, "cluster") == 0
+		       ? VG_REDIS_CLUSTER
+		       : VG_REDIS_SENTINEL;
+	ro->sentinel_master = cfg->redis_sentinel_master;
+	ro->sentinels = cfg->redis_sentinels;
+	ro->n_sentinels = cfg->n_redis_sentinels;
+	return VG_OK;
 }

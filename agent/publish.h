@@ -18,6 +18,7 @@
 
 #include "common.h"
 #include "config.h"
+#include "redis.h"
 
 #include <stdbool.h>
 
@@ -71,5 +72,15 @@ void vg_publish_stats(struct vg_publish *p, struct vg_publish_stats *st);
  * in) into out; false when it does not fit. */
 bool vg_publish_stream_key(const struct vg_config *cfg, char *out,
 			   size_t outlen);
+
+/*
+ * The Redis options of cfg's output.redis into *ro (initialised here;
+ * it borrows cfg's strings), the password read from password_file when
+ * one is named: *password is then an owned copy (wipe and free() it
+ * after *ro), else NULL. VG_OK, or VG_EIO with err naming the file.
+ */
+enum vg_err vg_publish_redis_opts(const struct vg_config *cfg,
+				  struct vg_redis_opts *ro, char **password,
+				  char *err, size_t errlen) VG_MUST_CHECK;
 
 #endif /* VG_PUBLISH_H */
