@@ -704,3 +704,34 @@ vg_classify_risk_id(const char *name)
 	}
 	return -1;
 }
+
+void
+vg_classify_flow_info(struct vg_classifier *c, const struct vg_flow *f,
+		      const char *reason, const char *state,
+		      struct vg_flow_info *fi, char *names, size_t names_len)
+{
+	memset(fi, 0, sizeof(*fi));
+	fi->flow_id = f->flow_id;
+	fi->start_us = f->first_us;
+	fi->end_us = f->last_us;
+	fi->ip_version = f->key.ip_version;
+	fi->proto = f->key.proto;
+	memcpy(fi->src_ip, f->key.a, 16);
+	memcpy(fi->dst_ip, f->key.b, 16);
+	fi->src_port = f->key.a_port;
+	fi->dst_port = f->key.b_port;
+	fi->icmp_type = f->icmp_type;
+	fi->icmp_code = f->icmp_code;
+	fi->vlan = f->key.vlan;
+	fi->tcp_flags_ts = f->tcp_flags[0];
+	fi->tcp_flags_tc = f->tcp_flags[1];
+	fi->pkts_toserver = f->pkts[0];
+	fi->pkts_toclient = f->pkts[1];
+	fi->bytes_toserver = f->bytes[0];
+	fi->bytes_toclient = f->bytes[1];
+	fi->reason = reason;
+	fi->state = state;
+	fi->tunneled = f->tunnel;
+	fi->alerted = (f->flags & VG_FLOW_F_ALERTED) != 0;
+	vg_classify_describe(c, f, fi, names, names_len);
+}

@@ -64,6 +64,16 @@ void vg_classify_describe(struct vg_classifier *c, const struct vg_flow *f,
 			  struct vg_flow_info *fi, char *names,
 			  size_t names_len);
 
+/*
+ * The whole record of flow f that the encoder and the rules read: its
+ * key, counters and times, reason and state (static strings), then
+ * vg_classify_describe(). The one place a flow becomes a vg_flow_info.
+ */
+void vg_classify_flow_info(struct vg_classifier *c, const struct vg_flow *f,
+			   const char *reason, const char *state,
+			   struct vg_flow_info *fi, char *names,
+			   size_t names_len);
+
 /* Counters of this classifier (call from the owning thread). */
 void vg_classify_stats(const struct vg_classifier *c,
 		       struct vg_classify_stats *st);

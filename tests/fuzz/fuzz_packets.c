@@ -43,29 +43,7 @@ static void
 describe(const struct vg_flow *f, struct vg_flow_info *fi, char *names,
 	 size_t len, const char *reason)
 {
-	memset(fi, 0, sizeof(*fi));
-	fi->flow_id = f->flow_id;
-	fi->start_us = f->first_us;
-	fi->end_us = f->last_us;
-	fi->ip_version = f->key.ip_version;
-	fi->proto = f->key.proto;
-	memcpy(fi->src_ip, f->key.a, 16);
-	memcpy(fi->dst_ip, f->key.b, 16);
-	fi->src_port = f->key.a_port;
-	fi->dst_port = f->key.b_port;
-	fi->icmp_type = f->icmp_type;
-	fi->icmp_code = f->icmp_code;
-	fi->vlan = f->key.vlan;
-	fi->tcp_flags_ts = f->tcp_flags[0];
-	fi->tcp_flags_tc = f->tcp_flags[1];
-	fi->pkts_toserver = f->pkts[0];
-	fi->pkts_toclient = f->pkts[1];
-	fi->bytes_toserver = f->bytes[0];
-	fi->bytes_toclient = f->bytes[1];
-	fi->reason = reason;
-	fi->state = "new";
-	fi->tunneled = f->tunnel;
-	vg_classify_describe(H.cl, f, fi, names, len);
+	vg_classify_flow_info(H.cl, f, reason, "new", fi, names, len);
 }
 
 static void
