@@ -245,7 +245,9 @@ def test_open(tmp, redis):
     def archived_hanoi():
         with open(torn_path) as f:
             return f.read()
-    text = wait_for(lambda: (lambda t: t if uuid7(7) in t else None)(
+    # The whole line, newline included: the id shows long before a
+    # 16 MiB write is over.
+    text = wait_for(lambda: (lambda t: t if (big[7] + "\n") in t else None)(
         archived_hanoi()), 120) or archived_hanoi()
     check("an event of 16 MiB is archived, one of 16 MiB + 1 is not",
           (big[7] + "\n") in text and uuid7(8) not in text,
