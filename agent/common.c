@@ -12,6 +12,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
 
 const char *
 vg_strerror(enum vg_err err)
@@ -176,4 +179,45 @@ vg_read_secret(const char *path, const char *key, char *err, size_t errlen)
 	if (out == NULL)
 		vg_seterr(err, errlen, "%s: out of memory", key);
 	return out;
+}
+
+ssize_t
+vg_read_whole(int fd, size_t size, unsigned char **buf, size_t *cap)
+{
+	size_t got = 0;
+
+	if (size + 1 > *cap) {
+		unsigned char *nb = realloc(*buf, size + 1);
+
+		if (nb == NULL)
+			return -1;
+		*buf = nb;
+		*cap = size + 1;
+	}
+	while (got < size) {
+		ssize_t r = pread(fd, *buf + got, size - got, (off_t)got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break; /* shrank meanwhile: what is there */
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+void
+vg_sha256_hex(char out[65], const void *p, size_t n)
+{
+	unsigned char md[32];
+	unsigned len = 0, i;
+
+	if (EVP_Digest(p, n, md, &len, EVP_sha256(), NULL) != 1 || len != 32) {
+		out[0] = '\0';
+		return;
+	}
+	for (i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
 }

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define VG_VERSION "0.1.0"
 
@@ -87,6 +88,16 @@ char *vg_read_secret(const char *path, const char *key, char *err,
 		     size_t errlen);
 
 /* Monotonic and wall clocks, in microseconds. */
+/*
+ * Read size bytes of fd from offset 0 (pread: its offset is not moved)
+ * into *buf (grown to size + 1 bytes when smaller: *cap). A file that
+ * shrank meanwhile gives what is there. The bytes read, or -1 (errno).
+ */
+ssize_t vg_read_whole(int fd, size_t size, unsigned char **buf, size_t *cap);
+
+/* The SHA-256 of n bytes at p in lower-case hex; "" if OpenSSL fails. */
+void vg_sha256_hex(char out[65], const void *p, size_t n);
+
 int64_t vg_now_mono_us(void);
 int64_t vg_now_wall_us(void);
 

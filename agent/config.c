@@ -214,6 +214,7 @@ struct raw_privileges {
 /* sandbox: (sandbox.c) */
 struct raw_sandbox {
 	char *packets;
+	char *files;
 };
 
 struct raw_log {
@@ -627,6 +628,8 @@ static const struct key keys[] = {
     SECTION("sandbox"),
     CFG("sandbox.packets", K_BOOL, 0, sandbox_packets, bool, sandbox.packets, 0,
 	1, 1),
+    CFG("sandbox.files", K_BOOL, 0, sandbox_files, bool, sandbox.files, 0, 1,
+	1),
 
     SECTION("log"),
     CFG("log.level", K_LEVEL, 0, log_level, int, log.level, LOG_ERR, LOG_DEBUG,
@@ -884,6 +887,7 @@ static const cyaml_schema_field_t privileges_fields[] = {
 
 static const cyaml_schema_field_t sandbox_fields[] = {
     RAW_STR("packets", struct raw_sandbox, packets),
+    RAW_STR("files", struct raw_sandbox, files),
     CYAML_FIELD_END,
 };
 

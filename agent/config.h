@@ -212,6 +212,8 @@ struct vg_config {
 	 * (sandbox.h) */
 	bool sandbox_packets; /* sandbox.packets: the packet path in a
 				 child without credentials, default true */
+	bool sandbox_files;   /* sandbox.files: YARA scans in children that
+				 may only read, default true */
 
 	/* log: */
 	int log_level;    /* log.level: error|warning|info|debug,

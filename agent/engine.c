@@ -1404,8 +1404,8 @@ static void __attribute__((noreturn)) child_main(struct vg_engine *e, int fd)
 			if (s->pre[j] && n_keep < VG_ARRAY_LEN(keep))
 				keep[n_keep++] = vg_capture_fd(s->pre[j]);
 	}
-	if (vg_sandbox_enter(keep, n_keep, fd, e->sb_starts == 1, err,
-			     sizeof(err)) != VG_OK) {
+	if (vg_sandbox_enter(VG_SB_PACKETS, keep, n_keep, fd,
+			     e->sb_starts == 1, err, sizeof(err)) != VG_OK) {
 		vg_log(LOG_ERR, "packet child: %s", err);
 		_exit(70);
 	}
@@ -1569,8 +1569,8 @@ sb_handle(struct vg_engine *e, const uint8_t *buf, size_t n, struct vg_buf *b)
 		break;
 	case VG_SB_BYE:
 		break;
-	default: /* STOP, RELOAD: the parent's to send, never the child's */
-		sb_malformed(e, "a stop message from the child");
+	default: /* STOP, RELOAD: the parent's to send; the scanner's */
+		sb_malformed(e, "a message type the packet child never sends");
 		break;
 	}
 }

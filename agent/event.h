@@ -143,6 +143,7 @@ struct vg_file_rule {
  * offsets of the first n of them. */
 struct vg_file_string {
 	const char *id; /* "$a" */
+	unsigned idx;   /* its place among its rule's strings, from 0 */
 	uint64_t count;
 	unsigned n;
 	const uint64_t *offsets;

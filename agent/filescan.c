@@ -17,6 +17,7 @@
 #include "ioc.h"
 #include "log.h"
 #include "quarantine.h"
+#include "scanchild.h"
 #include "yarascan.h"
 
 #include <dirent.h>
@@ -41,7 +42,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #define MAX_DEPTH       64 /* folder depth walked below a root */
 #define MAX_ROOTS       4096
@@ -99,6 +99,8 @@ struct vg_filescan {
 	struct vg_output *out;
 	const struct vg_event_ctx *ctx;
 	char *qdir;
+	char *exe; /* scanner children's binary; NULL: in the threads */
+	atomic_bool hook_spent; /* the test hook goes to one child only */
 	int hash_all;
 	atomic_bool stop;
 
@@ -150,14 +152,17 @@ struct vg_filescan {
 		    alerts, cached, skipped_size, skipped_excluded,
 		    skipped_special, vanished, errors, timeouts, quarantined,
 		    quarantine_errors, event_errors, watch_limit, overflows,
-		    full_scans;
+		    full_scans, sandbox_restarts, sandbox_malformed;
 	} st;
 };
 
 /* A scanning thread's own state. */
 struct scan_ctx {
 	struct vg_filescan *fs;
-	struct vg_yara_scanner *sc;
+	struct vg_yara_scanner *sc;  /* scanning here */
+	struct vg_scanchild *child;  /* or in a child */
+	struct vg_yara *child_rules; /* the set it was last made ready with */
+	unsigned child_starts;
 	uint64_t ver;
 	unsigned char *buf;
 	size_t cap;
@@ -307,6 +312,57 @@ ctx_scanner(struct scan_ctx *c)
 	return c->sc;
 }
 
+/*
+ * Sandboxed: the child, ready with the set in force (started, or started
+ * again, when needed). 0, or -1 when there is none to scan with now.
+ */
+static int
+ctx_child(struct scan_ctx *c)
+{
+	struct vg_filescan *fs = c->fs;
+	struct vg_yara *y;
+	char err[256];
+	unsigned attempt;
+	enum vg_err rc = VG_EIO;
+
+	if (c->child == NULL)
+		return -1;
+	y = rules_get(fs);
+	/* A child that fails to start is not the file's fault: a few tries,
+	 * waiting as vg_scanchild_ready() asks, before the file is given up. */
+	for (attempt = 0; attempt < 4 && !atomic_load(&fs->stop); attempt++) {
+		int started = 0, hook = 0;
+		int64_t wait;
+
+		if (vg_scanchild_pid(c->child) == 0)
+			hook = !atomic_exchange(&fs->hook_spent, true);
+		rc = vg_scanchild_ready(c->child, y, fs->cfg->file_scan_timeout,
+					hook, &started, err, sizeof(err));
+		if (started && c->child_starts++ > 0)
+			COUNT(fs, sandbox_restarts);
+		if (rc == VG_OK)
+			break;
+		if (rc != VG_EAGAIN)
+			vg_log(LOG_ERR, "file scanner: %s", err);
+		while ((wait = vg_scanchild_wait_us(c->child)) > 0 &&
+		       !atomic_load(&fs->stop)) {
+			struct timespec ts = {0, 50 * 1000000L};
+
+			if (wait < 50000)
+				ts.tv_nsec = (long)wait * 1000;
+			nanosleep(&ts, NULL);
+		}
+	}
+	if (rc != VG_OK) {
+		vg_yara_unref(y);
+		return -1;
+	}
+	c->ver = vg_yara_version(y);
+	vg_yara_unref(c->child_rules);
+	c->child_rules = y;
+	return 0;
+}
+
 static void
 ctx_init(struct scan_ctx *c, struct vg_filescan *fs)
 {
@@ -314,11 +370,15 @@ ctx_init(struct scan_ctx *c, struct vg_filescan *fs)
 	c->fs = fs;
 	vg_buf_init(&c->out,
 		    (size_t)fs->cfg->event_max_bytes * 4 + EVENT_SLACK);
+	if (fs->exe != NULL && vg_scanchild_new(&c->child, fs->exe) != VG_OK)
+		c->child = NULL; /* every file is then an error */
 }
 
 static void
 ctx_fini(struct scan_ctx *c)
 {
+	vg_scanchild_free(c->child);
+	vg_yara_unref(c->child_rules);
 	vg_yara_scanner_free(c->sc);
 	free(c->buf);
 	vg_buf_fini(&c->out);
@@ -433,48 +493,6 @@ full_path(char *dst, size_t n, const struct root *r, const char *rel)
 			 strcmp(r->path, "/") == 0 ? "" : "/", rel);
 }
 
-/* Read the whole file (its size at fstat) into c's buffer; -1 on error. */
-static ssize_t
-read_all(struct scan_ctx *c, int fd, size_t size)
-{
-	size_t got = 0;
-
-	if (size + 1 > c->cap) {
-		unsigned char *nb = realloc(c->buf, size + 1);
-
-		if (nb == NULL)
-			return -1;
-		c->buf = nb;
-		c->cap = size + 1;
-	}
-	while (got < size) {
-		ssize_t r = pread(fd, c->buf + got, size - got, (off_t)got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			break; /* shrank meanwhile: scan what is there */
-		got += (size_t)r;
-	}
-	return (ssize_t)got;
-}
-
-static void
-sha256_hex(char out[65], const unsigned char *p, size_t n)
-{
-	unsigned char md[32];
-	unsigned len = 0, i;
-
-	if (EVP_Digest(p, n, md, &len, EVP_sha256(), NULL) != 1 || len != 32) {
-		out[0] = '\0';
-		return;
-	}
-	for (i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
-
 static void
 emit(struct scan_ctx *c, unsigned n_events)
 {
@@ -563,18 +581,83 @@ quarantine(struct scan_ctx *c, int fd, const struct stat *sb,
 	vg_quarantine_item_fini(&item);
 }
 
+/* Read and scan fd here, with the thread's scanner (ctx_scanner). */
+static enum vg_scanchild_status
+scan_here(struct scan_ctx *c, int fd, const struct stat *sb, const char *path,
+	  int hash, struct vg_scanchild_result *r)
+{
+	ssize_t len;
+	enum vg_err rc;
+
+	memset(r, 0, sizeof(*r));
+	len = vg_read_whole(fd, (size_t)sb->st_size, &c->buf, &c->cap);
+	if (len < 0)
+		return VG_SCAN_UNREAD;
+	r->len = (uint64_t)len;
+	vg_yara_scanner_set_file(c->sc, path);
+	rc = vg_yara_scan(c->sc, len ? c->buf : (const unsigned char *)"",
+			  (size_t)len, &r->matches, &r->n, &r->more);
+	if (rc != VG_OK && rc != VG_ELIMIT)
+		return VG_SCAN_FAILED;
+	if (r->n > 0 || hash)
+		vg_sha256_hex(r->sha256, c->buf, (size_t)len);
+	if (c->cap > KEEP_BUF_BYTES) {
+		free(c->buf);
+		c->buf = NULL;
+		c->cap = 0;
+	}
+	return rc == VG_ELIMIT ? VG_SCAN_TIMEOUT : VG_SCAN_DONE;
+}
+
+/* Hand fd to the thread's child (ctx_child) and take its verdict. */
+static enum vg_scanchild_status
+scan_there(struct scan_ctx *c, int fd, const struct stat *sb, const char *path,
+	   int hash, struct vg_scanchild_result *r)
+{
+	struct vg_filescan *fs = c->fs;
+	char err[320], shown[256];
+	enum vg_err rc;
+
+	rc = vg_scanchild_scan(c->child, fd, (uint64_t)sb->st_size, path,
+			       hash, r, err, sizeof(err));
+	/*
+	 * Once more with a new child if the last one had ended before it
+	 * had the file, or died with it: killed from outside, or by this
+	 * file, which then kills the second child too and is an error.
+	 */
+	if (rc == VG_EAGAIN || rc == VG_EIO) {
+		vg_log(LOG_WARNING, "file scanner: %s: %s; once more",
+		       vg_escape(shown, sizeof(shown), path, strlen(path)),
+		       err);
+		if (ctx_child(c) == 0)
+			rc = vg_scanchild_scan(c->child, fd,
+					       (uint64_t)sb->st_size, path,
+					       hash, r, err, sizeof(err));
+	}
+	if (rc == VG_OK)
+		return r->status;
+	if (rc == VG_EMALFORMED)
+		COUNT(fs, sandbox_malformed);
+	vg_log(LOG_ERR, "file scanner: %s: %s",
+	       vg_escape(shown, sizeof(shown), path, strlen(path)), err);
+	memset(r, 0, sizeof(*r));
+	/* Cut at the time limit, as a scan here would have been. */
+	return rc == VG_ELIMIT ? VG_SCAN_TIMEOUT : VG_SCAN_UNREAD;
+}
+
 /*
- * Scan rel beneath root r: the one path every file takes. dirfd, when not
+ * Scan rel beneath root number root: the one path every file takes. dirfd, when not
  * -1, is the open folder holding the file and name its entry there (a
  * walk has them at hand); else the file is opened beneath the root.
  */
 static void
-scan_file(struct scan_ctx *c, unsigned r, const char *rel, int dirfd,
+scan_file(struct scan_ctx *c, unsigned root, const char *rel, int dirfd,
 	  const char *name, enum source src)
 {
 	struct vg_filescan *fs = c->fs;
 	const struct vg_file_match *matches;
-	struct vg_yara_scanner *sc;
+	struct vg_scanchild_result r;
+	enum vg_scanchild_status st;
 	struct vg_file_info fi;
 	struct verdict v;
 	struct stat sb;
@@ -583,14 +666,13 @@ scan_file(struct scan_ctx *c, unsigned r, const char *rel, int dirfd,
 	const int flags =
 	    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
 	unsigned n = 0, more = 0;
-	enum vg_err rc;
 	ssize_t len;
 	int fd;
 
 	memset(&fi, 0, sizeof(fi));
 	pthread_mutex_lock(&fs->roots_mu);
-	full_path(path, sizeof(path), &fs->roots[r], rel);
-	fd = fs->roots[r].fd;
+	full_path(path, sizeof(path), &fs->roots[root], rel);
+	fd = fs->roots[root].fd;
 	pthread_mutex_unlock(&fs->roots_mu);
 	if (excluded(fs, path)) {
 		COUNT(fs, skipped_excluded);
@@ -619,8 +701,7 @@ scan_file(struct scan_ctx *c, unsigned r, const char *rel, int dirfd,
 		COUNT(fs, skipped_size);
 		goto out;
 	}
-	sc = ctx_scanner(c);
-	if (sc == NULL) {
+	if (fs->exe != NULL ? ctx_child(c) < 0 : ctx_scanner(c) == NULL) {
 		COUNT(fs, errors);
 		goto out;
 	}
@@ -629,26 +710,27 @@ scan_file(struct scan_ctx *c, unsigned r, const char *rel, int dirfd,
 		COUNT(fs, cached);
 		goto out;
 	}
-	len = read_all(c, fd, (size_t)sb.st_size);
-	if (len < 0) {
-		COUNT(fs, errors);
-		goto out;
-	}
-	vg_yara_scanner_set_file(sc, path);
-	rc = vg_yara_scan(sc, len ? c->buf : (const unsigned char *)"",
-			  (size_t)len, &matches, &n, &more);
-	COUNT(fs, scanned);
-	atomic_fetch_add(&fs->st.bytes, (uint64_t)len);
-	if (rc == VG_ELIMIT) {
-		COUNT(fs, timeouts);
-	} else if (rc != VG_OK) {
-		COUNT(fs, errors);
-		goto out;
-	}
 	/* With IoC lists, every file's hash is looked up. */
 	hashes = hashes_get(fs);
-	if (n > 0 || fs->hash_all || hashes)
-		sha256_hex(sha, c->buf, (size_t)len);
+	st = fs->exe != NULL
+		 ? scan_there(c, fd, &sb, path, fs->hash_all || hashes, &r)
+		 : scan_here(c, fd, &sb, path, fs->hash_all || hashes, &r);
+	if (st != VG_SCAN_UNREAD) {
+		COUNT(fs, scanned);
+		atomic_fetch_add(&fs->st.bytes, r.len);
+	}
+	if (st == VG_SCAN_TIMEOUT)
+		COUNT(fs, timeouts);
+	if (st == VG_SCAN_UNREAD || st == VG_SCAN_FAILED) {
+		COUNT(fs, errors);
+		vg_filescan_hashes_unref(hashes);
+		goto out;
+	}
+	matches = r.matches;
+	n = r.n;
+	more = r.more;
+	len = (ssize_t)r.len;
+	memcpy(sha, r.sha256, sizeof(sha));
 	fi.ioc_list = hashes && sha[0] ? hash_listed(hashes, sha) : NULL;
 	if (fi.ioc_list)
 		COUNT(fs, hash_listed);
@@ -666,7 +748,7 @@ scan_file(struct scan_ctx *c, unsigned r, const char *rel, int dirfd,
 		fi.n_matches = n;
 		fi.more_matches = more;
 		fi.source = source_names[src];
-		fi.timed_out = rc == VG_ELIMIT;
+		fi.timed_out = st == VG_SCAN_TIMEOUT;
 		if (n > 0 || fi.ioc_list) {
 			COUNT(fs, matched);
 			v.matched = 1;
@@ -678,13 +760,8 @@ scan_file(struct scan_ctx *c, unsigned r, const char *rel, int dirfd,
 	/* The list's name is borrowed from hashes: done with both. */
 	vg_filescan_hashes_unref(hashes);
 	/* A timed-out scan is not a verdict: the next look scans again. */
-	if (rc == VG_OK && fi.quarantine_id == NULL)
+	if (st == VG_SCAN_DONE && fi.quarantine_id == NULL)
 		cache_put(fs, &v);
-	if (c->cap > KEEP_BUF_BYTES) {
-		free(c->buf);
-		c->buf = NULL;
-		c->cap = 0;
-	}
 out:
 	close(fd);
 }
@@ -1501,6 +1578,11 @@ vg_filescan_new(struct vg_filescan **out, const struct vg_filescan_opts *o,
 		fs->hashes = o->hashes;
 	}
 	atomic_store(&fs->rules_ver, vg_yara_version(o->rules));
+	if (o->scanner_exe != NULL &&
+	    (fs->exe = strdup(o->scanner_exe)) == NULL) {
+		vg_filescan_free(fs);
+		return VG_ENOMEM;
+	}
 	if (cfg->file_cache) {
 		while (slots < cfg->file_cache)
 			slots <<= 1;
@@ -1593,6 +1675,8 @@ vg_filescan_stats(struct vg_filescan *fs, struct vg_filescan_stats *st)
 	LOAD(watch_limit);
 	LOAD(overflows);
 	LOAD(full_scans);
+	LOAD(sandbox_restarts);
+	LOAD(sandbox_malformed);
 #undef LOAD
 	pthread_mutex_lock(&fs->q_mu);
 	st->queued = fs->q_len;
@@ -1663,6 +1747,7 @@ vg_filescan_free(struct vg_filescan *fs)
 	}
 	free(fs->cache);
 	free(fs->qdir);
+	free(fs->exe);
 	vg_yara_unref(fs->rules);
 	vg_filescan_hashes_unref(fs->hashes);
 	pthread_mutex_destroy(&fs->rules_mu);

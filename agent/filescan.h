@@ -11,7 +11,10 @@
  *              is watched at once and walked for what was created in it
  *              before the watch; a queue overflow rescans the trees.
  *   pool       files.threads scanner threads draining a bounded queue (the
- *              watcher's files and on-demand scans), one YR_SCANNER each.
+ *              watcher's files and on-demand scans), one YR_SCANNER each,
+ *              or, sandboxed (scanner_exe), one scanner child each: the
+ *              thread opens and checks the file and hands the child its
+ *              descriptor; the child reads, hashes and scans it.
  *   scheduler  one thread at idle CPU and I/O priority walking the trees
  *              every files.schedule seconds, and the folders the watch
  *              limit left unwatched.
@@ -48,6 +51,10 @@ struct vg_filescan_opts {
 					      "" : off */
 	struct vg_filescan_hashes *hashes; /* SHA-256 IoC lists; NULL:
 					      none. A reference is taken */
+	const char *scanner_exe; /* set: each scanning thread hands its
+				    files to a sandboxed child started from
+				    this binary (scanchild.h); NULL: the
+				    threads scan them */
 };
 
 struct vg_filescan_stats {
@@ -73,6 +80,9 @@ struct vg_filescan_stats {
 	uint64_t full_scans;    /* scheduled walks done */
 	uint64_t queued;        /* files waiting now */
 	uint64_t rules_version; /* of the YARA set in force */
+	uint64_t sandbox_restarts; /* scanner children started again after
+				      one ended, was killed or failed */
+	uint64_t sandbox_malformed; /* answers of a child refused */
 };
 
 /*

@@ -31,6 +31,7 @@
 #include "privdrop.h"
 #include "quarantine.h"
 #include "rulestest.h"
+#include "scanchild.h"
 #include "service.h"
 #include "yarascan.h"
 
@@ -75,7 +76,7 @@ usage(FILE *out)
 	    "       vigil-agent rules test [-v] [DIR|CASE]\n"
 	    "       vigil-agent scan [-c FILE] [--rules R]... [--output PATH|-]"
 	    " [--threads N]\n"
-	    "                        [--quarantine DIR] PATH...\n"
+	    "                        [--quarantine DIR] [--sandbox] PATH...\n"
 	    "       vigil-agent quarantine list [-c FILE] [--dir DIR]\n"
 	    "       vigil-agent quarantine restore [-c FILE] [--dir DIR]"
 	    " [--to PATH] [--force] ID\n"
@@ -91,7 +92,9 @@ usage(FILE *out)
 	    "  -o, --output PATH   where events go: a file, or - for stdout\n"
 	    "  -w, --workers N     worker threads (default: cores - 1)\n"
 	    "  --sandbox           replay: the packet path in a sandboxed\n"
-	    "                      child, as run does (sandbox.packets)\n"
+	    "                      child, as run does (sandbox.packets);\n"
+	    "                      scan: YARA in sandboxed children, as run\n"
+	    "                      does (sandbox.files)\n"
 	    "  -v, --verbose       check: print the effective configuration;\n"
 	    "                      rules test: print every case's alerts\n"
 	    "  -r, --rules R       scan: YARA rules (file, folder or .yarc;\n"
@@ -473,7 +476,8 @@ static const struct {
     FC(event_errors),    FC(watched_dirs),
     FC(watch_limit),     FC(overflows),
     FC(full_scans),      FC(queued),
-    FC(rules_version),
+    FC(rules_version),   FC(sandbox_restarts),
+    FC(sandbox_malformed),
 };
 #undef FC
 
@@ -553,6 +557,7 @@ cmd_scan(int argc, char **argv)
 	fo.ctx = &ctx;
 	fo.threads = o.threads;
 	fo.hashes = hashes;
+	fo.scanner_exe = o.sandbox ? "/proc/self/exe" : NULL;
 	/* On demand, files are moved only when asked to. */
 	fo.quarantine = o.quarantine ? o.quarantine : "";
 	if (vg_filescan_new(&fs, &fo, err, sizeof(err)) != VG_OK ||
@@ -1263,6 +1268,7 @@ run_engine(int argc, char **argv, int offline)
 		fo.out = vg_engine_output(e);
 		fo.ctx = vg_engine_ctx(e);
 		fo.hashes = hashes;
+		fo.scanner_exe = cfg.sandbox_files ? "/proc/self/exe" : NULL;
 		if (vg_filescan_new(&fs, &fo, err, sizeof(err)) != VG_OK ||
 		    vg_filescan_start(fs, 1, err, sizeof(err)) != VG_OK) {
 			vg_engine_stop(e);
@@ -1333,6 +1339,9 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	cmd = argv[1];
+	/* A scanner child the agent started (scanchild.h), not a command. */
+	if (strcmp(cmd, VG_SCANCHILD_COMMAND) == 0)
+		vg_scanchild_main(argc, argv);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("vigil-agent %s (nDPI %s, %s, YARA %s)\n", VG_VERSION,
 		       vg_classify_ndpi_version(), vg_capture_lib_version(),

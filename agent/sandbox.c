@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,9 +93,22 @@ vg_sb_decode(const uint8_t *buf, size_t n, size_t stats_len,
 			return VG_EMALFORMED;
 		}
 		break;
+	case VG_SB_RULES:
+	case VG_SB_RULES_OK:
+		if (h[2] != VG_SB_RULES_LEN) {
+			snprintf(err, errlen,
+				 "message type %u of %u bytes (expected %u)",
+				 h[1], h[2], VG_SB_RULES_LEN);
+			return VG_EMALFORMED;
+		}
+		break;
 	case VG_SB_EVENTS:
+	case VG_SB_SCAN:
+	case VG_SB_RESULT:
 		if (h[2] == 0) {
-			snprintf(err, errlen, "events message without events");
+			snprintf(err, errlen, "%s message without %s",
+				 h[1] == VG_SB_EVENTS ? "events" : "scan",
+				 h[1] == VG_SB_EVENTS ? "events" : "payload");
 			return VG_EMALFORMED;
 		}
 		break;
@@ -441,9 +455,14 @@ vg_sb_check_events(const uint8_t *p, size_t len, size_t max_line,
 }
 
 enum vg_err
-vg_sb_send(int fd, uint32_t type, const void *payload, size_t len)
+vg_sb_send_fd(int fd, uint32_t type, const void *payload, size_t len,
+	      int pass)
 {
 	uint8_t hdr[VG_SB_HDR];
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cm;
 	struct iovec iov[2];
 	struct msghdr mh;
 	ssize_t n;
@@ -456,10 +475,28 @@ vg_sb_send(int fd, uint32_t type, const void *payload, size_t len)
 	memset(&mh, 0, sizeof(mh));
 	mh.msg_iov = iov;
 	mh.msg_iovlen = len ? 2 : 1;
+	if (pass >= 0) {
+		struct cmsghdr *c;
+
+		memset(&cm, 0, sizeof(cm));
+		mh.msg_control = cm.buf;
+		mh.msg_controllen = sizeof(cm.buf);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &pass, sizeof(int));
+	}
 	do
 		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
 	return n == (ssize_t)(sizeof(hdr) + len) ? VG_OK : VG_EIO;
+}
+
+enum vg_err
+vg_sb_send(int fd, uint32_t type, const void *payload, size_t len)
+{
+	return vg_sb_send_fd(fd, type, payload, len, -1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -569,11 +606,14 @@ drop_caps(char *err, size_t errlen)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
-/* The allow-list of the packet path once it runs. */
+/* The allow-list of a child once it runs. */
 static enum vg_err
-install_filter(int sock, const int *fds, unsigned n_fds, char *err,
-	       size_t errlen)
+install_filter(enum vg_sb_profile profile, int sock, const int *fds,
+	       unsigned n_fds, char *err, size_t errlen)
 {
+	/* Any of these bits in open's flags asks for more than reading. */
+	const scmp_datum_t writing = O_ACCMODE | O_CREAT | O_TRUNC |
+				     O_APPEND | __O_TMPFILE;
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	unsigned i;
 	int rc = 0;
@@ -593,7 +633,6 @@ install_filter(int sock, const int *fds, unsigned n_fds, char *err,
 	ALLOW(lseek);
 	ALLOW(fstat);
 	ALLOW(newfstatat);
-	ALLOW(getsockopt); /* pcap_stats */
 	ALLOW(close);
 	/* Memory. */
 	ALLOW(mmap);
@@ -621,13 +660,29 @@ install_filter(int sock, const int *fds, unsigned n_fds, char *err,
 	ALLOW(getrandom);
 	ALLOW(exit);
 	ALLOW(exit_group);
-	/* New threads only: no new process. glibc falls back from clone3
-	 * (whose flags a filter cannot see) to clone. */
-	rc |=
-	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
-	rc |= seccomp_rule_add(
-	    ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
-	    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+	if (profile == VG_SB_PACKETS) {
+		ALLOW(getsockopt); /* pcap_stats */
+		/* New threads only: no new process. glibc falls back from
+		 * clone3 (whose flags a filter cannot see) to clone. */
+		rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
+				       SCMP_SYS(clone3), 0);
+		rc |= seccomp_rule_add(
+		    ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+		    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+	} else {
+		/* Reading what it is handed, and what a YARA module opens
+		 * (libmagic's database): never writing, never a socket. */
+		rc |= seccomp_rule_add(
+		    ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
+		    SCMP_A2(SCMP_CMP_MASKED_EQ, writing, 0));
+		/* libyara catches a fault in a module around each scan. */
+		rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+				       SCMP_SYS(rt_sigaction), 1,
+				       SCMP_A0(SCMP_CMP_EQ, SIGBUS));
+		rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+				       SCMP_SYS(rt_sigaction), 1,
+				       SCMP_A0(SCMP_CMP_EQ, SIGSEGV));
+	}
 	/* isatty(2) of the log. */
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 2,
 			       SCMP_A0(SCMP_CMP_EQ, 2),
@@ -660,9 +715,27 @@ install_filter(int sock, const int *fds, unsigned n_fds, char *err,
 #undef ALLOW
 #pragma GCC diagnostic pop
 
+/* The test hook's call (sandbox.h); a forbidden one does not return. */
+static void
+forbidden_call(const char *what)
+{
+	int fd = -1;
+
+	if (strcmp(what, "openat") == 0)
+		fd = openat(AT_FDCWD, "/", O_RDONLY);
+	else if (strcmp(what, "openat-write") == 0)
+		fd = openat(AT_FDCWD, "vigil-sandbox-test",
+			    O_WRONLY | O_CREAT | O_EXCL, 0600);
+	else if (strcmp(what, "socket") == 0)
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd >= 0)
+		close(fd);
+}
+
 enum vg_err
-vg_sandbox_enter(const int *keep, unsigned n_keep, int sock, int test_hook,
-		 char *err, size_t errlen)
+vg_sandbox_enter(enum vg_sb_profile profile, const int *keep,
+		 unsigned n_keep, int sock, int test_hook, char *err,
+		 size_t errlen)
 {
 	const char *forbid =
 	    test_hook ? getenv("VIGIL_TEST_SANDBOX_FORBIDDEN") : NULL;
@@ -689,16 +762,11 @@ vg_sandbox_enter(const int *keep, unsigned n_keep, int sock, int test_hook,
 			 strerror(errno));
 		return VG_EIO;
 	}
-	rc = install_filter(sock, events, n_events, err, errlen);
+	rc = install_filter(profile, sock, events, n_events, err, errlen);
 	if (rc != VG_OK)
 		return rc;
-	if (forbid != NULL && strcmp(forbid, "openat") == 0) {
-		/* The test of the filter: this must not come back. */
-		int fd = openat(AT_FDCWD, "/", O_RDONLY);
-
-		if (fd >= 0)
-			close(fd);
-	}
+	if (forbid != NULL)
+		forbidden_call(forbid);
 	return VG_OK;
 }
 

@@ -2,15 +2,17 @@
 /*
  * Privilege separation (ARCHITECTURE.md, "Security stance"): the packet
  * path runs in a child process that holds no credentials and cannot open
- * files or sockets, and talks to the parent only over a
- * socketpair(AF_UNIX, SOCK_SEQPACKET) of versioned messages.
+ * files or sockets, and so does the YARA scanner, which may only read
+ * (files it is handed, and files it opens read-only). Each talks to the
+ * parent only over a socketpair(AF_UNIX, SOCK_SEQPACKET) of versioned
+ * messages.
  *
  * This module holds what does not depend on the engine: the message codec
- * (both ends), the check of the event lines a child sends, and the
+ * (both ends), the check of the event lines a packet child sends, and the
  * lock-down of a child (fds closed, capabilities and the bounding set
  * dropped with libcap-ng, PR_SET_NO_NEW_PRIVS, a libseccomp allow-list
  * whose default action kills the process). engine.c forks, restarts and
- * feeds the child.
+ * feeds the packet child; scanchild.c starts and feeds scanner children.
  *
  * A message is one datagram: a header of three u32 in host byte order
  * (both ends are the same binary on the same machine), then the payload:
@@ -42,7 +44,21 @@ enum vg_sb_type {
 	VG_SB_STOP = 3,   /* parent -> child: end flows, drain, exit */
 	VG_SB_BYE = 4,    /* child -> parent: drained, the last message */
 	VG_SB_RELOAD = 5, /* parent -> child: as STOP, flows end "reload" */
+	/* The scanner child (scanchild.h has the payloads): */
+	VG_SB_RULES = 6,    /* parent -> child: a rule set (its memfd sent
+			       along), VG_SB_RULES_LEN bytes */
+	VG_SB_RULES_OK = 7, /* child -> parent: loaded, VG_SB_RULES_LEN */
+	VG_SB_SCAN = 8,     /* parent -> child: scan the file sent along */
+	VG_SB_RESULT = 9,   /* child -> parent: its verdict */
 	VG_SB__TYPES
+};
+
+#define VG_SB_RULES_LEN 16u
+
+/* What a child may do (vg_sandbox_enter). */
+enum vg_sb_profile {
+	VG_SB_PACKETS, /* read its capture handles, threads; no open */
+	VG_SB_FILES,   /* one thread; open read-only, receive fds */
 };
 
 /* A decoded message: payload points into the buffer given to decode. */
@@ -60,7 +76,8 @@ void vg_sb_header(uint8_t hdr[VG_SB_HDR], uint32_t type, uint32_t len);
  * returned it with MSG_TRUNC: larger than the buffer means truncated):
  * magic and version, a known type, a length field equal to n - header,
  * at most VG_SB_MAX_PAYLOAD, and the size the type allows (STATS:
- * exactly stats_len; STOP, BYE, RELOAD: none; EVENTS: at least one byte).
+ * exactly stats_len; STOP, BYE, RELOAD: none; RULES, RULES_OK: exactly
+ * VG_SB_RULES_LEN; EVENTS, SCAN, RESULT: at least one byte).
  * VG_OK, else VG_EMALFORMED with err saying what was wrong.
  */
 enum vg_err vg_sb_decode(const uint8_t *buf, size_t n, size_t stats_len,
@@ -84,24 +101,32 @@ enum vg_err vg_sb_check_events(const uint8_t *p, size_t len, size_t max_line,
  */
 enum vg_err vg_sb_send(int fd, uint32_t type, const void *payload, size_t len);
 
+/* The same, with descriptor pass sent along (SCM_RIGHTS) when not -1. */
+enum vg_err vg_sb_send_fd(int fd, uint32_t type, const void *payload,
+			  size_t len, int pass);
+
 /*
- * Lock the calling process down (a child just forked, before it starts a
- * thread): close every fd but 0, 1, 2, the n_keep in keep, and libpcap's
- * event fds (anon_inode:[eventfd]); drop every capability and, when
- * CAP_SETPCAP allows, the bounding set; set PR_SET_NO_NEW_PRIVS; install
- * the seccomp filter. write and sendmsg are allowed only on sock and fd 2
- * (and the event fds); no open, socket, connect, execve, rename, unlink...
- * A forbidden call kills the process (SIGSYS). VG_OK, or VG_EIO with err.
+ * Lock the calling process down (a child just forked, or just started,
+ * before it starts a thread): close every fd but 0, 1, 2, the n_keep in
+ * keep, and libpcap's event fds (anon_inode:[eventfd]); drop every
+ * capability and, when CAP_SETPCAP allows, the bounding set; set
+ * PR_SET_NO_NEW_PRIVS; install the seccomp filter of profile. write and
+ * sendmsg are allowed only on sock and fd 2 (and the event fds); no
+ * socket, connect, execve, rename, unlink, chmod, kill... and no open
+ * (VG_SB_PACKETS) or only a read-only one (VG_SB_FILES: no O_WRONLY,
+ * O_RDWR, O_CREAT, O_TRUNC, O_APPEND or O_TMPFILE). A forbidden call kills
+ * the process (SIGSYS). VG_OK, or VG_EIO with err.
  *
- * Test hook, harmless: with test_hook set (the engine sets it for its
- * first child only) and VIGIL_TEST_SANDBOX_FORBIDDEN=openat in the
- * environment, the child calls openat() right after the filter is in
- * force, and so dies by SIGSYS (it can only end that child, which the
- * parent restarts).
+ * Test hook, harmless: with test_hook set (a parent sets it for its first
+ * child only) and VIGIL_TEST_SANDBOX_FORBIDDEN in the environment, the
+ * child makes that call right after the filter is in force: "openat" (of
+ * "/", read-only), "openat-write" (creating a file) or "socket" (an
+ * AF_INET socket). A forbidden one kills it by SIGSYS (it can only end
+ * that child, which the parent restarts); an allowed one is closed again.
  */
-enum vg_err vg_sandbox_enter(const int *keep, unsigned n_keep, int sock,
-			     int test_hook, char *err,
-			     size_t errlen) VG_MUST_CHECK;
+enum vg_err vg_sandbox_enter(enum vg_sb_profile profile, const int *keep,
+			     unsigned n_keep, int sock, int test_hook,
+			     char *err, size_t errlen) VG_MUST_CHECK;
 
 /* Whether the last vg_sandbox_enter() emptied the bounding set too (it
  * needs CAP_SETPCAP, which a systemd unit may not give). */

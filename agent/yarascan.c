@@ -8,18 +8,24 @@
  * scan only collects indexes and offsets. libyara is initialised once per
  * process and never finalised: rule sets may outlive any one caller.
  */
+#define _GNU_SOURCE
 #include "yarascan.h"
 
 #include <yara.h>
 
+#include <fcntl.h>
+
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define MAX_FILES 4096 /* source files of one set */
 
@@ -32,6 +38,8 @@ struct vg_yara {
 	char *strs;                /* every string desc points into */
 	struct vg_file_meta *metas;
 	char **ptrs; /* tags and mitre arrays */
+	pthread_mutex_t memfd_mu;
+	int memfd; /* the compiled set, saved (vg_yara_memfd); -1: not yet */
 };
 
 struct vg_yara_scanner {
@@ -59,6 +67,12 @@ lib_init(void)
 {
 	pthread_once(&yr_once, yr_init_once);
 	return yr_init_rc == ERROR_SUCCESS ? VG_OK : VG_ENOMEM;
+}
+
+enum vg_err
+vg_yara_init(void)
+{
+	return lib_init();
 }
 
 const char *
@@ -426,6 +440,9 @@ build_descriptions(struct vg_yara *y)
 static void
 yara_free(struct vg_yara *y)
 {
+	if (y->memfd >= 0)
+		close(y->memfd);
+	pthread_mutex_destroy(&y->memfd_mu);
 	if (y->rules)
 		yr_rules_destroy(y->rules);
 	free(y->desc);
@@ -433,6 +450,19 @@ yara_free(struct vg_yara *y)
 	free(y->metas);
 	free(y->ptrs);
 	free(y);
+}
+
+static struct vg_yara *
+yara_alloc(void)
+{
+	struct vg_yara *y = calloc(1, sizeof(*y));
+
+	if (y == NULL)
+		return NULL;
+	atomic_init(&y->refs, 1);
+	pthread_mutex_init(&y->memfd_mu, NULL);
+	y->memfd = -1;
+	return y;
 }
 
 enum vg_err
@@ -460,10 +490,9 @@ vg_yara_load(struct vg_yara **out, char *const *paths, unsigned n, FILE *errs)
 				      "(.yarc) must be the only entry\n");
 		return VG_EINVAL;
 	}
-	y = calloc(1, sizeof(*y));
+	y = yara_alloc();
 	if (y == NULL)
 		return VG_ENOMEM;
-	atomic_init(&y->refs, 1);
 	if (compiled) {
 		int yrc = yr_rules_load(paths[0], &y->rules);
 
@@ -536,6 +565,151 @@ vg_yara_rule(const struct vg_yara *y, unsigned i)
 	return i < y->n_rules ? &y->desc[i] : NULL;
 }
 
+unsigned
+vg_yara_rule_index(const struct vg_yara *y, const struct vg_file_rule *r)
+{
+	if (r < y->desc || r >= y->desc + y->n_rules)
+		return UINT_MAX;
+	return (unsigned)(r - y->desc);
+}
+
+const char *
+vg_yara_rule_string(const struct vg_yara *y, unsigned i, unsigned k)
+{
+	const YR_RULE *rule;
+	const YR_STRING *str;
+	unsigned at = 0;
+
+	if (i >= y->n_rules)
+		return NULL;
+	rule = &y->rules->rules_table[i];
+	yr_rule_strings_foreach(rule, str)
+	{
+		if (at++ == k)
+			return str->identifier;
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* A compiled set handed to another process                             */
+
+struct fd_stream {
+	int fd;
+	off_t off;
+	int failed;
+};
+
+static size_t
+fd_stream_write(const void *p, size_t size, size_t count, void *arg)
+{
+	struct fd_stream *st = arg;
+	size_t n = size * count, done = 0;
+
+	if (size != 0 && n / size != count)
+		return 0;
+	while (done < n) {
+		ssize_t w = pwrite(st->fd, (const char *)p + done, n - done,
+				   st->off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			st->failed = 1;
+			return 0;
+		}
+		done += (size_t)w;
+		st->off += w;
+	}
+	return count;
+}
+
+static size_t
+fd_stream_read(void *p, size_t size, size_t count, void *arg)
+{
+	struct fd_stream *st = arg;
+	size_t n = size * count, done = 0;
+
+	if (size == 0 || n / size != count)
+		return 0;
+	while (done < n) {
+		ssize_t r = pread(st->fd, (char *)p + done, n - done, st->off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return done / size;
+		done += (size_t)r;
+		st->off += r;
+	}
+	return count;
+}
+
+int
+vg_yara_memfd(struct vg_yara *y)
+{
+	const unsigned seals =
+	    F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
+	struct fd_stream st = {-1, 0, 0};
+	YR_STREAM stream;
+	int fd;
+
+	pthread_mutex_lock(&y->memfd_mu);
+	fd = y->memfd;
+	if (fd >= 0)
+		goto out;
+	st.fd = memfd_create("vigil-yara-rules", MFD_CLOEXEC |
+						     MFD_ALLOW_SEALING);
+	if (st.fd < 0)
+		goto out;
+	stream.user_data = &st;
+	stream.read = NULL;
+	stream.write = fd_stream_write;
+	if (yr_rules_save_stream(y->rules, &stream) != ERROR_SUCCESS ||
+	    st.failed || fcntl(st.fd, F_ADD_SEALS, seals) != 0) {
+		close(st.fd);
+		errno = errno ? errno : EIO;
+		goto out;
+	}
+	fd = y->memfd = st.fd;
+out:
+	pthread_mutex_unlock(&y->memfd_mu);
+	return fd;
+}
+
+enum vg_err
+vg_yara_load_fd(struct vg_yara **out, int fd)
+{
+	struct fd_stream st = {fd, 0, 0};
+	YR_STREAM stream;
+	struct vg_yara *y;
+	enum vg_err rc;
+
+	*out = NULL;
+	if (lib_init() != VG_OK)
+		return VG_ENOMEM;
+	y = yara_alloc();
+	if (y == NULL)
+		return VG_ENOMEM;
+	stream.user_data = &st;
+	stream.read = fd_stream_read;
+	stream.write = NULL;
+	if (yr_rules_load_stream(&stream, &y->rules) != ERROR_SUCCESS) {
+		y->rules = NULL;
+		yara_free(y);
+		return VG_EIO;
+	}
+	rc = build_descriptions(y);
+	if (rc != VG_OK) {
+		yara_free(y);
+		return rc;
+	}
+	y->n_files = 1;
+	y->version = atomic_fetch_add(&next_version, 1);
+	*out = y;
+	return VG_OK;
+}
+
 /* ------------------------------------------------------------------ */
 /* Scanning                                                             */
 
@@ -546,7 +720,7 @@ scan_cb(YR_SCAN_CONTEXT *ctx, int msg, void *data, void *arg)
 	YR_RULE *rule = data;
 	YR_STRING *str;
 	struct vg_file_match *m;
-	unsigned idx, ns = 0;
+	unsigned idx, ns = 0, k = 0;
 
 	if (msg != CALLBACK_MSG_RULE_MATCHING)
 		return CALLBACK_CONTINUE;
@@ -568,6 +742,7 @@ scan_cb(YR_SCAN_CONTEXT *ctx, int msg, void *data, void *arg)
 
 		if (ns == VG_YARA_MAX_STRINGS)
 			break;
+		k++;
 		fs = &s->s[s->n][ns];
 		fs->n = 0;
 		fs->offsets = s->offs[s->n][ns];
@@ -589,6 +764,7 @@ scan_cb(YR_SCAN_CONTEXT *ctx, int msg, void *data, void *arg)
 		if (count == 0)
 			continue;
 		fs->id = str->identifier;
+		fs->idx = k - 1;
 		fs->count = count;
 		ns++;
 	}

@@ -66,6 +66,32 @@ unsigned vg_yara_file_count(const struct vg_yara *y);
  * valid while the set lives). */
 const struct vg_file_rule *vg_yara_rule(const struct vg_yara *y, unsigned i);
 
+/* The index i of a rule description r (vg_yara_rule(y, i) == r), or
+ * UINT_MAX when r is not one of y's. */
+unsigned vg_yara_rule_index(const struct vg_yara *y,
+			    const struct vg_file_rule *r);
+
+/* The identifier ("$a") of string k of rule i, in the rule's order (the
+ * idx of struct vg_file_string), or NULL when there is none. Borrowed. */
+const char *vg_yara_rule_string(const struct vg_yara *y, unsigned i,
+				unsigned k);
+
+/*
+ * The compiled set y as libyara saves it, in a sealed memfd made at the
+ * first call and owned by y (do not close it; it goes with y): what a
+ * scanner child (scanchild.h) is sent instead of the sources. -1 with
+ * errno on failure.
+ */
+int vg_yara_memfd(struct vg_yara *y);
+
+/*
+ * Load a set saved by vg_yara_memfd from fd (read with pread from offset
+ * 0; fd stays the caller's). It gets a version of this process's own.
+ * VG_OK (*out owned: vg_yara_unref), VG_EIO (not a saved set) or
+ * VG_ENOMEM.
+ */
+enum vg_err vg_yara_load_fd(struct vg_yara **out, int fd) VG_MUST_CHECK;
+
 /*
  * A scanner for set y (takes a reference), with a time limit per scan.
  * VG_OK (*out owned: vg_yara_scanner_free) or VG_ENOMEM.
@@ -94,6 +120,10 @@ void vg_yara_scanner_set_file(struct vg_yara_scanner *s, const char *path);
 enum vg_err vg_yara_scan(struct vg_yara_scanner *s, const void *data,
 			 size_t len, const struct vg_file_match **matches,
 			 unsigned *n, unsigned *more) VG_MUST_CHECK;
+
+/* Initialise libyara now (loading does it when needed): VG_OK or
+ * VG_ENOMEM. */
+enum vg_err vg_yara_init(void) VG_MUST_CHECK;
 
 /* libyara's version, for `vigil-agent version`. */
 const char *vg_yara_lib_version(void);
