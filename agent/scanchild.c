@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -508,6 +509,9 @@ start(struct vg_scanchild *sc, int test_hook, char *err, size_t errlen)
 			return VG_EIO;
 		}
 	}
+	/* A binary without file capabilities, started by a user other than
+	 * root, gets only the ambient set: empty it (this thread's). */
+	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	sigemptyset(&none);
 	sigfillset(&all);
 	posix_spawn_file_actions_init(&fa);
