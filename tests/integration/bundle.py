@@ -471,10 +471,12 @@ def main():
                      "    timeout_ms: 10000\n"
                      "    connect_timeout_ms: 10000\n"
                      "  spool:\n    dir: %s\n"
+                     "control:\n  socket: %s\n"
                      "rules:\n  bundle:\n    public_key: %s\n"
                      "    poll: 1s\n    dir: %s\n"
                      % (p2, hout, proxy.port,
                         os.path.join(tmp, "spool-hang"),
+                        os.path.join(tmp, "agent-hang.sock"),
                         os.path.join(tmp, "center.pub"),
                         os.path.join(tmp, "bundle-hang")))
         log.flush()
