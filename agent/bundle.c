@@ -54,6 +54,7 @@ static const char *const why_text[VG_BUNDLE_WHY_COUNT] = {
     [VG_BUNDLE_BAD_SIGNATURE] = "bad signature",
     [VG_BUNDLE_ROLLBACK] = "rollback",
     [VG_BUNDLE_RULES] = "rules do not load",
+    [VG_BUNDLE_START] = "does not load at start",
 };
 
 const char *

@@ -56,6 +56,8 @@ enum vg_bundle_why {
 	VG_BUNDLE_BAD_SIGNATURE, /* the signature does not verify */
 	VG_BUNDLE_ROLLBACK,      /* version not above the one in force */
 	VG_BUNDLE_RULES,         /* its rules do not load */
+	VG_BUNDLE_START, /* the one in force does not load at start (with
+			    the local configuration): run without it */
 	VG_BUNDLE_WHY_COUNT
 };
 

@@ -10,6 +10,15 @@
  *               vN.tmp and renamed once every file is fsync'ed
  * The version in "current" is the floor: a bundle at or below it is a
  * rollback, even after a restart.
+ *
+ * Two threads. The poller thread (poller_main) does everything that
+ * touches the network or may be slow: connect, STRLEN/GET, the checks,
+ * the extraction. Once it has a verified bundle on disk it sets ready
+ * and waits; the main loop takes it (vg_bundlepoll_take), reloads, and
+ * commits, which clears ready and wakes the thread. So the state the
+ * commit changes (applied, its hash, cur_dir) is never written while the
+ * thread runs a poll, and the pending bundle is never written while the
+ * main loop reads it: mu orders the hand-overs both ways.
  */
 #include "bundlepoll.h"
 
@@ -26,14 +35,17 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 struct vg_bundlepoll {
-	const struct vg_config *cfg;
+	unsigned poll_s;  /* rules.bundle.poll */
+	size_t event_max; /* output.event_max_bytes */
 	struct vg_bundle_pub pub;
 	char dir[PATH_MAX - 64];
 	char cur_dir[PATH_MAX];     /* DIR/vN in force, "" none */
@@ -48,12 +60,22 @@ struct vg_bundlepoll {
 
 	struct vg_redis_opts ro;
 	char *password;
-	struct vg_redis *r;
-	int64_t next_us;
-	struct vg_ratelimit rl;
+	struct vg_redis *r;     /* the poller thread's */
+	struct vg_ratelimit rl; /* the poller thread's */
+	int unloaded;           /* vg_bundlepoll_unload: alert at start */
 
 	struct vg_output *out;
 	const struct vg_event_ctx *ctx;
+
+	/* The poller thread. mu guards the flags; cv is signalled when
+	 * ready is cleared, stop is set, or the thread has ended. */
+	pthread_mutex_t mu;
+	pthread_cond_t cv; /* on CLOCK_MONOTONIC */
+	pthread_t thread;
+	int started;   /* main loop's: a thread to stop */
+	int abandoned; /* it would not stop: never freed (see stop) */
+	int stop, exited, ready, taken;
+	atomic_int cancel; /* ro.cancel: ends a Redis call under way */
 
 	atomic_uint_fast64_t st_version, st_applied, st_refused, st_polls,
 	    st_poll_errors;
@@ -63,6 +85,40 @@ static const char *
 bundle_dir(const struct vg_config *cfg)
 {
 	return cfg->bundle_dir ? cfg->bundle_dir : VG_BUNDLE_DIR_DEFAULT;
+}
+
+/* A condition whose timed waits run on the monotonic clock: a change
+ * of the wall clock neither delays a poll nor hurries it. 0 or -1. */
+static int
+cond_init(pthread_cond_t *cv)
+{
+	pthread_condattr_t ca;
+	int rc;
+
+	if (pthread_condattr_init(&ca) != 0)
+		return -1;
+	rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
+		     pthread_cond_init(cv, &ca) == 0
+		 ? 0
+		 : -1;
+	pthread_condattr_destroy(&ca);
+	return rc;
+}
+
+/* The monotonic time ms from now, for pthread_cond_timedwait(). */
+static struct timespec
+mono_after_ms(uint64_t ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)(ms / 1000);
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
 }
 
 static int
@@ -76,6 +132,22 @@ parse_hash(const char *hex, uint8_t out[32])
 		out[i] = (uint8_t)v;
 	}
 	return 0;
+}
+
+/* The bundle in force is not used (why: for the log line): no folder to
+ * load, stats version 0, an alert at the start. The floor stays. */
+static void
+run_without(struct vg_bundlepoll *bp, const char *why)
+{
+	vg_log(LOG_WARNING,
+	       "rule bundle version %" PRIu64 " is in force but %s: running "
+	       "without it (the local rules only) until a newer bundle is put "
+	       "in force",
+	       bp->applied, why);
+	bp->cur_dir[0] = '\0';
+	bp->unloaded = 1;
+	atomic_store(&bp->st_version, 0);
+	atomic_fetch_add(&bp->st_refused, 1);
 }
 
 /* Read DIR/current: 0 (nothing in force is fine), -1 when unusable. */
@@ -107,16 +179,11 @@ read_current(struct vg_bundlepoll *bp, char *err, size_t errlen)
 		return -1;
 	}
 	bp->applied = v;
-	snprintf(bp->cur_dir, sizeof(bp->cur_dir), "%s/v%llu", bp->dir, v);
-	if (stat(bp->cur_dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-		/* The floor stays; only its rules are gone. */
-		vg_log(LOG_WARNING,
-		       "rule bundle %llu is in force but %s is missing: "
-		       "running without it until a newer one comes",
-		       v, bp->cur_dir);
-		bp->cur_dir[0] = '\0';
-	}
 	atomic_store(&bp->st_version, v);
+	snprintf(bp->cur_dir, sizeof(bp->cur_dir), "%s/v%llu", bp->dir, v);
+	/* The floor stays; only its rules are gone. */
+	if (stat(bp->cur_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+		run_without(bp, "its folder is missing");
 	return 0;
 }
 
@@ -142,7 +209,9 @@ vg_bundlepoll_new(struct vg_bundlepoll **out, const struct vg_config *cfg,
 	bp = calloc(1, sizeof(*bp));
 	if (bp == NULL)
 		return VG_ENOMEM;
-	bp->cfg = cfg;
+	bp->poll_s = cfg->bundle_poll;
+	bp->event_max = (size_t)cfg->event_max_bytes;
+	atomic_init(&bp->cancel, 0);
 	if ((size_t)snprintf(bp->dir, sizeof(bp->dir), "%s", dir) >=
 	    sizeof(bp->dir)) {
 		vg_seterr(err, errlen, "rules.bundle.dir: too long");
@@ -169,6 +238,17 @@ vg_bundlepoll_new(struct vg_bundlepoll **out, const struct vg_config *cfg,
 		free(bp);
 		return VG_EIO;
 	}
+	bp->ro.cancel = &bp->cancel;
+	if (cond_init(&bp->cv) != 0) {
+		vg_seterr(err, errlen, "rules.bundle: cannot make a condition");
+		if (bp->password) {
+			explicit_bzero(bp->password, strlen(bp->password));
+			free(bp->password);
+		}
+		free(bp);
+		return VG_ENOMEM;
+	}
+	pthread_mutex_init(&bp->mu, NULL);
 	*out = bp;
 	return VG_OK;
 }
@@ -178,11 +258,18 @@ vg_bundlepoll_free(struct vg_bundlepoll *bp)
 {
 	if (bp == NULL)
 		return;
+	vg_bundlepoll_stop(bp);
+	/* A thread that would not stop still uses all of it; the process
+	 * is ending, so it is left to end with it. */
+	if (bp->abandoned)
+		return;
 	vg_redis_close(bp->r);
 	if (bp->password) {
 		explicit_bzero(bp->password, strlen(bp->password));
 		free(bp->password);
 	}
+	pthread_mutex_destroy(&bp->mu);
+	pthread_cond_destroy(&bp->cv);
 	free(bp);
 }
 
@@ -206,15 +293,6 @@ uint64_t
 vg_bundlepoll_version(const struct vg_bundlepoll *bp)
 {
 	return bp ? bp->applied : 0;
-}
-
-int
-vg_bundlepoll_due(struct vg_bundlepoll *bp, int64_t now_us)
-{
-	if (now_us < bp->next_us)
-		return 0;
-	bp->next_us = now_us + (int64_t)bp->cfg->bundle_poll * 1000000;
-	return 1;
 }
 
 size_t
@@ -244,12 +322,12 @@ vg_bundlepoll_stats_kv(const struct vg_bundlepoll *bp, struct vg_stat_kv *kv,
 }
 
 /*
- * A refusal: a log line, a counter, and an alert event that reaches the
- * center like any other (signature id 9000100 + why).
+ * The alert event of a refusal, which reaches the center like any other
+ * (signature id 9000100 + why). From either thread: the output takes
+ * events from any.
  */
 static void
-refuse(struct vg_bundlepoll *bp, enum vg_bundle_why why, uint64_t version,
-       const char *detail)
+refuse_alert(struct vg_bundlepoll *bp, enum vg_bundle_why why, uint64_t version)
 {
 	static char *const tags[] = {"vigil", "rule-bundle"};
 	char sig[96], name[64];
@@ -257,9 +335,6 @@ refuse(struct vg_bundlepoll *bp, enum vg_bundle_why why, uint64_t version,
 	struct vg_file_info fi;
 	struct vg_buf b;
 
-	atomic_fetch_add(&bp->st_refused, 1);
-	vg_log(LOG_ERR, "rule bundle version %" PRIu64 " refused: %s: %s",
-	       version, vg_bundle_why_str(why), detail ? detail : "");
 	if (bp->out == NULL || bp->ctx == NULL)
 		return;
 	snprintf(sig, sizeof(sig), "rule bundle refused: %s",
@@ -280,18 +355,30 @@ refuse(struct vg_bundlepoll *bp, enum vg_bundle_why why, uint64_t version,
 	memset(&fi, 0, sizeof(fi));
 	fi.filename = name;
 	fi.source = "bundle";
-	vg_buf_init(&b, (size_t)bp->cfg->event_max_bytes + 4096);
+	vg_buf_init(&b, bp->event_max + 4096);
 	if (vg_event_file_alert(&b, bp->ctx, &fi, NULL, &a, vg_now_wall_us()) ==
 	    VG_OK)
 		(void)vg_output_submit(bp->out, &b, 1);
 	vg_buf_fini(&b);
 }
 
+/* A refusal: a log line, a counter, and the alert. */
+static void
+refuse(struct vg_bundlepoll *bp, enum vg_bundle_why why, uint64_t version,
+       const char *detail)
+{
+	atomic_fetch_add(&bp->st_refused, 1);
+	vg_log(LOG_ERR, "rule bundle version %" PRIu64 " refused: %s: %s",
+	       version, vg_bundle_why_str(why), detail ? detail : "");
+	refuse_alert(bp, why, version);
+}
+
 static void
 poll_error(struct vg_bundlepoll *bp, const char *what, const char *err)
 {
 	atomic_fetch_add(&bp->st_poll_errors, 1);
-	if (vg_ratelimit_ok(&bp->rl, 3, 600))
+	/* A call cancelled by a stop is no news. */
+	if (atomic_load(&bp->cancel) == 0 && vg_ratelimit_ok(&bp->rl, 3, 600))
 		vg_log(LOG_WARNING, "rule bundle poll: %s: %s", what, err);
 }
 
@@ -369,8 +456,14 @@ get_bundle(struct vg_bundlepoll *bp, struct vg_redis_reply **val,
 	return VG_OK;
 }
 
-enum vg_err
-vg_bundlepoll_fetch(struct vg_bundlepoll *bp, const char **dir)
+/*
+ * Poll once (the poller thread): STRLEN and GET vigil:rules:bundle; a
+ * bundle not seen before is checked and extracted into DIR/vN. VG_OK:
+ * *dir holds it, awaiting its reload; VG_EAGAIN: nothing new, or Redis
+ * could not be asked; VG_EINVAL: refused.
+ */
+static enum vg_err
+fetch(struct vg_bundlepoll *bp, const char **dir)
 {
 	struct vg_redis_reply *val = NULL;
 	struct vg_bundle *b = NULL;
@@ -530,15 +623,27 @@ prune(struct vg_bundlepoll *bp)
 	closedir(d);
 }
 
+/* The bundle taken is dealt with: the poller thread polls again. */
+static void
+handed_back(struct vg_bundlepoll *bp)
+{
+	bp->pending = 0;
+	pthread_mutex_lock(&bp->mu);
+	bp->ready = 0;
+	bp->taken = 0;
+	pthread_cond_broadcast(&bp->cv);
+	pthread_mutex_unlock(&bp->mu);
+}
+
 void
 vg_bundlepoll_commit(struct vg_bundlepoll *bp, int ok, const char *errors)
 {
-	if (bp->pending == 0)
+	if (bp == NULL || bp->pending == 0)
 		return;
 	if (!ok) {
 		refuse(bp, VG_BUNDLE_RULES, bp->pending, errors);
 		(void)vg_bundle_remove_tree(bp->pending_dir);
-		bp->pending = 0;
+		handed_back(bp);
 		return;
 	}
 	if (write_current(bp, bp->pending, bp->pending_hash) != 0) {
@@ -552,12 +657,133 @@ vg_bundlepoll_commit(struct vg_bundlepoll *bp, int ok, const char *errors)
 	bp->applied = bp->pending;
 	memcpy(bp->applied_hash, bp->pending_hash, 32);
 	snprintf(bp->cur_dir, sizeof(bp->cur_dir), "%s", bp->pending_dir);
-	bp->pending = 0;
 	atomic_store(&bp->st_version, bp->applied);
 	atomic_fetch_add(&bp->st_applied, 1);
 	vg_log(LOG_INFO, "rule bundle version %" PRIu64 " in force",
 	       bp->applied);
 	prune(bp);
+	handed_back(bp);
+}
+
+/* ------------------------------------------------------------------ */
+/* The poller thread                                                    */
+
+static void *
+poller_main(void *arg)
+{
+	struct vg_bundlepoll *bp = arg;
+	struct timespec next;
+	const char *dir;
+	enum vg_err rc;
+
+	pthread_mutex_lock(&bp->mu);
+	while (!bp->stop) {
+		pthread_mutex_unlock(&bp->mu);
+		/* Every poll seconds from the start of one poll to the
+		 * next, as long as nothing waits for the main loop. */
+		next = mono_after_ms((uint64_t)bp->poll_s * 1000);
+		rc = fetch(bp, &dir);
+		pthread_mutex_lock(&bp->mu);
+		if (rc == VG_OK) {
+			bp->ready = 1;
+			while (bp->ready && !bp->stop)
+				pthread_cond_wait(&bp->cv, &bp->mu);
+		}
+		while (!bp->stop && pthread_cond_timedwait(&bp->cv, &bp->mu,
+							   &next) != ETIMEDOUT)
+			;
+	}
+	bp->exited = 1;
+	pthread_cond_broadcast(&bp->cv);
+	pthread_mutex_unlock(&bp->mu);
+	return NULL;
+}
+
+enum vg_err
+vg_bundlepoll_start(struct vg_bundlepoll *bp, char *err, size_t errlen)
+{
+	if (bp == NULL || bp->started)
+		return VG_OK;
+	if (bp->abandoned) {
+		vg_seterr(err, errlen,
+			  "rules.bundle: the poller thread has not ended");
+		return VG_EIO;
+	}
+	/* Now that the output is known (vg_bundlepoll_set_output). */
+	if (bp->unloaded) {
+		refuse_alert(bp, VG_BUNDLE_START, bp->applied);
+		bp->unloaded = 0;
+	}
+	bp->stop = bp->exited = bp->ready = bp->taken = 0;
+	atomic_store(&bp->cancel, 0);
+	if (pthread_create(&bp->thread, NULL, poller_main, bp) != 0) {
+		vg_seterr(err, errlen,
+			  "rules.bundle: cannot start the poller thread");
+		return VG_EIO;
+	}
+	bp->started = 1;
+	return VG_OK;
+}
+
+enum vg_err
+vg_bundlepoll_take(struct vg_bundlepoll *bp, const char **dir)
+{
+	enum vg_err rc = VG_EAGAIN;
+
+	*dir = NULL;
+	if (bp == NULL)
+		return VG_EAGAIN;
+	pthread_mutex_lock(&bp->mu);
+	if (bp->ready && !bp->taken) {
+		bp->taken = 1;
+		*dir = bp->pending_dir;
+		rc = VG_OK;
+	}
+	pthread_mutex_unlock(&bp->mu);
+	return rc;
+}
+
+void
+vg_bundlepoll_stop(struct vg_bundlepoll *bp)
+{
+	struct timespec until;
+	int exited, rc = 0;
+
+	if (bp == NULL || !bp->started)
+		return;
+	bp->started = 0;
+	/* The flag ends a Redis call under way (redis.h: cancel); the
+	 * condition ends a wait between polls or for the main loop. */
+	atomic_store(&bp->cancel, 1);
+	until = mono_after_ms(VG_BUNDLEPOLL_STOP_MS);
+	pthread_mutex_lock(&bp->mu);
+	bp->stop = 1;
+	pthread_cond_broadcast(&bp->cv);
+	while (!bp->exited && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&bp->cv, &bp->mu, &until);
+	exited = bp->exited;
+	pthread_mutex_unlock(&bp->mu);
+	if (exited) {
+		pthread_join(bp->thread, NULL);
+		return;
+	}
+	/* Only what cannot be interrupted can keep it: a name lookup
+	 * (getaddrinfo), a slow disk while extracting. A stop does not
+	 * wait for those; the thread ends with the process. */
+	vg_log(LOG_WARNING,
+	       "rule bundle poller: still busy after %u ms (a name lookup "
+	       "or the disk); not waiting for it",
+	       (unsigned)VG_BUNDLEPOLL_STOP_MS);
+	pthread_detach(bp->thread);
+	bp->abandoned = 1;
+}
+
+void
+vg_bundlepoll_unload(struct vg_bundlepoll *bp)
+{
+	if (bp == NULL || bp->cur_dir[0] == '\0' || bp->started)
+		return;
+	run_without(bp, "does not load with the local configuration");
 }
 
 /* ------------------------------------------------------------------ */

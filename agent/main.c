@@ -184,14 +184,14 @@ shipped_rules(void)
 	return dir;
 }
 
-/* Build the detection set of cfg, errors to stderr. */
+/* Build the detection set of cfg, errors to errs. */
 static struct vg_detect *
-load_detect(const struct vg_config *cfg)
+load_detect(const struct vg_config *cfg, FILE *errs)
 {
 	struct vg_detect *d = NULL;
 
-	if (vg_detect_load(&d, cfg, shipped_rules(), stderr) != VG_OK) {
-		fprintf(stderr, "vigil-agent: %s: rules not loaded\n",
+	if (vg_detect_load(&d, cfg, shipped_rules(), errs) != VG_OK) {
+		fprintf(errs, "vigil-agent: %s: rules not loaded\n",
 			cfg->path ? cfg->path : "(built-in defaults)");
 		return NULL;
 	}
@@ -395,7 +395,7 @@ cmd_check(int argc, char **argv)
 		return EXIT_USAGE;
 	if (o.verbose)
 		vg_config_dump(&cfg, stdout);
-	d = load_detect(&cfg);
+	d = load_detect(&cfg, stderr);
 	if (d == NULL) {
 		vg_config_fini(&cfg);
 		return EXIT_USAGE;
@@ -750,14 +750,15 @@ reload(struct vg_engine *e, struct vg_filescan *fs, const char *path,
 
 /*
  * Signed rule bundles (bundlepoll.h): the poller of a daemon whose
- * configuration pins a key, NULL otherwise. It lives in the main loop.
+ * configuration pins a key, NULL otherwise. Its thread polls; the main
+ * loop puts what it brings in force (bundle_tick).
  */
 static struct vg_bundlepoll *bundle_poller;
 
-/* Open the poller for cfg and add the bundle in force to cfg's rules:
- * 0, or -1 (printed) when rules.bundle is set but unusable. */
+/* Open the poller for cfg (borrowed for the poller's life): 0, or -1
+ * (printed) when rules.bundle is set but unusable. */
 static int
-bundle_open(struct vg_config *cfg)
+bundle_open(const struct vg_config *cfg)
 {
 	char err[512];
 
@@ -767,22 +768,90 @@ bundle_open(struct vg_config *cfg)
 		fprintf(stderr, "vigil-agent: rules.bundle: %s\n", err);
 		return -1;
 	}
-	if (vg_bundle_extend_config(cfg,
-				    vg_bundlepoll_current_dir(bundle_poller),
-				    shipped_rules(), stderr) != VG_OK) {
-		vg_bundlepoll_free(bundle_poller);
-		bundle_poller = NULL;
-		return -1;
-	}
-	if (vg_bundlepoll_version(bundle_poller))
-		vg_log(
-		    LOG_INFO, "rule bundle version %llu in force",
-		    (unsigned long long)vg_bundlepoll_version(bundle_poller));
 	return 0;
 }
 
-/* Poll when due; a new bundle is put in force by the same reload as
- * SIGHUP's, and only if it works. */
+/* The sets a daemon starts with. */
+struct start_sets {
+	struct vg_detect *d;
+	struct vg_yara *y;                 /* files: the file scanner's */
+	struct vg_filescan_hashes *hashes; /* files: may stay NULL */
+};
+
+/* Load the sets of cfg (files: the file scanner's too), errors to errs:
+ * 0, or -1 with nothing held. */
+static int
+start_sets_load(const struct vg_config *cfg, int files, struct start_sets *s,
+		FILE *errs)
+{
+	memset(s, 0, sizeof(*s));
+	s->d = load_detect(cfg, errs);
+	if (s->d == NULL)
+		return -1;
+	if (files &&
+	    ((s->y = load_yara(cfg, NULL, 0, errs)) == NULL ||
+	     vg_filescan_hashes_load(&s->hashes, cfg, errs) != VG_OK)) {
+		vg_yara_unref(s->y);
+		vg_detect_free(s->d);
+		memset(s, 0, sizeof(*s));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The sets to start with: cfg's with the bundle in force added, as a
+ * reload builds them (the file read again); when they do not load
+ * (a local change made a list too long, the folder was damaged...),
+ * the errors are logged and cfg's own are used, the bundle left out
+ * until a newer one comes (vg_bundlepoll_unload: a WARNING, an alert,
+ * rules.bundle_version 0; its version stays the floor). A bundle
+ * cannot be what stops a start: 0, or -1 (errors printed) when cfg's
+ * own sets do not load either.
+ */
+static int
+start_sets(const struct vg_config *cfg, int files, struct start_sets *s)
+{
+	const char *dir = vg_bundlepoll_current_dir(bundle_poller);
+	unsigned long long v =
+	    (unsigned long long)vg_bundlepoll_version(bundle_poller);
+	struct vg_config trial;
+	char *errs = NULL;
+	size_t len = 0;
+	FILE *ef;
+	int ok = 0;
+
+	if (dir == NULL || cfg->path == NULL)
+		return start_sets_load(cfg, files, s, stderr);
+	ef = open_memstream(&errs, &len);
+	if (ef == NULL) {
+		fprintf(stderr, "vigil-agent: out of memory\n");
+		return -1;
+	}
+	if (vg_config_load(&trial, cfg->path, ef) == VG_OK) {
+		ok = vg_bundle_extend_config(&trial, dir, shipped_rules(),
+					     ef) == VG_OK &&
+		     start_sets_load(&trial, files, s, ef) == 0;
+		vg_config_fini(&trial);
+	}
+	fclose(ef);
+	if (ok) {
+		/* What a load says besides errors, as without a bundle. */
+		if (errs && errs[0])
+			fputs(errs, stderr);
+		free(errs);
+		vg_log(LOG_INFO, "rule bundle version %llu in force", v);
+		return 0;
+	}
+	vg_log(LOG_ERR, "rule bundle version %llu does not load with %s:\n%s",
+	       v, cfg->path, errs ? errs : "");
+	free(errs);
+	vg_bundlepoll_unload(bundle_poller);
+	return start_sets_load(cfg, files, s, stderr);
+}
+
+/* Put a bundle the poller brought in force by the same reload as
+ * SIGHUP's, and only if it works. Does not block when none awaits. */
 static void
 bundle_tick(struct vg_engine *e, struct vg_filescan *fs,
 	    const struct vg_config *cfg)
@@ -791,9 +860,7 @@ bundle_tick(struct vg_engine *e, struct vg_filescan *fs,
 	char why[2048] = "";
 	int ok;
 
-	if (bundle_poller == NULL ||
-	    !vg_bundlepoll_due(bundle_poller, vg_now_mono_us()) ||
-	    vg_bundlepoll_fetch(bundle_poller, &dir) != VG_OK)
+	if (vg_bundlepoll_take(bundle_poller, &dir) != VG_OK)
 		return;
 	ok = reload(e, fs, cfg->path, NULL, dir, why, sizeof(why));
 	vg_bundlepoll_commit(bundle_poller, ok, why);
@@ -1164,6 +1231,8 @@ drive(struct vg_engine *e, struct vg_filescan *fs, const struct vg_config *cfg,
 			next += interval;
 		}
 	}
+	/* Its refusals are events: it stops before the output does. */
+	vg_bundlepoll_stop(bundle_poller);
 	ops_stop(ops);
 	/* The scanner first: its last events go out with the engine's. */
 	if (fs != NULL)
@@ -1214,22 +1283,20 @@ run_engine(int argc, char **argv, int offline)
 		vg_config_fini(&cfg);
 		return EXIT_USAGE;
 	}
-	d = load_detect(&cfg);
-	if (d == NULL) {
-		vg_bundlepoll_free(bundle_poller);
-		vg_config_fini(&cfg);
-		return EXIT_USAGE;
-	}
 	/* A daemon with folders to watch scans files too. */
-	if (!offline && cfg.n_file_watch > 0) {
-		y = load_yara(&cfg, NULL, 0, stderr);
-		if (y == NULL ||
-		    vg_filescan_hashes_load(&hashes, &cfg, stderr) != VG_OK) {
-			vg_yara_unref(y);
-			vg_detect_free(d);
+	{
+		struct start_sets ss;
+
+		if (start_sets(&cfg, !offline && cfg.n_file_watch > 0, &ss) <
+		    0) {
+			vg_bundlepoll_free(bundle_poller);
+			bundle_poller = NULL;
 			vg_config_fini(&cfg);
 			return EXIT_USAGE;
 		}
+		d = ss.d;
+		y = ss.y;
+		hashes = ss.hashes;
 	}
 	block_signals(&sigs);
 	sandbox_signals(&sigs);
@@ -1292,6 +1359,14 @@ run_engine(int argc, char **argv, int offline)
 		vg_engine_stop(e);
 		goto out;
 	}
+	/* After the packet child's fork, like the other threads. */
+	if (vg_bundlepoll_start(bundle_poller, err, sizeof(err)) != VG_OK) {
+		ops_stop(&ops);
+		if (fs != NULL)
+			vg_filescan_stop(fs);
+		vg_engine_stop(e);
+		goto out;
+	}
 	if (!offline)
 		vg_log(LOG_INFO, "vigil-agent %s running (nDPI %s)", VG_VERSION,
 		       vg_classify_ndpi_version());
@@ -1311,6 +1386,7 @@ run_engine(int argc, char **argv, int offline)
 out:
 	if (err[0])
 		fprintf(stderr, "vigil-agent: %s\n", err);
+	vg_bundlepoll_stop(bundle_poller);
 	if (fs)
 		vg_filescan_stop(fs);
 	if (e) {

@@ -28,6 +28,7 @@ struct vg_tls {
 struct vg_conn {
 	int fd;
 	SSL *ssl;
+	const atomic_int *cancel; /* NULL: none */
 	char peer[300];
 };
 
@@ -96,25 +97,57 @@ vg_tls_free(struct vg_tls *t)
 	free(t);
 }
 
+static bool
+cancelled(const atomic_int *cancel)
+{
+	return cancel != NULL && atomic_load(cancel) != 0;
+}
+
+/*
+ * Wait up to ms for ev on fd: > 0 ready, 0 timed out, -1 failed, or
+ * WAIT_CANCELLED. With a cancel flag the wait is cut into slices of
+ * VG_NET_CANCEL_MS, the flag read between them: a flag cannot wake a
+ * poll(), and a slice costs nothing next to the network's timeouts.
+ */
+#define WAIT_CANCELLED (-2)
+
 static int
-wait_fd(int fd, short ev, unsigned ms)
+wait_fd(int fd, short ev, unsigned ms, const atomic_int *cancel)
 {
 	struct pollfd p = {fd, ev, 0};
+	unsigned slice;
 	int n;
 
-	do
-		n = poll(&p, 1, (int)ms);
-	while (n < 0 && errno == EINTR);
-	return n;
+	for (;;) {
+		if (cancelled(cancel))
+			return WAIT_CANCELLED;
+		slice = cancel != NULL && ms > VG_NET_CANCEL_MS
+			    ? VG_NET_CANCEL_MS
+			    : ms;
+		do
+			n = poll(&p, 1, (int)slice);
+		while (n < 0 && errno == EINTR);
+		if (n != 0 || slice == ms)
+			return n;
+		ms -= slice;
+	}
+}
+
+/* What a failed wait_fd() means, for messages. */
+static const char *
+wait_why(int n, const char *timed_out)
+{
+	return n == WAIT_CANCELLED ? "cancelled" : timed_out;
 }
 
 /* Non-blocking connect to sa within ms: the socket, or -1 (err set). */
 static int
 connect_addr(const struct sockaddr *sa, socklen_t len, int family, unsigned ms,
-	     char *err, size_t errlen, const char *peer)
+	     const atomic_int *cancel, char *err, size_t errlen,
+	     const char *peer)
 {
 	int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int soerr = 0, one = 1;
+	int soerr = 0, one = 1, n;
 	socklen_t sl = sizeof(soerr);
 
 	if (fd < 0) {
@@ -127,8 +160,9 @@ connect_addr(const struct sockaddr *sa, socklen_t len, int family, unsigned ms,
 			close(fd);
 			return -1;
 		}
-		if (wait_fd(fd, POLLOUT, ms) <= 0) {
-			vg_seterr(err, errlen, "%s: connect timed out", peer);
+		if ((n = wait_fd(fd, POLLOUT, ms, cancel)) <= 0) {
+			vg_seterr(err, errlen, "%s: %s", peer,
+				  wait_why(n, "connect timed out"));
 			close(fd);
 			return -1;
 		}
@@ -175,16 +209,21 @@ handshake(struct vg_conn *c, struct vg_tls *t, const char *name, unsigned ms,
 		SSL_set_verify(c->ssl, SSL_VERIFY_PEER, NULL);
 	}
 	for (;;) {
-		int rc = SSL_connect(c->ssl), e;
+		int rc = SSL_connect(c->ssl), e, n = 0;
 
 		if (rc == 1)
 			return VG_OK;
 		e = SSL_get_error(c->ssl, rc);
 		if ((e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) &&
-		    wait_fd(c->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
-			    ms) > 0)
+		    (n = wait_fd(c->fd,
+				 e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
+				 ms, c->cancel)) > 0)
 			continue;
-		if (SSL_get_verify_result(c->ssl) != X509_V_OK) {
+		if (n == WAIT_CANCELLED) {
+			ERR_clear_error();
+			vg_seterr(err, errlen, "%s: TLS handshake cancelled",
+				  c->peer);
+		} else if (SSL_get_verify_result(c->ssl) != X509_V_OK) {
 			vg_seterr(
 			    err, errlen,
 			    "%s: TLS: certificate verification failed: %s",
@@ -205,7 +244,8 @@ handshake(struct vg_conn *c, struct vg_tls *t, const char *name, unsigned ms,
 enum vg_err
 vg_conn_open(struct vg_conn **out, const char *host, unsigned port,
 	     const char *path, struct vg_tls *tls, const char *server_name,
-	     unsigned timeout_ms, char *err, size_t errlen)
+	     unsigned timeout_ms, const atomic_int *cancel, char *err,
+	     size_t errlen)
 {
 	struct vg_conn *c = calloc(1, sizeof(*c));
 	enum vg_err rc;
@@ -214,6 +254,7 @@ vg_conn_open(struct vg_conn **out, const char *host, unsigned port,
 	if (c == NULL)
 		return VG_ENOMEM;
 	c->fd = -1;
+	c->cancel = cancel;
 	if (path) {
 		struct sockaddr_un sa = {.sun_family = AF_UNIX};
 
@@ -225,8 +266,9 @@ vg_conn_open(struct vg_conn **out, const char *host, unsigned port,
 			return VG_EIO;
 		}
 		memcpy(sa.sun_path, path, strlen(path) + 1);
-		c->fd = connect_addr((struct sockaddr *)&sa, sizeof(sa),
-				     AF_UNIX, timeout_ms, err, errlen, c->peer);
+		c->fd =
+		    connect_addr((struct sockaddr *)&sa, sizeof(sa), AF_UNIX,
+				 timeout_ms, cancel, err, errlen, c->peer);
 	} else {
 		struct addrinfo hints = {0}, *ai = NULL, *a;
 		char ports[8];
@@ -243,10 +285,15 @@ vg_conn_open(struct vg_conn **out, const char *host, unsigned port,
 			free(c);
 			return VG_EIO;
 		}
-		for (a = ai; a && c->fd < 0; a = a->ai_next)
+		/* The lookup may have taken long: a stop asked meanwhile
+		 * is not kept waiting for a connect too. */
+		if (cancelled(cancel))
+			vg_seterr(err, errlen, "%s: cancelled", c->peer);
+		for (a = ai; a && c->fd < 0 && !cancelled(cancel);
+		     a = a->ai_next)
 			c->fd = connect_addr(a->ai_addr, a->ai_addrlen,
-					     a->ai_family, timeout_ms, err,
-					     errlen, c->peer);
+					     a->ai_family, timeout_ms, cancel,
+					     err, errlen, c->peer);
 		freeaddrinfo(ai);
 	}
 	if (c->fd < 0) {
@@ -262,15 +309,17 @@ vg_conn_open(struct vg_conn **out, const char *host, unsigned port,
 	return VG_OK;
 }
 
-/* After a TLS call returned rc: wait for what it wants; false: failed. */
+/* After a TLS call returned rc: wait for what it wants; false: failed
+ * (*n: what wait_fd said, 0 when it did not wait). */
 static bool
-tls_retry(struct vg_conn *c, int rc, unsigned ms)
+tls_retry(struct vg_conn *c, int rc, unsigned ms, int *n)
 {
 	int e = SSL_get_error(c->ssl, rc);
 
+	*n = 0;
 	return (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) &&
-	       wait_fd(c->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, ms) >
-		   0;
+	       (*n = wait_fd(c->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
+			     ms, c->cancel)) > 0;
 }
 
 enum vg_err
@@ -278,6 +327,7 @@ vg_conn_write(struct vg_conn *c, const void *buf, size_t n, unsigned timeout_ms,
 	      char *err, size_t errlen)
 {
 	const char *p = buf;
+	int wn;
 
 	while (n > 0) {
 		ssize_t w;
@@ -287,11 +337,11 @@ vg_conn_write(struct vg_conn *c, const void *buf, size_t n, unsigned timeout_ms,
 					   n > INT32_MAX ? INT32_MAX : (int)n);
 
 			if (rc <= 0) {
-				if (tls_retry(c, rc, timeout_ms))
+				if (tls_retry(c, rc, timeout_ms, &wn))
 					continue;
 				ERR_clear_error();
-				vg_seterr(err, errlen, "%s: TLS write failed",
-					  c->peer);
+				vg_seterr(err, errlen, "%s: TLS write %s",
+					  c->peer, wait_why(wn, "failed"));
 				return VG_EIO;
 			}
 			w = rc;
@@ -300,10 +350,12 @@ vg_conn_write(struct vg_conn *c, const void *buf, size_t n, unsigned timeout_ms,
 			if (w < 0 && errno == EINTR)
 				continue;
 			if (w < 0 && errno == EAGAIN) {
-				if (wait_fd(c->fd, POLLOUT, timeout_ms) > 0)
+				wn = wait_fd(c->fd, POLLOUT, timeout_ms,
+					     c->cancel);
+				if (wn > 0)
 					continue;
-				vg_seterr(err, errlen, "%s: write timed out",
-					  c->peer);
+				vg_seterr(err, errlen, "%s: write %s", c->peer,
+					  wait_why(wn, "timed out"));
 				return VG_EIO;
 			}
 			if (w < 0) {
@@ -322,6 +374,8 @@ enum vg_err
 vg_conn_read(struct vg_conn *c, void *buf, size_t n, unsigned timeout_ms,
 	     size_t *got, char *err, size_t errlen)
 {
+	int wn;
+
 	for (;;) {
 		ssize_t r;
 
@@ -333,10 +387,11 @@ vg_conn_read(struct vg_conn *c, void *buf, size_t n, unsigned timeout_ms,
 				*got = (size_t)rc;
 				return VG_OK;
 			}
-			if (tls_retry(c, rc, timeout_ms))
+			if (tls_retry(c, rc, timeout_ms, &wn))
 				continue;
 			vg_seterr(err, errlen, "%s: %s", c->peer,
-				  SSL_get_error(c->ssl, rc) ==
+				  wn == WAIT_CANCELLED ? "TLS read cancelled"
+				  : SSL_get_error(c->ssl, rc) ==
 					  SSL_ERROR_ZERO_RETURN
 				      ? "connection closed"
 				      : "TLS read failed or timed out");
@@ -351,9 +406,11 @@ vg_conn_read(struct vg_conn *c, void *buf, size_t n, unsigned timeout_ms,
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0 && errno == EAGAIN) {
-			if (wait_fd(c->fd, POLLIN, timeout_ms) > 0)
+			wn = wait_fd(c->fd, POLLIN, timeout_ms, c->cancel);
+			if (wn > 0)
 				continue;
-			vg_seterr(err, errlen, "%s: read timed out", c->peer);
+			vg_seterr(err, errlen, "%s: read %s", c->peer,
+				  wait_why(wn, "timed out"));
 			return VG_EIO;
 		}
 		vg_seterr(err, errlen, "%s: %s", c->peer,

@@ -6,14 +6,22 @@
  * forwarding both speak through this; neither sees a socket or an SSL.
  *
  * Sockets are non-blocking: every call waits with poll() for at most the
- * time it is given, so a silent peer costs a timeout, never a hang.
+ * time it is given, so a silent peer costs a timeout, never a hang. A
+ * connection opened with a cancel flag also gives up, within
+ * VG_NET_CANCEL_MS, once another thread sets that flag: how a thread that
+ * is stopping is not held for a whole timeout.
  */
 #ifndef VG_NET_H
 #define VG_NET_H
 
 #include "common.h"
 
+#include <stdatomic.h>
 #include <stddef.h>
+
+/* How often a wait looks at its cancel flag: the longest a set flag
+ * takes to end a call. */
+#define VG_NET_CANCEL_MS 100
 
 struct vg_tls;  /* a client TLS context: CA, client certificate */
 struct vg_conn; /* one connection */
@@ -35,14 +43,19 @@ void vg_tls_free(struct vg_tls *t);
  * Connect to host:port, or to the Unix socket path when path is not
  * NULL, within timeout_ms; then, with tls, the handshake, the peer's
  * certificate checked for server_name (NULL: host; an IP address is
- * checked as one and not sent as SNI). VG_OK (*out owned:
- * vg_conn_close), VG_EIO (err: "PEER: reason": refused, timed out, the
- * certificate's verification error...) or VG_ENOMEM.
+ * checked as one and not sent as SNI). cancel (borrowed for the life of
+ * the connection; NULL: none): while it is nonzero, this call and every
+ * read and write on the connection fail with VG_EIO ("cancelled") instead
+ * of waiting (a name lookup, which cannot be interrupted, excepted).
+ * VG_OK (*out owned: vg_conn_close), VG_EIO (err: "PEER: reason":
+ * refused, timed out, cancelled, the certificate's verification
+ * error...) or VG_ENOMEM.
  */
 enum vg_err vg_conn_open(struct vg_conn **out, const char *host, unsigned port,
 			 const char *path, struct vg_tls *tls,
 			 const char *server_name, unsigned timeout_ms,
-			 char *err, size_t errlen) VG_MUST_CHECK;
+			 const atomic_int *cancel, char *err,
+			 size_t errlen) VG_MUST_CHECK;
 
 /* Write all n bytes, waiting at most timeout_ms at a time. VG_OK or
  * VG_EIO (err says why). */

@@ -407,8 +407,8 @@ conn_open(struct vg_redis *r, const char *host, unsigned port, const char *path,
 	c->rd = redisReaderCreateWithFunctions(&reply_fns);
 	if (c->rd == NULL ||
 	    vg_conn_open(&c->net, host, port, path, tls ? r->tls : NULL,
-			 r->server_name, r->o.connect_timeout_ms, err,
-			 errlen) != VG_OK) {
+			 r->server_name, r->o.connect_timeout_ms, r->o.cancel,
+			 err, errlen) != VG_OK) {
 		conn_close(c);
 		return NULL;
 	}

@@ -27,6 +27,7 @@
 
 #include "common.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 /* Bounds on what a server may send in one reply (bytes of the RESP
@@ -86,6 +87,12 @@ struct vg_redis_opts {
 	unsigned connect_timeout_ms; /* TCP connect + TLS handshake; 0: 5000 */
 	unsigned io_timeout_ms;      /* longest wait for the socket to become
 					readable or writable; 0: 5000 */
+	/* NULL: none. Else borrowed for the life of the handle: while
+	   another thread has it nonzero, every connect and command fails
+	   with VG_EIO ("cancelled") within VG_NET_CANCEL_MS (100 ms) instead
+	   of waiting out its timeouts (a name lookup excepted: net.h). How
+	   a thread that is told to stop is not held by a silent server. */
+	const atomic_int *cancel;
 	enum vg_redis_mode mode;
 	const char *sentinel_master; /* SENTINEL: the service name */
 	char *const *sentinels;      /* SENTINEL: "host:port" entries (port

@@ -242,7 +242,7 @@ try_connect(struct vc_forward *f)
 
 	if (vg_conn_open(&f->conn, f->host, f->port, NULL, f->tls,
 			 f->cfg->forward_server_name,
-			 VC_FORWARD_IO_TIMEOUT_S * 1000, err,
+			 VC_FORWARD_IO_TIMEOUT_S * 1000, NULL, err,
 			 sizeof(err)) != VG_OK) {
 		f->conn = NULL;
 		warn(f, err);

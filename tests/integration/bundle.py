@@ -7,13 +7,17 @@ force (its rule alerts, stats say its version, the files are on disk); a
 tampered, an unsigned, a foreign-signed and an older bundle are each
 refused with one alert while the rules in force keep alerting; a restart
 keeps the newest version; publish refuses a broken rule naming file and
-line.
+line. A bundle in force that no longer loads with a changed local
+configuration does not stop a start: the agent runs on its local rules
+with one alert, the floor still holds, a newer bundle is applied. A
+Redis that accepts but never answers the poll holds neither a SIGHUP
+reload nor a SIGTERM.
 
 usage: bundle.py COLLECTOR AGENT
 """
-import json
 import os
 import random
+import select
 import shutil
 import signal
 import socket
@@ -25,6 +29,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vigiltest import Redis, check, cleanup, summary, write  # noqa: E402
+from vigiltest import wait_for  # noqa: E402
 from vigiltest import read_events as events  # noqa: E402
 
 COLLECTOR, AGENT = sys.argv[1], sys.argv[2]
@@ -35,6 +40,7 @@ SID_UNSIGNED = 9000110
 SID_WRONG_KEY = 9000111
 SID_ROLLBACK = 9000113
 SID_RULES = 9000114
+SID_START = 9000115  # the one in force does not load at start
 
 
 def resp(sock_path, *args):
@@ -93,6 +99,71 @@ def rule(sid, port, name):
     return ("- id: %d\n  name: %s\n  category: Test\n  severity: low\n"
             "  match:\n    transport: udp\n    dst_port: %d\n"
             % (sid, name, port))
+
+
+class HangProxy:
+    """A TCP proxy in front of the test's redis-server that passes every
+    command through but never answers a STRLEN (the bundle poller's first
+    command): a Redis that accepts and then hangs, for the poller only, so
+    the publisher's XADDs still go through. hung is set at the first
+    STRLEN held."""
+
+    def __init__(self, upstream_port):
+        self.up = upstream_port
+        self.ls = socket.socket()
+        self.ls.bind(("127.0.0.1", 0))
+        self.ls.listen(16)
+        self.port = self.ls.getsockname()[1]
+        self.hung = threading.Event()
+        self.held = 0
+        self.done = threading.Event()
+        self.th = threading.Thread(target=self.accept, daemon=True)
+        self.th.start()
+
+    def accept(self):
+        while not self.done.is_set():
+            r, _, _ = select.select([self.ls], [], [], 0.1)
+            if r:
+                c, _ = self.ls.accept()
+                threading.Thread(target=self.serve, args=(c,),
+                                 daemon=True).start()
+
+    def serve(self, c):
+        u = socket.create_connection(("127.0.0.1", self.up))
+        hold = False
+        try:
+            while not self.done.is_set():
+                r, _, _ = select.select([c, u], [], [], 0.1)
+                for s in r:
+                    data = s.recv(65536)
+                    if not data:
+                        return
+                    if s is u:
+                        c.sendall(data)
+                    elif hold:
+                        pass  # swallowed: this client waits forever
+                    elif b"\r\nSTRLEN\r\n" in data.upper():
+                        hold = True
+                        self.held += 1
+                        self.hung.set()
+                    else:
+                        u.sendall(data)
+        except OSError:
+            pass
+        finally:
+            c.close()
+            u.close()
+
+    def close(self):
+        self.done.set()
+        self.th.join()
+        self.ls.close()
+
+
+def log_tail(path, start):
+    with open(path, errors="replace") as f:
+        f.seek(start)
+        return f.read()
 
 
 def collector(*args):
@@ -171,7 +242,8 @@ def main():
                     os.path.join(tmp, "center.pub"), bdir))
     # A local rule whose id a bundle below reuses.
     write(os.path.join(tmp, "local.yaml"), rule(3000250, 9, "local"))
-    log = open(os.path.join(tmp, "agent.log"), "w")
+    logpath = os.path.join(tmp, "agent.log")
+    log = open(logpath, "w")
 
     def start():
         return subprocess.Popen([AGENT, "run", "--allow-root", "-c", acfg],
@@ -316,6 +388,127 @@ def main():
         check("after a restart the older bundle is still refused",
               SID_ROLLBACK in sids(evs[n0:]) and
               3000201 not in sids(evs[n0:]), str(sids(evs[n0:]))[:300])
+
+        # A local change that bundle 3 does not load with (a local rule
+        # takes its rule's id), made while the agent is stopped: the
+        # start falls back to the local rules alone.
+        agent.send_signal(signal.SIGTERM)
+        agent.wait(30)
+        write(os.path.join(tmp, "local.yaml"),
+              rule(3000250, 9, "local") +
+              rule(3000202, 9, "takes bundle three's id") +
+              rule(3000260, p1, "local on p1"))
+        n0 = len(events(out))
+        log.flush()
+        l0 = os.path.getsize(logpath)
+        agent = start()
+        evs = wait_events(out, lambda e: SID_START in sids(e[n0:]) and
+                          3000260 in sids(e[n0:]) and
+                          bundle_version(e[n0:]) == 0 and
+                          SID_ROLLBACK in sids(e[n0:]))
+        check("a bundle in force that no longer loads with the local "
+              "configuration does not stop the start",
+              agent.poll() is None and SID_START in sids(evs[n0:]),
+              str(sids(evs[n0:]))[:300])
+        al = [e for e in evs[n0:] if e.get("event_type") == "alert" and
+              e["alert"]["signature_id"] == SID_START]
+        check("the fallback alert says why and which version",
+              al and al[0]["alert"]["signature"] ==
+              "rule bundle refused: does not load at start" and
+              al[0].get("fileinfo", {}).get("filename") ==
+              "redis:vigil:rules:bundle#v3", str(al)[:400])
+        check("the local rules alert, the bundle's do not",
+              3000260 in sids(evs[n0:]) and
+              3000202 not in sids(evs[n0:]), str(sids(evs[n0:]))[:300])
+        check("stats show rules.bundle_version 0 while it is left out",
+              bundle_version(evs[n0:]) == 0, str(bundle_version(evs[n0:])))
+        text = log_tail(logpath, l0)
+        check("the log names the error (file:line) and warns",
+              "local.yaml:" in text and "warning: rule bundle version 3 "
+              "is in force but does not load" in text, text[-1500:])
+        check("the floor holds: version 1 is still refused as a rollback",
+              SID_ROLLBACK in sids(evs[n0:]))
+        with open(os.path.join(bdir, "current")) as f:
+            cur = f.read()
+        check("current still records version 3", cur.startswith("3 "), cur)
+
+        # A newer bundle that loads with the new local rules: applied.
+        d5 = os.path.join(tmp, "rules-v5")
+        write(os.path.join(d5, "network", "bundle.yaml"),
+              rule(3000205, p2, "from bundle five"))
+        r = collector("publish", "--key", os.path.join(tmp, "center.key"),
+                      "-c", ccfg, "--version", "5", d5)
+        check("publish version 5", r.returncode == 0 and
+              "published version 5" in r.stdout, r.stdout + r.stderr)
+        n1 = len(events(out))
+        evs = wait_events(out, lambda e: 3000205 in sids(e[n1:]) and
+                          bundle_version(e[n1:]) == 5)
+        check("after the fallback a newer bundle is put in force",
+              3000205 in sids(evs[n1:]) and 3000260 in sids(evs[n1:]) and
+              bundle_version(evs[n1:]) == 5,
+              str(bundle_version(evs[n1:])))
+        check("one fallback alert in all",
+              sids(evs[n0:]).count(SID_START) == 1,
+              str(sids(evs[n0:]).count(SID_START)))
+        with open(os.path.join(bdir, "current")) as f:
+            cur = f.read()
+        check("current records version 5", cur.startswith("5 "), cur)
+        agent.send_signal(signal.SIGTERM)
+        agent.wait(30)
+
+        # A Redis that accepts the poller's connection and never answers
+        # its STRLEN: the main loop is not held. SIGHUP reloads and
+        # SIGTERM stops at once, though the Redis timeout is 10 s.
+        proxy = HangProxy(redis.port)
+        hout = os.path.join(tmp, "eve-hang.json")
+        hcfg = write(os.path.join(tmp, "agent-hang.yaml"),
+                     "capture:\n  interfaces:\n    - name: lo\n"
+                     "      bpf: udp port %d\n"
+                     "detection:\n  rules: [local.yaml]\n  ioc: []\n"
+                     "output:\n  file:\n    path: %s\n"
+                     "  stats_interval: 1s\n"
+                     "  redis:\n    url: redis://127.0.0.1:%d\n"
+                     "    timeout_ms: 10000\n"
+                     "    connect_timeout_ms: 10000\n"
+                     "  spool:\n    dir: %s\n"
+                     "control:\n  socket: %s\n"
+                     "rules:\n  bundle:\n    public_key: %s\n"
+                     "    poll: 1s\n    dir: %s\n"
+                     % (p2, hout, proxy.port,
+                        os.path.join(tmp, "spool-hang"),
+                        os.path.join(tmp, "agent-hang.sock"),
+                        os.path.join(tmp, "center.pub"),
+                        os.path.join(tmp, "bundle-hang")))
+        log.flush()
+        l0 = os.path.getsize(logpath)
+        agent = subprocess.Popen([AGENT, "run", "--allow-root", "-c", hcfg],
+                                 stderr=log)
+        try:
+            check("the poll hangs on a Redis that never answers",
+                  proxy.hung.wait(30) and agent.poll() is None)
+            running = wait_for(lambda: "running" in log_tail(logpath, l0),
+                               30)
+            t0 = time.time()
+            agent.send_signal(signal.SIGHUP)
+            done = wait_for(lambda: "reloaded:" in log_tail(logpath, l0),
+                            10, 0.02)
+            dt = time.time() - t0
+            check("a SIGHUP reload completes while a poll hangs",
+                  running and done and dt < 2.0 and proxy.held == 1,
+                  "%.2f s, %d polls held" % (dt, proxy.held))
+            t0 = time.time()
+            agent.send_signal(signal.SIGTERM)
+            try:
+                agent.wait(30)
+            except subprocess.TimeoutExpired:
+                pass
+            dt = time.time() - t0
+            check("SIGTERM stops the agent within 2 s while a poll hangs",
+                  agent.returncode == 0 and dt < 2.0 and proxy.held == 1,
+                  "%.2f s, status %s, %d polls held"
+                  % (dt, agent.returncode, proxy.held))
+        finally:
+            proxy.close()
     finally:
         stop.set()
         th.join()
