@@ -88,6 +88,7 @@ install(FILES ${VIGIL_PKG_SRC}/systemd/vigil-agent.service
 install(FILES ${VIGIL_PKG_OUT}/vigil-agent.8.gz DESTINATION ${VIGIL_MAN8}
         COMPONENT agent)
 install(FILES ${VIGIL_PKG_SRC}/debian/copyright ${VIGIL_PKG_OUT}/changelog.gz
+              ${CMAKE_SOURCE_DIR}/SECURITY.md
         DESTINATION ${VIGIL_DOC}/vigil-agent COMPONENT agent)
 install(FILES ${VIGIL_PKG_SRC}/config/agent.yaml
         DESTINATION ${VIGIL_DOC}/vigil-agent/examples COMPONENT agent)

@@ -229,6 +229,8 @@ for b in vigil-agent vigil-collector; do
 	out=$(systemd-analyze verify --man=no "/lib/systemd/system/$b.service" 2>&1 || echo "rc=$?")
 	same "systemd-analyze verify $b.service" "" "$out"
 done
+check "the threat model is in the agent's documents" \
+	cmp -s "$src/SECURITY.md" /usr/share/doc/vigil-agent/SECURITY.md
 check "/etc/vigil/agent.yaml is the packaged one" \
 	cmp -s "$src/packaging/debian/agent.yaml" /etc/vigil/agent.yaml
 check "/etc/vigil/collector.yaml is the packaged one" \
