@@ -1404,8 +1404,8 @@ static void __attribute__((noreturn)) child_main(struct vg_engine *e, int fd)
 			if (s->pre[j] && n_keep < VG_ARRAY_LEN(keep))
 				keep[n_keep++] = vg_capture_fd(s->pre[j]);
 	}
-	if (vg_sandbox_enter(VG_SB_PACKETS, keep, n_keep, fd,
-			     e->sb_starts == 1, err, sizeof(err)) != VG_OK) {
+	if (vg_sandbox_enter(VG_SB_PACKETS, keep, n_keep, fd, e->sb_starts == 1,
+			     err, sizeof(err)) != VG_OK) {
 		vg_log(LOG_ERR, "packet child: %s", err);
 		_exit(70);
 	}

@@ -42,7 +42,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-
 #define MAX_DEPTH       64 /* folder depth walked below a root */
 #define MAX_ROOTS       4096
 #define EVENT_SLACK     4096       /* bytes over output.event_max_bytes */
@@ -618,8 +617,8 @@ scan_there(struct scan_ctx *c, int fd, const struct stat *sb, const char *path,
 	char err[320], shown[256];
 	enum vg_err rc;
 
-	rc = vg_scanchild_scan(c->child, fd, (uint64_t)sb->st_size, path,
-			       hash, r, err, sizeof(err));
+	rc = vg_scanchild_scan(c->child, fd, (uint64_t)sb->st_size, path, hash,
+			       r, err, sizeof(err));
 	/*
 	 * Once more with a new child if the last one had ended before it
 	 * had the file, or died with it: killed from outside, or by this
@@ -646,9 +645,10 @@ scan_there(struct scan_ctx *c, int fd, const struct stat *sb, const char *path,
 }
 
 /*
- * Scan rel beneath root number root: the one path every file takes. dirfd, when not
- * -1, is the open folder holding the file and name its entry there (a
- * walk has them at hand); else the file is opened beneath the root.
+ * Scan rel beneath root number root: the one path every file takes.
+ * dirfd, when not -1, is the open folder holding the file and name its
+ * entry there (a walk has them at hand); else the file is opened beneath
+ * the root.
  */
 static void
 scan_file(struct scan_ctx *c, unsigned root, const char *rel, int dirfd,

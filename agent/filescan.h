@@ -73,15 +73,15 @@ struct vg_filescan_stats {
 	uint64_t timeouts;         /* scans cut at files.scan_timeout */
 	uint64_t quarantined;      /* moved into quarantine */
 	uint64_t quarantine_errors;
-	uint64_t event_errors;  /* events that could not be encoded */
-	uint64_t watched_dirs;  /* folders watched now */
-	uint64_t watch_limit;   /* folders left to the schedule */
-	uint64_t overflows;     /* inotify queue overflows */
-	uint64_t full_scans;    /* scheduled walks done */
-	uint64_t queued;        /* files waiting now */
-	uint64_t rules_version; /* of the YARA set in force */
-	uint64_t sandbox_restarts; /* scanner children started again after
-				      one ended, was killed or failed */
+	uint64_t event_errors;      /* events that could not be encoded */
+	uint64_t watched_dirs;      /* folders watched now */
+	uint64_t watch_limit;       /* folders left to the schedule */
+	uint64_t overflows;         /* inotify queue overflows */
+	uint64_t full_scans;        /* scheduled walks done */
+	uint64_t queued;            /* files waiting now */
+	uint64_t rules_version;     /* of the YARA set in force */
+	uint64_t sandbox_restarts;  /* scanner children started again after
+				       one ended, was killed or failed */
 	uint64_t sandbox_malformed; /* answers of a child refused */
 };
 

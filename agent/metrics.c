@@ -300,6 +300,11 @@ static const struct row rows[] = {
     C("files.full_scans", "full_scans_total", NULL,
       "Full scans of the watched folders."),
     G("files.queued", "files_queued", NULL, "Files waiting to be scanned."),
+    C("files.sandbox_restarts", "scanner_child_restarts_total", NULL,
+      "YARA scanner children started again after one ended, was killed or "
+      "failed."),
+    C("files.sandbox_malformed", "scanner_child_malformed_total", NULL,
+      "Answers of a scanner child refused."),
 };
 
 #undef C

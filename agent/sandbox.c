@@ -455,8 +455,7 @@ vg_sb_check_events(const uint8_t *p, size_t len, size_t max_line,
 }
 
 enum vg_err
-vg_sb_send_fd(int fd, uint32_t type, const void *payload, size_t len,
-	      int pass)
+vg_sb_send_fd(int fd, uint32_t type, const void *payload, size_t len, int pass)
 {
 	uint8_t hdr[VG_SB_HDR];
 	union {
@@ -617,8 +616,8 @@ install_filter(enum vg_sb_profile profile, int sock, const int *fds,
 	       unsigned n_fds, char *err, size_t errlen)
 {
 	/* Any of these bits in open's flags asks for more than reading. */
-	const scmp_datum_t writing = O_ACCMODE | O_CREAT | O_TRUNC |
-				     O_APPEND | __O_TMPFILE;
+	const scmp_datum_t writing =
+	    O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND | __O_TMPFILE;
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	unsigned i;
 	int rc = 0;
@@ -677,9 +676,8 @@ install_filter(enum vg_sb_profile profile, int sock, const int *fds,
 	} else {
 		/* Reading what it is handed, and what a YARA module opens
 		 * (libmagic's database): never writing, never a socket. */
-		rc |= seccomp_rule_add(
-		    ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
-		    SCMP_A2(SCMP_CMP_MASKED_EQ, writing, 0));
+		rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
+				       SCMP_A2(SCMP_CMP_MASKED_EQ, writing, 0));
 		/* libyara catches a fault in a module around each scan. */
 		rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
 				       SCMP_SYS(rt_sigaction), 1,
@@ -738,9 +736,8 @@ forbidden_call(const char *what)
 }
 
 enum vg_err
-vg_sandbox_enter(enum vg_sb_profile profile, const int *keep,
-		 unsigned n_keep, int sock, int test_hook, char *err,
-		 size_t errlen)
+vg_sandbox_enter(enum vg_sb_profile profile, const int *keep, unsigned n_keep,
+		 int sock, int test_hook, char *err, size_t errlen)
 {
 	const char *forbid =
 	    test_hook ? getenv("VIGIL_TEST_SANDBOX_FORBIDDEN") : NULL;

@@ -26,24 +26,24 @@
 
 extern char **environ;
 
-#define RESULT_FIXED    88u /* status, flags, bytes, sha256, matches, more */
-#define MATCH_FIXED     8u  /* rule, strings */
-#define STRING_FIXED    16u /* index, offsets, count */
-#define SCAN_FIXED      16u /* size, flags, path_len */
-#define MAX_PATH_SENT   4095u
-#define BACKOFF_MIN_US  100000
-#define BACKOFF_MAX_US  5000000
-#define LOAD_WAIT_MS    60000 /* a rule set to load */
-#define SCAN_SLACK_MS   30000 /* over twice the time limit */
-#define KEEP_BUF_BYTES  (8u << 20)
-#define FLAG_HASH       1u
+#define RESULT_FIXED   88u /* status, flags, bytes, sha256, matches, more */
+#define MATCH_FIXED    8u  /* rule, strings */
+#define STRING_FIXED   16u /* index, offsets, count */
+#define SCAN_FIXED     16u /* size, flags, path_len */
+#define MAX_PATH_SENT  4095u
+#define BACKOFF_MIN_US 100000
+#define BACKOFF_MAX_US 5000000
+#define LOAD_WAIT_MS   60000 /* a rule set to load */
+#define SCAN_SLACK_MS  30000 /* over twice the time limit */
+#define KEEP_BUF_BYTES (8u << 20)
+#define FLAG_HASH      1u
 
 _Static_assert(RESULT_FIXED +
-			   VG_YARA_MAX_MATCHES *
-			       (MATCH_FIXED +
-				VG_YARA_MAX_STRINGS *
-				    (STRING_FIXED + 8 * VG_YARA_MAX_OFFSETS)) <=
-		       VG_SB_MAX_PAYLOAD,
+		       VG_YARA_MAX_MATCHES *
+			   (MATCH_FIXED +
+			    VG_YARA_MAX_STRINGS *
+				(STRING_FIXED + 8 * VG_YARA_MAX_OFFSETS)) <=
+		   VG_SB_MAX_PAYLOAD,
 	       "a verdict must fit one message");
 _Static_assert(SCAN_FIXED + MAX_PATH_SENT <= VG_SB_MAX_PAYLOAD,
 	       "a scan request must fit one message");
@@ -275,8 +275,9 @@ vg_scanchild_decode_result(struct vg_scanchild *sc, const struct vg_yara *y,
 			BAD("a SHA-256 that is not lower-case hex");
 		memcpy(r->sha256, rd.p, 64);
 		r->sha256[64] = '\0';
-	} else if (memcmp(rd.p, "0000000000000000000000000000000000000000"
-				"000000000000000000000000",
+	} else if (memcmp(rd.p,
+			  "0000000000000000000000000000000000000000"
+			  "000000000000000000000000",
 			  64) != 0) {
 		BAD("a SHA-256 without its flag");
 	}
@@ -322,16 +323,15 @@ vg_scanchild_decode_result(struct vg_scanchild *sc, const struct vg_yara *y,
 				    j + 1);
 			s->id = vg_yara_rule_string(y, rule, idx);
 			if (s->id == NULL)
-				BAD("match %u: rule %u has no string %u",
-				    i + 1, rule, idx);
+				BAD("match %u: rule %u has no string %u", i + 1,
+				    rule, idx);
 			if (j > 0 && idx <= last)
 				BAD("match %u: string %u out of order", i + 1,
 				    idx);
 			last = idx;
-			if (count == 0 ||
-			    no != (count < VG_YARA_MAX_OFFSETS
-				       ? count
-				       : VG_YARA_MAX_OFFSETS))
+			if (count == 0 || no != (count < VG_YARA_MAX_OFFSETS
+						     ? count
+						     : VG_YARA_MAX_OFFSETS))
 				BAD("match %u: string %u with %u offsets "
 				    "for a count of %llu",
 				    i + 1, idx, no, (unsigned long long)count);
@@ -519,8 +519,8 @@ start(struct vg_scanchild *sc, int test_hook, char *err, size_t errlen)
 	posix_spawn_file_actions_adddup2(&fa, sv[1], VG_SCANCHILD_FD);
 	posix_spawnattr_setsigmask(&at, &none);
 	posix_spawnattr_setsigdefault(&at, &all);
-	posix_spawnattr_setflags(&at,
-				 POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK |
+					  POSIX_SPAWN_SETSIGDEF);
 	rc = posix_spawn(&pid, sc->exe, &fa, &at, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
@@ -563,8 +563,7 @@ answer(struct vg_scanchild *sc, uint32_t want, int timeout_ms,
 			 "the scanner child sent a descriptor (stopped)");
 		return VG_EMALFORMED;
 	}
-	if (vg_sb_decode(sc->buf, (size_t)n, 0, m, why, sizeof(why)) !=
-		VG_OK ||
+	if (vg_sb_decode(sc->buf, (size_t)n, 0, m, why, sizeof(why)) != VG_OK ||
 	    m->type != want) {
 		stop(sc, 0, NULL, 0);
 		snprintf(err, errlen, "the scanner child sent %s (stopped)",
@@ -689,8 +688,8 @@ vg_scanchild_scan(struct vg_scanchild *sc, int fd, uint64_t size,
 		snprintf(err, errlen, "the scanner child %s", why);
 		return VG_EAGAIN;
 	}
-	wait_ms = (int)(sc->timeout_s ? sc->timeout_s : 60) * 2000 +
-		  SCAN_SLACK_MS;
+	wait_ms =
+	    (int)(sc->timeout_s ? sc->timeout_s : 60) * 2000 + SCAN_SLACK_MS;
 	rc = answer(sc, VG_SB_RESULT, wait_ms, &m, err, errlen);
 	if (rc == VG_OK)
 		rc = vg_scanchild_decode_result(sc, sc->y, size, m.payload,
@@ -782,9 +781,9 @@ child_scan(struct child *c, const struct vg_sb_msg *m, int fd)
 	} else {
 		len = 0;
 	}
-	out = vg_scanchild_encode_result(c->out, VG_SB_MAX_PAYLOAD, c->y,
-					 status, (uint64_t)len, sha, matches, n,
-					 more);
+	out =
+	    vg_scanchild_encode_result(c->out, VG_SB_MAX_PAYLOAD, c->y, status,
+				       (uint64_t)len, sha, matches, n, more);
 	(void)vg_sb_send(c->sock, VG_SB_RESULT, c->out, out);
 	if (c->cap > KEEP_BUF_BYTES) {
 		free(c->data);
@@ -803,8 +802,9 @@ vg_scanchild_main(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	c.sock = VG_SCANCHILD_FD;
 	if (fstat(c.sock, &sb) != 0 || !S_ISSOCK(sb.st_mode)) {
-		fprintf(stderr, "vigil-agent: %s is started by the agent, not "
-				"by hand\n",
+		fprintf(stderr,
+			"vigil-agent: %s is started by the agent, not "
+			"by hand\n",
 			VG_SCANCHILD_COMMAND);
 		_exit(64);
 	}
@@ -816,8 +816,8 @@ vg_scanchild_main(int argc, char **argv)
 		_exit(71);
 	vg_sha256_hex(sha, "", 0);
 	if (vg_sandbox_enter(VG_SB_FILES, NULL, 0, c.sock,
-			     argc > 2 && strcmp(argv[2], "test-hook") == 0,
-			     err, sizeof(err)) != VG_OK) {
+			     argc > 2 && strcmp(argv[2], "test-hook") == 0, err,
+			     sizeof(err)) != VG_OK) {
 		fprintf(stderr, "vigil-agent: scanner child: %s\n", err);
 		_exit(70);
 	}

@@ -61,8 +61,8 @@ enum vg_scanchild_status {
  * and point into the rule set it runs. */
 struct vg_scanchild_result {
 	enum vg_scanchild_status status;
-	uint64_t len;     /* bytes scanned */
-	char sha256[65];  /* lower-case hex, "" when not computed */
+	uint64_t len;    /* bytes scanned */
+	char sha256[65]; /* lower-case hex, "" when not computed */
 	const struct vg_file_match *matches;
 	unsigned n, more; /* as vg_yara_scan's */
 };
@@ -125,8 +125,8 @@ int64_t vg_scanchild_wait_us(const struct vg_scanchild *sc);
 enum vg_err vg_scanchild_decode_result(struct vg_scanchild *sc,
 				       const struct vg_yara *y, uint64_t size,
 				       const uint8_t *p, size_t len,
-				       struct vg_scanchild_result *r,
-				       char *err, size_t errlen) VG_MUST_CHECK;
+				       struct vg_scanchild_result *r, char *err,
+				       size_t errlen) VG_MUST_CHECK;
 
 /*
  * Encode a verdict (the child's side) into buf (room: VG_SB_MAX_PAYLOAD
@@ -135,8 +135,8 @@ enum vg_err vg_scanchild_decode_result(struct vg_scanchild *sc,
  */
 size_t vg_scanchild_encode_result(uint8_t *buf, size_t room,
 				  const struct vg_yara *y,
-				  enum vg_scanchild_status status,
-				  uint64_t len, const char *sha256,
+				  enum vg_scanchild_status status, uint64_t len,
+				  const char *sha256,
 				  const struct vg_file_match *m, unsigned n,
 				  unsigned more);
 

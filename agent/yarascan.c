@@ -609,8 +609,8 @@ fd_stream_write(const void *p, size_t size, size_t count, void *arg)
 	if (size != 0 && n / size != count)
 		return 0;
 	while (done < n) {
-		ssize_t w = pwrite(st->fd, (const char *)p + done, n - done,
-				   st->off);
+		ssize_t w =
+		    pwrite(st->fd, (const char *)p + done, n - done, st->off);
 
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -658,8 +658,8 @@ vg_yara_memfd(struct vg_yara *y)
 	fd = y->memfd;
 	if (fd >= 0)
 		goto out;
-	st.fd = memfd_create("vigil-yara-rules", MFD_CLOEXEC |
-						     MFD_ALLOW_SEALING);
+	st.fd =
+	    memfd_create("vigil-yara-rules", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (st.fd < 0)
 		goto out;
 	stream.user_data = &st;

@@ -15,7 +15,8 @@
 # The corpus comes from ../shared/bench/make-file-corpus.sh, the rules from
 # ../shared/testdata/yara/bench-rules/ (compiled once with yarac, so that
 # neither side is timed compiling). Prints files/s, MB/s and peak RSS of
-# both, the throughput ratio, and whether both report the same matched
+# both (and of `scan --sandbox`: YARA in scanner children), the throughput
+# ratios, and whether all report the same matched
 # files for every rule, with the bench rules and with positives.yar (the
 # planted test files). Target: >= 1.0x yara's throughput, same verdicts.
 set -euo pipefail
@@ -87,6 +88,9 @@ measure() {
 measure yara "0" yara -r -p 2 -C "$yarc" "$corpus"
 measure vigil "0 1" "$agent" scan -c "$cfg" --threads 2 --rules "$yarc" \
   --output - "$corpus"
+# The same in sandboxed scanner children (sandbox.files, as `run` does).
+measure vigilsb "0 1" "$agent" scan -c "$cfg" --threads 2 --rules "$yarc" \
+  --sandbox --output - "$corpus"
 # Verdicts with the planted positives (one run each is enough).
 yara -r -p 2 "$positives" "$corpus" > "$dir/yara-pos.out"
 rc=0
@@ -98,10 +102,10 @@ files=$(find "$corpus" -type f | wc -l)
 bytes=$(find "$corpus" -type f -printf '%s\n' | awk '{s += $1} END {print s}')
 
 python3 - "$dir" "$files" "$bytes" "$yara_secs" "$yara_rss" "$vigil_secs" \
-  "$vigil_rss" <<'PY'
+  "$vigil_rss" "$vigilsb_secs" "$vigilsb_rss" <<'PY'
 import collections, json, sys
 d, files, nbytes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-ys, yr, vs, vr = map(float, sys.argv[4:8])
+ys, yr, vs, vr, ss, sr = map(float, sys.argv[4:10])
 
 def yara_hits(path):
     hits = collections.defaultdict(set)
@@ -123,6 +127,7 @@ def vigil_hits(path):
 
 ok = True
 for name, a, b in [("bench rules", "yara.out", "vigil.out"),
+                   ("sandboxed", "yara.out", "vigilsb.out"),
                    ("positives.yar", "yara-pos.out", "vigil-pos.out")]:
     y, v = yara_hits(d + "/" + a), vigil_hits(d + "/" + b)
     same = y == v
@@ -138,9 +143,13 @@ for name, a, b in [("bench rules", "yara.out", "vigil.out"),
                     sorted(v.get(rule, set()) - y.get(rule, set()))[:5]))
 print("file scan benchmark: %d files, %.1f MB" % (files, nbytes / 1e6))
 print("%-26s %10s %10s %12s" % ("run", "files/s", "MB/s", "peak RSS"))
-for name, s, r in [("yara -r -p 2", ys, yr), ("vigil-agent scan, 2 threads", vs, vr)]:
+for name, s, r in [("yara -r -p 2", ys, yr), ("vigil-agent scan, 2 threads", vs, vr),
+                   ("the same, --sandbox", ss, sr)]:
     print("%-26s %10.0f %10.1f %9.1f MiB" % (name, files / s, nbytes / 1e6 / s, r / 1024))
 print("throughput ratio (vigil / yara): %.2fx; peak RSS ratio: %.2fx" % (ys / vs, vr / yr))
 print("target: >= 1.0x with identical verdicts")
+print("sandboxed scanner children against the threads: %.2fx the time "
+      "(target <= 1.05x); peak RSS of the largest process %.1f against "
+      "%.1f MiB" % (ss / vs, sr / 1024, vr / 1024))
 sys.exit(0 if ok else 1)
 PY

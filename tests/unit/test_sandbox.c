@@ -301,8 +301,8 @@ locked_child(enum vg_sb_profile profile, const char *what)
 			close(fd);
 		}
 		if (strcmp(what, "openat-write") == 0)
-			(void)!openat(AT_FDCWD, "/nonexistent/x", O_RDONLY | O_CREAT,
-				      0600);
+			(void)!openat(AT_FDCWD, "/nonexistent/x",
+				      O_RDONLY | O_CREAT, 0600);
 		if (strcmp(what, "openat-rdwr") == 0)
 			(void)!openat(AT_FDCWD, "/etc/hostname", O_RDWR);
 		if (strcmp(what, "openat-trunc") == 0)

@@ -73,9 +73,9 @@ encode_scan(struct vg_yara *y, uint8_t *buf)
 			 VG_OK);
 	assert_int_equal(n, 3);
 	vg_sha256_hex(sha, DATA, strlen(DATA));
-	len = vg_scanchild_encode_result(buf, VG_SB_MAX_PAYLOAD, y,
-					 VG_SCAN_DONE, strlen(DATA), sha, m, n,
-					 more);
+	len =
+	    vg_scanchild_encode_result(buf, VG_SB_MAX_PAYLOAD, y, VG_SCAN_DONE,
+				       strlen(DATA), sha, m, n, more);
 	vg_yara_scanner_free(s);
 	return len;
 }
@@ -94,8 +94,8 @@ round_trip(void **state)
 	(void)strf;
 	assert_int_equal(vg_scanchild_new(&sc, NULL), VG_OK);
 	len = encode_scan(y, buf);
-	assert_ok(vg_scanchild_decode_result(sc, y, strlen(DATA), buf, len,
-					     &r, err, sizeof(err)),
+	assert_ok(vg_scanchild_decode_result(sc, y, strlen(DATA), buf, len, &r,
+					     err, sizeof(err)),
 		  err);
 	assert_int_equal(r.status, VG_SCAN_DONE);
 	assert_int_equal(r.len, strlen(DATA));
@@ -161,8 +161,8 @@ refused(struct vg_scanchild *sc, struct vg_yara *y, const uint8_t *p,
 	struct vg_scanchild_result r;
 	char err[256] = "";
 
-	assert_int_equal(vg_scanchild_decode_result(sc, y, strlen(DATA), p,
-						    len, &r, err, sizeof(err)),
+	assert_int_equal(vg_scanchild_decode_result(sc, y, strlen(DATA), p, len,
+						    &r, err, sizeof(err)),
 			 VG_EMALFORMED);
 	if (strstr(err, why) == NULL)
 		fail_msg("expected \"%s\" in \"%s\"", why, err);
@@ -239,10 +239,10 @@ malformed(void **state)
 			uint8_t *cut = malloc(i ? i : 1);
 
 			memcpy(cut, good, i);
-			assert_int_equal(vg_scanchild_decode_result(
-					     sc, y, strlen(DATA), cut, i, &r,
-					     err, sizeof(err)),
-					 VG_EMALFORMED);
+			assert_int_equal(
+			    vg_scanchild_decode_result(sc, y, strlen(DATA), cut,
+						       i, &r, err, sizeof(err)),
+			    VG_EMALFORMED);
 			free(cut);
 			for (bit = 0; bit < 8; bit++) {
 				AGAIN();
@@ -291,22 +291,20 @@ real_child(void **state)
 	(void)state;
 	setenv("VG_TEST_CHILD", "real", 1);
 	assert_int_equal(vg_scanchild_new(&sc, NULL), VG_OK);
-	assert_ok(vg_scanchild_ready(sc, y, 10, 0, &started, err,
-				     sizeof(err)),
+	assert_ok(vg_scanchild_ready(sc, y, 10, 0, &started, err, sizeof(err)),
 		  err);
 	assert_int_equal(started, 1);
 	pid = vg_scanchild_pid(sc);
 	assert_true(pid > 0);
-	assert_ok(vg_scanchild_scan(sc, fd, strlen(DATA), "/x/data.txt", 1,
-				    &r, err, sizeof(err)),
+	assert_ok(vg_scanchild_scan(sc, fd, strlen(DATA), "/x/data.txt", 1, &r,
+				    err, sizeof(err)),
 		  err);
 	assert_int_equal(r.status, VG_SCAN_DONE);
 	assert_int_equal(r.n, 3);
 	assert_string_equal(r.matches[1].strings[1].id, "$z");
 	assert_int_equal(r.matches[1].strings[1].count, 10);
 	/* Ready again with the same set: the same child, nothing sent. */
-	assert_ok(vg_scanchild_ready(sc, y, 10, 0, &started, err,
-				     sizeof(err)),
+	assert_ok(vg_scanchild_ready(sc, y, 10, 0, &started, err, sizeof(err)),
 		  err);
 	assert_int_equal(started, 0);
 	assert_int_equal(vg_scanchild_pid(sc), pid);
@@ -317,12 +315,11 @@ real_child(void **state)
 
 		nanosleep(&ts, NULL);
 	}
-	assert_int_equal(vg_scanchild_scan(sc, fd, strlen(DATA), "/x/d", 0,
-					   &r, err, sizeof(err)),
+	assert_int_equal(vg_scanchild_scan(sc, fd, strlen(DATA), "/x/d", 0, &r,
+					   err, sizeof(err)),
 			 VG_EAGAIN);
 	assert_contains(err, "signal 9");
-	assert_ok(vg_scanchild_ready(sc, y, 10, 0, &started, err,
-				     sizeof(err)),
+	assert_ok(vg_scanchild_ready(sc, y, 10, 0, &started, err, sizeof(err)),
 		  err);
 	assert_int_equal(started, 1);
 	assert_ok(vg_scanchild_scan(sc, fd, strlen(DATA), "/x/d", 0, &r, err,
@@ -346,10 +343,9 @@ hostile(const char *mode, char *err, size_t errlen)
 
 	setenv("VG_TEST_CHILD", mode, 1);
 	assert_int_equal(vg_scanchild_new(&sc, NULL), VG_OK);
-	assert_ok(vg_scanchild_ready(sc, y, 10, 0, &started, err, errlen),
-		  err);
-	rc = vg_scanchild_scan(sc, fd, strlen(DATA), "/x/d", 0, &r, err,
-			       errlen);
+	assert_ok(vg_scanchild_ready(sc, y, 10, 0, &started, err, errlen), err);
+	rc =
+	    vg_scanchild_scan(sc, fd, strlen(DATA), "/x/d", 0, &r, err, errlen);
 	/* Whatever it did, it is gone, and the next start waits. */
 	assert_int_equal(vg_scanchild_pid(sc), 0);
 	if (rc != VG_EAGAIN)
