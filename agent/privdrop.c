@@ -30,13 +30,11 @@ uint64_t
 vg_privdrop_caps_for(const struct vg_config *cfg)
 {
 	uint64_t caps = 0;
-	unsigned i;
 
+	/* Promiscuous mode included: libpcap asks for it as a membership of
+	 * the packet socket, which CAP_NET_RAW covers. */
 	if (cfg->n_ifaces > 0)
 		caps |= BIT(CAP_NET_RAW);
-	for (i = 0; i < cfg->n_ifaces; i++)
-		if (cfg->ifaces[i].promiscuous)
-			caps |= BIT(CAP_NET_ADMIN);
 	if (cfg->n_file_watch > 0)
 		caps |= BIT(CAP_DAC_READ_SEARCH);
 	return caps;

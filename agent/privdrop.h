@@ -8,8 +8,8 @@
  * uid (real, effective and saved) are switched, and the capability sets
  * are cut to exactly what the configuration needs:
  *
- *   CAP_NET_RAW           when interfaces are captured
- *   CAP_NET_ADMIN         ... and one of them is in promiscuous mode
+ *   CAP_NET_RAW           when interfaces are captured (promiscuous
+ *                         mode is a membership of the packet socket)
  *   CAP_DAC_READ_SEARCH   when files.watch lists folders
  *
  * Everything else leaves the bounding set too, ambient and inheritable
