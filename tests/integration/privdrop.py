@@ -55,16 +55,6 @@ def sh(*args, ns=None, check=True):
     return subprocess.run(argv, check=check, capture_output=True, text=True)
 
 
-def status(pid):
-    """/proc/PID/status as {field: value}."""
-    out = {}
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            k, _, v = line.partition(":")
-            out[k] = v.strip()
-    return out
-
-
 def mask(*caps):
     m = 0
     for c in caps:
@@ -193,7 +183,7 @@ def test_full(tmp, user, ns_a, ns_b):
         vt.check("full: running after the drop", ok, a.stderr()[-1500:])
         if not ok:
             return
-        st = status(a.p.pid)
+        st = vt.proc_status(a.p.pid)
         vt.check("full: /proc/PID is the agent",
                  st.get("Name") == "vigil-agent", st.get("Name"))
         check_ids("full", st, user)
@@ -256,7 +246,7 @@ def test_full(tmp, user, ns_a, ns_b):
         vt.check("full: the reloaded rule fires", bool(two),
                  [e.get("alert") for e in events(out)
                   if e.get("event_type") == "alert"])
-        st = status(a.p.pid)
+        st = vt.proc_status(a.p.pid)
         check_caps("full after reload", st,
                    mask(CAP_NET_RAW, CAP_DAC_READ_SEARCH))
     finally:
@@ -287,7 +277,7 @@ def test_capture_only(tmp, user, ns_a):
         ok = a.p.poll() is None
         vt.check("capture only: running", ok, a.stderr()[-800:])
         if ok:
-            st = status(a.p.pid)
+            st = vt.proc_status(a.p.pid)
             check_ids("capture only", st, user)
             check_caps("capture only", st, mask(CAP_NET_RAW))
     finally:
@@ -306,7 +296,7 @@ def test_files_only(tmp, user):
         ok = a.p.poll() is None
         vt.check("files only: running", ok, a.stderr()[-800:])
         if ok:
-            st = status(a.p.pid)
+            st = vt.proc_status(a.p.pid)
             check_ids("files only", st, user)
             check_caps("files only", st, mask(CAP_DAC_READ_SEARCH))
     finally:
@@ -324,7 +314,7 @@ def test_allow_root(tmp, ns_a):
         ok = a.p.poll() is None
         vt.check("--allow-root: running", ok, a.stderr()[-800:])
         if ok:
-            st = status(a.p.pid)
+            st = vt.proc_status(a.p.pid)
             vt.check("--allow-root: stays uid 0",
                      st.get("Uid", "").split() == ["0"] * 4, st.get("Uid"))
             check_caps("--allow-root", st, mask(CAP_NET_RAW))

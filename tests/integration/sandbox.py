@@ -52,18 +52,6 @@ def sh(*args, ns=None, check=True):
     return subprocess.run(argv, check=check, capture_output=True, text=True)
 
 
-def status(pid):
-    out = {}
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                k, _, v = line.partition(":")
-                out[k] = v.strip()
-    except OSError:
-        pass
-    return out
-
-
 def children(pid):
     try:
         with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
@@ -130,16 +118,10 @@ class Agent:
 
 
 def check_locked(name, pid):
-    st = status(pid)
+    st = vt.proc_status(pid)
     vt.check(name + ": the child is vigil-agent",
              st.get("Name") == "vigil-agent", st.get("Name"))
-    for k in ("CapEff", "CapPrm", "CapBnd", "CapInh", "CapAmb"):
-        vt.check("%s: %s is zero" % (name, k),
-                 st.get(k) == "0000000000000000", st.get(k))
-    vt.check(name + ": NoNewPrivs 1", st.get("NoNewPrivs") == "1",
-             st.get("NoNewPrivs"))
-    vt.check(name + ": Seccomp 2 (filter)", st.get("Seccomp") == "2",
-             st.get("Seccomp"))
+    vt.check_sandboxed(name, st)
     # Nothing open but stdio, sockets and pcap's eventfd: no file.
     fds = {}
     try:
@@ -186,7 +168,7 @@ def test_sandboxed(tmp, ns_a, ns_b):
         vt.check("the stats name the child",
                  st["sandbox"]["child_pid"] == child, st["sandbox"])
         check_locked("restarted child", child)
-        pst = status(a.p.pid)
+        pst = vt.proc_status(a.p.pid)
         vt.check("the parent keeps CAP_NET_RAW to reopen captures",
                  int(pst.get("CapEff", "0"), 16) & (1 << 13) != 0,
                  pst.get("CapEff"))

@@ -67,18 +67,6 @@ NEW_RULE = """rule Vigil_Test_After_Reload : test
 """
 
 
-def status(pid):
-    out = {}
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                k, _, v = line.partition(":")
-                out[k] = v.strip()
-    except OSError:
-        pass
-    return out
-
-
 def scanner_children(pid):
     """The agent's children started with the internal command (by any of
     its threads: each lists its own)."""
@@ -102,17 +90,8 @@ def scanner_children(pid):
 
 
 def check_locked(name, pid):
-    st = status(pid)
-    keys = ["CapEff", "CapPrm", "CapInh", "CapAmb"]
-    if os.geteuid() == 0:
-        keys.append("CapBnd")
-    for k in keys:
-        vt.check("%s: %s is zero" % (name, k),
-                 st.get(k) == "0000000000000000", st.get(k))
-    vt.check(name + ": NoNewPrivs 1", st.get("NoNewPrivs") == "1",
-             st.get("NoNewPrivs"))
-    vt.check(name + ": Seccomp 2 (filter)", st.get("Seccomp") == "2",
-             st.get("Seccomp"))
+    vt.check_sandboxed(name, vt.proc_status(pid),
+                       bounding=os.geteuid() == 0)
     fds = {}
     try:
         for fd in os.listdir("/proc/%d/fd" % pid):

@@ -88,6 +88,32 @@ def cleanup():
             p.wait()
 
 
+def proc_status(pid):
+    """/proc/PID/status as a dict of its fields ({} once it is gone)."""
+    out = {}
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                out[k] = v.strip()
+    except OSError:
+        pass
+    return out
+
+
+def check_sandboxed(name, st, bounding=True):
+    """A sandboxed child's status: no capability in any set (the bounding
+    set only when bounding), no_new_privs, a seccomp filter."""
+    for k in ("CapEff", "CapPrm", "CapInh", "CapAmb") + (
+            ("CapBnd",) if bounding else ()):
+        check("%s: %s is zero" % (name, k),
+              st.get(k) == "0000000000000000", st.get(k))
+    check(name + ": NoNewPrivs 1", st.get("NoNewPrivs") == "1",
+          st.get("NoNewPrivs"))
+    check(name + ": Seccomp 2 (filter)", st.get("Seccomp") == "2",
+          st.get("Seccomp"))
+
+
 def read_events(path):
     """The EVE events of a file the agent may still be writing: a line
     being written (not JSON yet) is left out, a missing file is empty."""
