@@ -29,6 +29,7 @@ max_len() {
   resp) echo 4096 ;;
   collector_event) echo 16384 ;;
   filescan) echo 65536 ;;
+  scanchild) echo 16384 ;;
   *) echo 4096 ;;
   esac
 }
