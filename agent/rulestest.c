@@ -148,7 +148,9 @@ bad:
 }
 
 /* parts: strings joined into the sample's bytes (so that a test string
- * such as EICAR's never stands whole in a file of the repository). */
+ * such as EICAR's never stands whole in a file of the repository). The
+ * joined length is bounded like a sample file: aliases let a small file
+ * name one long string many times. */
 static enum vg_err
 join_parts(yaml_document_t *doc, yaml_node_t *v, struct tcase *tc,
 	   const char *path, FILE *out)
@@ -164,6 +166,11 @@ join_parts(yaml_document_t *doc, yaml_node_t *v, struct tcase *tc,
 		if (n == NULL || n->type != YAML_SCALAR_NODE) {
 			fprintf(out, "%s:%u: parts: a list of strings\n", path,
 				line);
+			return VG_EINVAL;
+		}
+		if (n->data.scalar.length > MAX_SAMPLE - len) {
+			fprintf(out, "%s:%u: parts: joined over %u bytes\n",
+				path, line, MAX_SAMPLE);
 			return VG_EINVAL;
 		}
 		len += n->data.scalar.length;

@@ -42,7 +42,8 @@
 #define VG_RULESTEST_MAX_CASES      1024 /* case files run from one folder */
 #define VG_RULESTEST_MAX_FILE_BYTES (1024u * 1024) /* bytes of a case file */
 #define VG_RULESTEST_MAX_EXPECT     64 /* expectations of one case */
-/* A YARA case's sample file is read up to this many bytes. */
+/* A YARA case's sample: a file is read up to this many bytes, and joined
+ * parts must not be longer. */
 #define VG_RULESTEST_MAX_SAMPLE (64u << 20)
 
 /* Run the cases of dir (or the one case file dir names). shipped is the
