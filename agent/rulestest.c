@@ -20,9 +20,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define MAX_EXPECT    64
-#define MAX_CASES     1024
-#define MAX_SAMPLE    (64u << 20) /* bytes of a YARA case's sample */
+#define MAX_EXPECT    VG_RULESTEST_MAX_EXPECT
+#define MAX_CASES     VG_RULESTEST_MAX_CASES
+#define MAX_SAMPLE    VG_RULESTEST_MAX_SAMPLE
 #define MAX_YARA_NAME 128
 
 struct expect {
@@ -148,10 +148,14 @@ bad:
 }
 
 /* parts: strings joined into the sample's bytes (so that a test string
- * such as EICAR's never stands whole in a file of the repository). */
-static bool
-join_parts(yaml_document_t *doc, yaml_node_t *v, struct tcase *tc)
+ * such as EICAR's never stands whole in a file of the repository). The
+ * joined length is bounded like a sample file: aliases let a small file
+ * name one long string many times. */
+static enum vg_err
+join_parts(yaml_document_t *doc, yaml_node_t *v, struct tcase *tc,
+	   const char *path, FILE *out)
 {
+	unsigned line = (unsigned)v->start_mark.line + 1;
 	yaml_node_item_t *it;
 	size_t len = 0;
 
@@ -159,14 +163,24 @@ join_parts(yaml_document_t *doc, yaml_node_t *v, struct tcase *tc)
 	     it++) {
 		yaml_node_t *n = yaml_document_get_node(doc, *it);
 
-		if (n == NULL || n->type != YAML_SCALAR_NODE)
-			return false;
+		if (n == NULL || n->type != YAML_SCALAR_NODE) {
+			fprintf(out, "%s:%u: parts: a list of strings\n", path,
+				line);
+			return VG_EINVAL;
+		}
+		if (n->data.scalar.length > MAX_SAMPLE - len) {
+			fprintf(out, "%s:%u: parts: joined over %u bytes\n",
+				path, line, MAX_SAMPLE);
+			return VG_EINVAL;
+		}
 		len += n->data.scalar.length;
 	}
 	free(tc->text);
 	tc->text = malloc(len + 1);
-	if (tc->text == NULL)
-		return false;
+	if (tc->text == NULL) {
+		fprintf(out, "%s: out of memory\n", path);
+		return VG_ENOMEM;
+	}
 	tc->text_len = 0;
 	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top;
 	     it++) {
@@ -178,36 +192,68 @@ join_parts(yaml_document_t *doc, yaml_node_t *v, struct tcase *tc)
 	}
 	tc->text[tc->text_len] = '\0';
 	tc->has_text = true;
-	return true;
+	return VG_OK;
 }
 
-static bool
-read_case(const char *path, struct tcase *tc, FILE *out)
+/* libyaml's input: fp, refused past VG_RULESTEST_MAX_FILE_BYTES so that a
+ * case file is never loaded whole however large it is. */
+struct case_input {
+	FILE *fp;
+	size_t len;
+	bool too_big;
+};
+
+static int
+read_input(void *data, unsigned char *buf, size_t size, size_t *got)
 {
+	struct case_input *in = data;
+
+	*got = fread(buf, 1, size, in->fp);
+	if (ferror(in->fp))
+		return 0;
+	in->len += *got;
+	if (in->len > VG_RULESTEST_MAX_FILE_BYTES) {
+		in->too_big = true;
+		return 0;
+	}
+	return 1;
+}
+
+/* The case in fp (named path) into tc: VG_OK, VG_EINVAL or VG_ENOMEM,
+ * each problem printed to out. */
+static enum vg_err
+read_case_fp(FILE *fp, const char *path, struct tcase *tc, FILE *out)
+{
+	struct case_input in = {.fp = fp};
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	yaml_node_t *root;
 	yaml_node_pair_t *p;
-	FILE *fp;
-	bool ok = false;
+	enum vg_err rc = VG_EINVAL, e;
 
 	free(tc->text);
 	memset(tc, 0, sizeof(*tc));
 	snprintf(tc->path, sizeof(tc->path), "%s", path);
-	fp = fopen(path, "rb");
-	if (fp == NULL) {
-		fprintf(out, "%s: %s\n", path, strerror(errno));
-		return false;
-	}
 	if (!yaml_parser_initialize(&parser)) {
-		fclose(fp);
-		return false;
+		fprintf(out, "%s: out of memory\n", path);
+		return VG_ENOMEM;
 	}
-	yaml_parser_set_input_file(&parser, fp);
+	yaml_parser_set_input(&parser, read_input, &in);
 	if (!yaml_parser_load(&parser, &doc)) {
-		fprintf(out, "%s:%lu: YAML: %s\n", path,
-			(unsigned long)parser.problem_mark.line + 1,
-			parser.problem ? parser.problem : "syntax error");
+		if (in.too_big)
+			fprintf(out, "%s: file over %u bytes\n", path,
+				VG_RULESTEST_MAX_FILE_BYTES);
+		else if (ferror(fp))
+			fprintf(out, "%s: read error\n", path);
+		else if (parser.error == YAML_MEMORY_ERROR)
+			fprintf(out, "%s: out of memory\n", path);
+		else
+			fprintf(out, "%s:%lu: YAML: %s\n", path,
+				(unsigned long)parser.problem_mark.line + 1,
+				parser.problem ? parser.problem
+					       : "syntax error");
+		if (parser.error == YAML_MEMORY_ERROR)
+			rc = VG_ENOMEM;
 		goto out_parser;
 	}
 	root = yaml_document_get_root_node(&doc);
@@ -216,7 +262,7 @@ read_case(const char *path, struct tcase *tc, FILE *out)
 			path);
 		goto out_doc;
 	}
-	ok = true;
+	rc = VG_OK;
 	for (p = root->data.mapping.pairs.start;
 	     p < root->data.mapping.pairs.top; p++) {
 		const char *k = scalar(&doc, p->key);
@@ -233,19 +279,21 @@ read_case(const char *path, struct tcase *tc, FILE *out)
 			tc->text_len = v->data.scalar.length;
 			tc->text = malloc(tc->text_len + 1);
 			if (tc->text == NULL) {
-				ok = false;
+				fprintf(out, "%s: out of memory\n", path);
+				rc = VG_ENOMEM;
 				break;
 			}
 			memcpy(tc->text, s, tc->text_len + 1);
 			tc->has_text = true;
 		} else if (k && strcmp(k, "parts") == 0 && v &&
 			   v->type == YAML_SEQUENCE_NODE) {
-			if (!join_parts(&doc, v, tc)) {
-				fprintf(out,
-					"%s:%u: parts: a list of strings\n",
-					path, line);
-				ok = false;
+			e = join_parts(&doc, v, tc, path, out);
+			if (e == VG_ENOMEM) {
+				rc = e;
+				break;
 			}
+			if (e != VG_OK)
+				rc = e;
 		} else if (k && strcmp(k, "config") == 0 && s) {
 			resolve(path, s, tc->config, sizeof(tc->config));
 		} else if (k && strcmp(k, "description") == 0) {
@@ -261,13 +309,13 @@ read_case(const char *path, struct tcase *tc, FILE *out)
 						"%s:%u: at most %d "
 						"expectations\n",
 						path, line, MAX_EXPECT);
-					ok = false;
+					rc = VG_EINVAL;
 					break;
 				}
 				if (!read_expect(
 					&doc, yaml_document_get_node(&doc, *it),
 					&tc->ex[tc->n_ex], path, out))
-					ok = false;
+					rc = VG_EINVAL;
 				else
 					tc->n_ex++;
 			}
@@ -277,20 +325,20 @@ read_case(const char *path, struct tcase *tc, FILE *out)
 				"(capture, config, file, text, parts, "
 				"description, expect)\n",
 				path, line, k ? k : "?");
-			ok = false;
+			rc = VG_EINVAL;
 		}
 	}
-	if (ok && ((tc->capture[0] != '\0') + (tc->sample[0] != '\0') +
-			   tc->has_text !=
-		       1 ||
-		   tc->n_ex == 0)) {
+	if (rc == VG_OK && ((tc->capture[0] != '\0') + (tc->sample[0] != '\0') +
+				    tc->has_text !=
+				1 ||
+			    tc->n_ex == 0)) {
 		fprintf(out,
 			"%s: a case needs expect and one of capture, file, "
 			"text or parts\n",
 			path);
-		ok = false;
+		rc = VG_EINVAL;
 	}
-	for (unsigned i = 0; ok && i < tc->n_ex; i++) {
+	for (unsigned i = 0; rc == VG_OK && i < tc->n_ex; i++) {
 		if ((tc->ex[i].yara[0] != '\0') != (tc->capture[0] == '\0')) {
 			fprintf(out, "%s:%u: expect: %s\n", path,
 				tc->ex[i].line,
@@ -298,15 +346,48 @@ read_case(const char *path, struct tcase *tc, FILE *out)
 						 "network rules (sid)"
 					       : "a file case expects YARA "
 						 "rules (yara)");
-			ok = false;
+			rc = VG_EINVAL;
 		}
 	}
 out_doc:
 	yaml_document_delete(&doc);
 out_parser:
 	yaml_parser_delete(&parser);
+	return rc;
+}
+
+static bool
+read_case(const char *path, struct tcase *tc, FILE *out)
+{
+	FILE *fp = fopen(path, "rb");
+	enum vg_err rc;
+
+	if (fp == NULL) {
+		free(tc->text);
+		memset(tc, 0, sizeof(*tc));
+		snprintf(tc->path, sizeof(tc->path), "%s", path);
+		fprintf(out, "%s: %s\n", path, strerror(errno));
+		return false;
+	}
+	rc = read_case_fp(fp, path, tc, out);
 	fclose(fp);
-	return ok;
+	return rc == VG_OK;
+}
+
+enum vg_err
+vg_rules_case_check(FILE *fp, const char *name, FILE *out)
+{
+	struct tcase *tc = calloc(1, sizeof(*tc));
+	enum vg_err rc;
+
+	if (tc == NULL) {
+		fprintf(out, "%s: out of memory\n", name);
+		return VG_ENOMEM;
+	}
+	rc = read_case_fp(fp, name, tc, out);
+	free(tc->text);
+	free(tc);
+	return rc;
 }
 
 /* Replay the case; fills got[i] with alerts of expectation i. */

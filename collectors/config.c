@@ -28,7 +28,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MAX_FILE_BYTES (1u << 20)
+#define MAX_FILE_BYTES VC_CONFIG_MAX_FILE_BYTES
 #define MAX_LINE       4096 /* a password file's first line */
 #define DEFAULT_URL    "redis://127.0.0.1:6379"
 #define SYSTEM_STATIC  "/usr/share/vigil/dashboards/web"
@@ -940,7 +940,11 @@ read_all(struct loader *ld, char **bufp, size_t *lenp)
 	}
 	n = fread(buf, 1, MAX_FILE_BYTES + 1, f);
 	if (ferror(f) || n > MAX_FILE_BYTES) {
-		fail(ld, 0, NULL, ferror(f) ? "read error" : "file too big");
+		if (ferror(f))
+			fail(ld, 0, NULL, "read error");
+		else
+			fail(ld, 0, NULL, "file larger than %u bytes",
+			     MAX_FILE_BYTES);
 		fclose(f);
 		free(buf);
 		return -1;

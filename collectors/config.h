@@ -31,6 +31,10 @@
 #define VC_DEFAULT_MAX_AGENTS    10000u
 #define VC_MAX_AGENTS            100000u
 
+/* Bytes of collector.yaml: a larger file is refused (VG_EIO, "FILE: file
+ * larger than 1048576 bytes"). */
+#define VC_CONFIG_MAX_FILE_BYTES (1024u * 1024)
+
 struct vc_config {
 	char *path; /* the file loaded (owned) */
 
@@ -93,8 +97,9 @@ struct vc_config {
  * filled on success only: release with vc_config_fini()). for_run
  * nonzero also requires what `run` needs (archive.dir) and reads the
  * password file. Returns VG_OK, VG_EINVAL (a mistake in the file: err
- * holds "FILE:LINE: KEY: message"), VG_EIO (the file cannot be read) or
- * VG_ENOMEM. Secrets never appear in err.
+ * holds "FILE:LINE: KEY: message"), VG_EIO (the file cannot be read, or
+ * is larger than VC_CONFIG_MAX_FILE_BYTES) or VG_ENOMEM. Secrets never
+ * appear in err.
  */
 enum vg_err vc_config_load(const char *path, int for_run, struct vc_config *cfg,
 			   char *err, size_t errlen) VG_MUST_CHECK;

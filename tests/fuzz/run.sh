@@ -28,6 +28,8 @@ max_len() {
   spool) echo 4096 ;;
   resp) echo 4096 ;;
   collector_event) echo 16384 ;;
+  collector_config) echo 16384 ;;
+  rulestest) echo 8192 ;;
   filescan) echo 65536 ;;
   scanchild) echo 16384 ;;
   *) echo 4096 ;;
