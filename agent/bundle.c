@@ -843,39 +843,14 @@ out:
 /* Extracting                                                           */
 
 static int
-fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc;
-
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
-static int
 write_file(const char *path, const uint8_t *data, size_t len)
 {
 	int fd = open(
 	    path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	size_t off = 0;
-	ssize_t w;
 
 	if (fd < 0)
 		return -1;
-	while (off < len) {
-		w = write(fd, data + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			close(fd);
-			return -1;
-		}
-		off += (size_t)w;
-	}
-	if (fsync(fd) != 0) {
+	if (vg_write_all(fd, data, len) != 0 || fsync(fd) != 0) {
 		close(fd);
 		return -1;
 	}
@@ -916,12 +891,12 @@ vg_bundle_extract(const struct vg_bundle *b, const char *dir, char *err,
 	for (i = 0; i < VG_ARRAY_LEN(kinds); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir,
 			 vg_bundle_kind_dir(kinds[i]));
-		if (fsync_dir(path) != 0) {
+		if (vg_fsync_dir(path) != 0) {
 			vg_seterr(err, errlen, "%s: %s", path, strerror(errno));
 			return VG_EIO;
 		}
 	}
-	if (fsync_dir(dir) != 0) {
+	if (vg_fsync_dir(dir) != 0) {
 		vg_seterr(err, errlen, "%s: %s", dir, strerror(errno));
 		return VG_EIO;
 	}

@@ -541,14 +541,7 @@ fetch(struct vg_bundlepoll *bp, const char **dir)
 		rc = VG_EAGAIN;
 		goto out;
 	}
-	{
-		int fd = open(bp->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-		if (fd >= 0) {
-			(void)fsync(fd);
-			close(fd);
-		}
-	}
+	(void)vg_fsync_dir(bp->dir);
 	bp->pending = b->version;
 	memcpy(bp->pending_hash, h, 32);
 	vg_log(LOG_INFO, "rule bundle version %" PRIu64 " (%u files) verified",
@@ -577,16 +570,12 @@ write_current(struct vg_bundlepoll *bp, uint64_t v, const uint8_t hash[32])
 		  0644);
 	if (fd < 0)
 		return -1;
-	ok = write(fd, line, (size_t)n) == n && fsync(fd) == 0;
+	ok = vg_write_all(fd, line, (size_t)n) == 0 && fsync(fd) == 0;
 	if (close(fd) != 0 || !ok || rename(tmp, path) != 0) {
 		(void)unlink(tmp);
 		return -1;
 	}
-	fd = open(bp->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)fsync(fd);
-		close(fd);
-	}
+	(void)vg_fsync_dir(bp->dir);
 	return 0;
 }
 

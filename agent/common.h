@@ -95,6 +95,14 @@ char *vg_read_secret(const char *path, const char *key, char *err,
  */
 ssize_t vg_read_whole(int fd, size_t size, unsigned char **buf, size_t *cap);
 
+/* Write all n bytes at p to fd, retrying short writes and EINTR. 0, or
+ * -1 with errno set. */
+int vg_write_all(int fd, const void *p, size_t n);
+
+/* fsync(2) the folder dir, so that what was made or removed in it stays
+ * so. 0, or -1 with errno set. */
+int vg_fsync_dir(const char *dir);
+
 /* The SHA-256 of n bytes at p in lower-case hex; "" if OpenSSL fails. */
 void vg_sha256_hex(char out[65], const void *p, size_t n);
 

@@ -1376,6 +1376,28 @@ child_report(struct vg_engine *e)
 	free(cc);
 }
 
+/*
+ * End the pipeline: the capture threads stop (breakloop: wake the live
+ * handles this process reads), then the workers drain their rings.
+ */
+static void
+join_pipeline(struct vg_engine *e, int breakloop)
+{
+	unsigned i;
+
+	atomic_store(&e->stop_capture, 1);
+	for (i = 0; breakloop && i < e->n_sources; i++)
+		if (e->sources[i].live)
+			vg_capture_breakloop(e->sources[i].live);
+	for (i = 0; i < e->n_sources; i++)
+		if (e->sources[i].started)
+			pthread_join(e->sources[i].th, NULL);
+	atomic_store(&e->drain, 1);
+	for (i = 0; i < e->n_workers; i++)
+		if (e->workers[i].started)
+			pthread_join(e->workers[i].th, NULL);
+}
+
 /* Child: the packet path, until the parent says stop (or goes away) or,
  * in a replay, the files end. Never returns. */
 static void __attribute__((noreturn)) child_main(struct vg_engine *e, int fd)
@@ -1442,17 +1464,7 @@ static void __attribute__((noreturn)) child_main(struct vg_engine *e, int fd)
 			next_report = now + SB_STATS_MS * 1000;
 		}
 	}
-	atomic_store(&e->stop_capture, 1);
-	for (i = 0; i < e->n_sources; i++)
-		if (e->sources[i].live)
-			vg_capture_breakloop(e->sources[i].live);
-	for (i = 0; i < e->n_sources; i++)
-		if (e->sources[i].started)
-			pthread_join(e->sources[i].th, NULL);
-	atomic_store(&e->drain, 1);
-	for (i = 0; i < e->n_workers; i++)
-		if (e->workers[i].started)
-			pthread_join(e->workers[i].th, NULL);
+	join_pipeline(e, 1);
 	child_report(e);
 	(void)vg_sb_send(fd, VG_SB_BYE, NULL, 0);
 	_exit(0);
@@ -1946,8 +1958,6 @@ vg_engine_child(struct vg_engine *e)
 void
 vg_engine_stop(struct vg_engine *e)
 {
-	unsigned i;
-
 	if (!e->started || e->stopped)
 		return;
 	e->stopped = 1;
@@ -1957,17 +1967,8 @@ vg_engine_stop(struct vg_engine *e)
 		sb_stop_child(e, VG_SB_STOP);
 		e->sb_restart_at_us = 0;
 	}
-	atomic_store(&e->stop_capture, 1);
-	for (i = 0; i < e->n_sources; i++)
-		if (e->sources[i].live && !e->sandboxed)
-			vg_capture_breakloop(e->sources[i].live);
-	for (i = 0; i < e->n_sources; i++)
-		if (e->sources[i].started)
-			pthread_join(e->sources[i].th, NULL);
-	atomic_store(&e->drain, 1);
-	for (i = 0; i < e->n_workers; i++)
-		if (e->workers[i].started)
-			pthread_join(e->workers[i].th, NULL);
+	/* Sandboxed, the captures run in the child, not here. */
+	join_pipeline(e, !e->sandboxed);
 	if (e->cfg->stats_interval)
 		vg_engine_emit_stats(e);
 	/* Redis: a replay waits for its alerts to be delivered (or kept in

@@ -59,24 +59,6 @@ struct vg_output {
 	struct vg_output_stats st;
 };
 
-/* Write all of p, retrying short writes and EINTR. */
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static int
 open_file(const char *path)
 {
@@ -249,7 +231,7 @@ publisher(void *arg)
 			if (o->path && atomic_exchange(&o->reopen, 0))
 				reopen_file(o);
 			if (o->fd >= 0) {
-				rc = write_all(o->fd, c->data, c->len);
+				rc = vg_write_all(o->fd, c->data, c->len);
 				o->file_size += c->len;
 				if (o->path && o->file_max &&
 				    o->file_size >= o->file_max)

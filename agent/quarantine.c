@@ -317,22 +317,6 @@ parent_dir(const char *path)
 	return d;
 }
 
-/* fsync(2) the folder dir. 0, or -1 with errno set. */
-static int
-fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc, e;
-
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	e = errno;
-	(void)close(fd);
-	errno = e;
-	return rc;
-}
-
 /* fsync the folder holding path. 0, or -1 with errno set. */
 static int
 fsync_parent(const char *path)
@@ -344,32 +328,9 @@ fsync_parent(const char *path)
 		errno = ENOMEM;
 		return -1;
 	}
-	rc = fsync_dir(dir);
+	rc = vg_fsync_dir(dir);
 	free(dir);
 	return rc;
-}
-
-static int
-write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-
-	while (n > 0) {
-		ssize_t w = write(fd, c, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (w == 0) {
-			errno = EIO;
-			return -1;
-		}
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 /*
@@ -413,7 +374,7 @@ copy_hash(int in, int out, uint64_t limit, uint64_t *copied, char hex[65],
 			errno = ENOMEM;
 			goto out;
 		}
-		if (out >= 0 && write_all(out, buf, (size_t)r) != 0) {
+		if (out >= 0 && vg_write_all(out, buf, (size_t)r) != 0) {
 			*werr = true;
 			goto out;
 		}
@@ -900,7 +861,7 @@ write_record(struct qctx *q)
 		return VG_ENOMEM;
 	}
 	if (ftruncate(q->jfd, 0) != 0 || lseek(q->jfd, 0, SEEK_SET) != 0 ||
-	    write_all(q->jfd, text, strlen(text)) != 0 || fsync(q->jfd) != 0) {
+	    vg_write_all(q->jfd, text, strlen(text)) != 0 || fsync(q->jfd) != 0) {
 		e = errno;
 		free(text);
 		vg_seterr(q->err, q->errlen, "cannot write %s/%s: %s",

@@ -86,35 +86,36 @@ struct rd {
 	int short_;
 };
 
+/* The next n bytes into v (zeros once short). */
+static void
+take(struct rd *r, void *v, size_t n)
+{
+	if (r->left < n) {
+		r->short_ = 1;
+		r->left = 0;
+		memset(v, 0, n);
+		return;
+	}
+	memcpy(v, r->p, n);
+	r->p += n;
+	r->left -= n;
+}
+
 static uint32_t
 get32(struct rd *r)
 {
-	uint32_t v = 0;
+	uint32_t v;
 
-	if (r->left < 4) {
-		r->short_ = 1;
-		r->left = 0;
-		return 0;
-	}
-	memcpy(&v, r->p, 4);
-	r->p += 4;
-	r->left -= 4;
+	take(r, &v, sizeof(v));
 	return v;
 }
 
 static uint64_t
 get64(struct rd *r)
 {
-	uint64_t v = 0;
+	uint64_t v;
 
-	if (r->left < 8) {
-		r->short_ = 1;
-		r->left = 0;
-		return 0;
-	}
-	memcpy(&v, r->p, 8);
-	r->p += 8;
-	r->left -= 8;
+	take(r, &v, sizeof(v));
 	return v;
 }
 

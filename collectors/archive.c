@@ -183,20 +183,6 @@ path_of(char *dst, size_t n, const char *fmt, ...)
 	return r < 0 || (size_t)r >= n ? -1 : 0;
 }
 
-/* fsync a directory, so a file created or removed in it stays so. */
-static int
-sync_dir(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc;
-
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
 /* Open (create) the day file with a shared lock, not one the compressor
  * has just removed. The fd, or -1 with err written. */
 static int
@@ -214,7 +200,7 @@ open_day(struct vc_archive *a, const char *agency, const char *day, char *err,
 		return -1;
 	}
 	if (mkdir(sub, 0750) == 0)
-		(void)sync_dir(a->dir);
+		(void)vg_fsync_dir(a->dir);
 	else if (errno != EEXIST) {
 		vg_seterr(err, errlen, "archive: mkdir %s: %s", sub,
 			  strerror(errno));
@@ -231,7 +217,7 @@ open_day(struct vc_archive *a, const char *agency, const char *day, char *err,
 		}
 		if (st.st_nlink > 0) {
 			/* A new file's directory entry must survive too. */
-			if (st.st_size == 0 && sync_dir(sub) != 0) {
+			if (st.st_size == 0 && vg_fsync_dir(sub) != 0) {
 				close(fd);
 				fd = -1;
 				break;
@@ -433,7 +419,7 @@ compress_one(const char *sub, const char *day)
 		goto out;
 	}
 	gz = NULL;
-	if (fsync(gfd) != 0 || unlink(path) != 0 || sync_dir(sub) != 0)
+	if (fsync(gfd) != 0 || unlink(path) != 0 || vg_fsync_dir(sub) != 0)
 		goto out;
 	rc = 1;
 out:
