@@ -15,6 +15,7 @@ reload nor a SIGTERM.
 
 usage: bundle.py COLLECTOR AGENT
 """
+import functools
 import os
 import random
 import select
@@ -29,8 +30,11 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vigiltest import Redis, check, cleanup, summary, write  # noqa: E402
-from vigiltest import wait_for  # noqa: E402
+from vigiltest import sids, udp_rule, wait_for  # noqa: E402
+import vigiltest  # noqa: E402
 from vigiltest import read_events as events  # noqa: E402
+
+wait_events = functools.partial(vigiltest.wait_events, timeout=30.0)
 
 COLLECTOR, AGENT = sys.argv[1], sys.argv[2]
 KEY = b"vigil:rules:bundle"
@@ -72,20 +76,6 @@ def resp(sock_path, *args):
     return head[1:].decode()
 
 
-def wait_events(path, pred, timeout=30.0):
-    end = time.time() + timeout
-    evs = []
-    while time.time() < end:
-        evs = events(path)
-        if pred(evs):
-            return evs
-        time.sleep(0.2)
-    return evs
-
-
-def sids(evs):
-    return [e["alert"]["signature_id"] for e in evs
-            if e.get("event_type") == "alert"]
 
 
 def bundle_version(evs):
@@ -94,11 +84,6 @@ def bundle_version(evs):
         return None
     return st[-1]["stats"].get("rules", {}).get("bundle_version")
 
-
-def rule(sid, port, name):
-    return ("- id: %d\n  name: %s\n  category: Test\n  severity: low\n"
-            "  match:\n    transport: udp\n    dst_port: %d\n"
-            % (sid, name, port))
 
 
 class HangProxy:
@@ -194,20 +179,23 @@ def main():
 
     # A broken rule: nothing published, file and line named.
     bad = os.path.join(tmp, "bad")
+    good = udp_rule(3000301, "ok", p1)
     write(os.path.join(bad, "network", "broken.yaml"),
-          rule(3000301, p1, "ok") + "- id: 3000302\n  name: broken\n"
+          good + "- id: 3000302\n  name: broken\n"
           "  category: Test\n  severity: low\n  match:\n"
           "    protocol: DNSS\n")
+    # The line of "protocol: DNSS": the sixth of the second rule.
+    line = good.count("\n") + 6
     r = collector("publish", "--key", os.path.join(tmp, "center.key"),
                   "-c", ccfg, bad)
     check("publish refuses a broken rule, naming file and line",
-          r.returncode == 1 and "broken.yaml:13:" in r.stderr and
+          r.returncode == 1 and "broken.yaml:%d:" % line in r.stderr and
           resp(sock, "EXISTS", KEY) == "0", r.stderr[-600:])
 
     # Version 1: one rule on port p1.
     d1 = os.path.join(tmp, "rules-v1")
     write(os.path.join(d1, "network", "bundle.yaml"),
-          rule(3000201, p1, "from bundle one"))
+          udp_rule(3000201, "from bundle one", p1))
     write(os.path.join(d1, "ioc", "center-ip.txt"), "192.0.2.1\n")
     r = collector("publish", "--key", os.path.join(tmp, "center.key"),
                   "-c", ccfg, d1)
@@ -241,7 +229,7 @@ def main():
                     os.path.join(tmp, "agent.sock"),
                     os.path.join(tmp, "center.pub"), bdir))
     # A local rule whose id a bundle below reuses.
-    write(os.path.join(tmp, "local.yaml"), rule(3000250, 9, "local"))
+    write(os.path.join(tmp, "local.yaml"), udp_rule(3000250, "local", 9))
     logpath = os.path.join(tmp, "agent.log")
     log = open(logpath, "w")
 
@@ -274,7 +262,7 @@ def main():
         check("current records version 1", cur.startswith("1 "), cur)
         with open(os.path.join(bdir, "v1", "network", "bundle.yaml")) as f:
             check("the bundle's files are on disk",
-                  f.read() == rule(3000201, p1, "from bundle one"))
+                  f.read() == udp_rule(3000201, "from bundle one", p1))
 
         def refused(sid, what):
             n0 = len(events(out))
@@ -318,7 +306,7 @@ def main():
         # Version 3, the center's key: a rule on port p2 instead.
         d3 = os.path.join(tmp, "rules-v3")
         write(os.path.join(d3, "network", "bundle.yaml"),
-              rule(3000202, p2, "from bundle three"))
+              udp_rule(3000202, "from bundle three", p2))
         r = collector("publish", "--key", os.path.join(tmp, "center.key"),
                       "-c", ccfg, d3)
         check("publish takes the stored version + 1",
@@ -346,7 +334,7 @@ def main():
         # (the id of its local rule): refused, version 3 stays.
         d4 = os.path.join(tmp, "rules-v4")
         write(os.path.join(d4, "network", "bundle.yaml"),
-              rule(3000250, p1, "clashes with the local rule"))
+              udp_rule(3000250, "clashes with the local rule", p1))
         r = collector("publish", "--key", os.path.join(tmp, "center.key"),
                       "-c", ccfg, d4)
         check("publish version 4", r.returncode == 0 and
@@ -395,9 +383,9 @@ def main():
         agent.send_signal(signal.SIGTERM)
         agent.wait(30)
         write(os.path.join(tmp, "local.yaml"),
-              rule(3000250, 9, "local") +
-              rule(3000202, 9, "takes bundle three's id") +
-              rule(3000260, p1, "local on p1"))
+              udp_rule(3000250, "local", 9) +
+              udp_rule(3000202, "takes bundle three's id", 9) +
+              udp_rule(3000260, "local on p1", p1))
         n0 = len(events(out))
         log.flush()
         l0 = os.path.getsize(logpath)
@@ -435,7 +423,7 @@ def main():
         # A newer bundle that loads with the new local rules: applied.
         d5 = os.path.join(tmp, "rules-v5")
         write(os.path.join(d5, "network", "bundle.yaml"),
-              rule(3000205, p2, "from bundle five"))
+              udp_rule(3000205, "from bundle five", p2))
         r = collector("publish", "--key", os.path.join(tmp, "center.key"),
                       "-c", ccfg, "--version", "5", d5)
         check("publish version 5", r.returncode == 0 and

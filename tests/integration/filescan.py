@@ -29,7 +29,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vigiltest import check, summary  # noqa: E402  # noqa: E402
+from vigiltest import check, read_events, summary, wait_events  # noqa: E402
 
 AGENT, SRC = sys.argv[1], sys.argv[2]
 
@@ -85,30 +85,12 @@ def events_of(text):
     return out
 
 
-def read_events(path):
-    if not os.path.exists(path):
-        return []
-    with open(path, errors="replace") as f:
-        return events_of(f.read())
-
-
 def fileinfos(evs):
     return [e for e in evs if e.get("event_type") == "fileinfo"]
 
 
 def names(evs):
     return sorted(e["fileinfo"]["filename"] for e in fileinfos(evs))
-
-
-def wait_for(path, pred, timeout=20.0):
-    end = time.time() + timeout
-    evs = []
-    while time.time() < end:
-        evs = read_events(path)
-        if pred(evs):
-            return evs
-        time.sleep(0.2)
-    return evs
 
 
 def sha256(path):
@@ -284,7 +266,7 @@ class Daemon:
                                   stdout=subprocess.DEVNULL,
                                   stderr=self.err)
         # Up once its first stats event is out: the watches are placed.
-        wait_for(self.out, lambda evs: any(
+        wait_events(self.out, lambda evs: any(
             e.get("event_type") == "stats" for e in evs), 15)
 
     def events(self):
@@ -357,8 +339,8 @@ def test_watch(tmp, rules_dir):
         os.makedirs(deep)
         early = write(os.path.join(deep, "early.php"), "<?php " + MARK)
         want = [cp_dst, mv_dst, slow, multi, early]
-        evs = wait_for(d.out, lambda evs: all(count_for(evs, p) for p in want),
-                       20)
+        evs = wait_events(d.out, lambda evs: all(count_for(evs, p) for p in want),
+                          20)
         time.sleep(2.5)  # anything that would come twice has come
         evs = d.events()
         for p in want:
@@ -379,7 +361,7 @@ def test_watch(tmp, rules_dir):
         broken = write(os.path.join(rules_dir, "zz-broken.yar"),
                        "rule Z {\n  condition:\n    nosuchthing\n}\n")
         d.p.send_signal(signal.SIGHUP)
-        evs = wait_for(d.out, lambda evs: any(
+        evs = wait_events(d.out, lambda evs: any(
             e.get("event_type") == "agent" and
             e["agent"]["status"] == "failed" for e in evs), 10)
         fail = [e for e in evs if e.get("event_type") == "agent" and
@@ -389,7 +371,7 @@ def test_watch(tmp, rules_dir):
                            for m in fail[0]["agent"]["messages"]),
               str(fail))
         after = write(os.path.join(www, "uploads", "after.php"), MARK)
-        evs = wait_for(d.out, lambda evs: count_for(evs, after) == 1, 10)
+        evs = wait_events(d.out, lambda evs: count_for(evs, after) == 1, 10)
         check("reload: the running rules stay in force",
               count_for(evs, after) == 1, "")
         os.unlink(broken)
@@ -397,12 +379,12 @@ def test_watch(tmp, rules_dir):
         # As logrotate does: move the file away, then SIGHUP.
         os.rename(d.out, d.out + ".1")
         d.p.send_signal(signal.SIGHUP)
-        evs = wait_for(d.out, lambda evs: any(
+        evs = wait_events(d.out, lambda evs: any(
             e.get("event_type") == "agent" and
             e["agent"]["status"] == "ok" for e in evs), 10)
         second = write(os.path.join(www, "uploads", "second.txt"),
                        "SECOND-MARKER-91c2")
-        evs = wait_for(d.out, lambda evs: count_for(evs, second) == 1, 10)
+        evs = wait_events(d.out, lambda evs: count_for(evs, second) == 1, 10)
         hit = [e for e in fileinfos(evs)
                if e["fileinfo"]["filename"] == second]
         check("reload: the new rule is in force",
@@ -452,7 +434,7 @@ def test_quarantine(tmp, rules_dir):
         target = os.path.join(www, "payload.bin")
         # mv keeps owner, mode and times: what restore must bring back.
         shutil.move(stage, target)
-        evs = wait_for(d.out, lambda evs: any(
+        evs = wait_events(d.out, lambda evs: any(
             e.get("event_type") == "alert" for e in evs), 15)
         alerts = [e for e in evs if e.get("event_type") == "alert"]
         check("quarantine: the alert says blocked",
@@ -505,7 +487,7 @@ def test_limits(tmp, rules_dir):
     try:
         files = [write(os.path.join(www, sub, "x.php"), MARK)
                  for sub in ["a", "b", "c", "d"]]
-        evs = wait_for(d.out, lambda evs: all(count_for(evs, p)
+        evs = wait_events(d.out, lambda evs: all(count_for(evs, p)
                                               for p in files), 15)
         check("watch limit: files in unwatched folders are still found",
               all(count_for(evs, p) == 1 for p in files),
@@ -557,12 +539,12 @@ def test_limits(tmp, rules_dir):
         files = [write(os.path.join(www, "f%03d.php" % i), MARK)
                  for i in range(200)]
         os.kill(d.p.pid, signal.SIGCONT)
-        evs = wait_for(d.out, lambda evs: all(count_for(evs, p)
+        evs = wait_events(d.out, lambda evs: all(count_for(evs, p)
                                               for p in files), 30)
         found = sum(1 for p in files if count_for(evs, p))
         check("overflow: every file of the burst is found", found == 200,
               "%d of 200" % found)
-        evs = wait_for(d.out, lambda evs: d.stats().get("overflows"), 5)
+        evs = wait_events(d.out, lambda evs: d.stats().get("overflows"), 5)
         check("overflow: counted and logged", d.stats().get("overflows", 0)
               >= 1 and "overflow" in d.stderr(), str(d.stats()))
     finally:

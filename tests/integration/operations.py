@@ -30,7 +30,8 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vigiltest import (Redis, check, cleanup, free_port, procs,  # noqa: E402
-                       stop, summary, wait_for, wait_port, write)
+                       sids, stop, summary, udp_rule, wait_for,
+                       wait_port, write)
 from vigiltest import read_events as events  # noqa: E402
 
 AGENT = sys.argv[1]
@@ -39,20 +40,8 @@ BOARD = os.path.join(SRC, "dashboards", "grafana", "vigil-agent.json")
 AGENCY = "ops-test"
 
 
-def rule(sid, port, name):
-    return ("- id: %d\n  name: %s\n  category: Test\n  severity: high\n"
-            "  mitre: [T1046]\n  match:\n    transport: udp\n"
-            "    dst_port: %d\n" % (sid, name, port))
-
-
 BROKEN = ("- id: 3100003\n  name: broken\n  category: Test\n"
           "  severity: low\n  match:\n    protocol: DNSS\n")
-
-
-def sids(evs):
-    return [e["alert"]["signature_id"] for e in evs
-            if e.get("event_type") == "alert" and "signature_id" in
-            e.get("alert", {})]
 
 
 def send(port, n):
@@ -171,7 +160,7 @@ def main():
     port = free_port()
     mport = free_port()
     rules = write(os.path.join(tmp, "local.yaml"),
-                  rule(3100001, port, "first rule"))
+                  udp_rule(3100001, "first rule", port, "high"))
     watched = os.path.join(tmp, "watched")
     os.makedirs(watched)
     out = os.path.join(tmp, "eve.json")
@@ -347,8 +336,8 @@ def main():
               "(%d metrics)" % len(names), names and not missing, missing)
 
         # Reload: a rule added is put in force and fires.
-        write(rules, rule(3100001, port, "first rule") +
-              rule(3100002, port, "second rule"))
+        write(rules, udp_rule(3100001, "first rule", port, "high") +
+              udp_rule(3100002, "second rule", port, "high"))
         r = ctl("reload", "-c", cfg)
         check("reload of a good file exits 0 and says what it loaded",
               r.returncode == 0 and "reload done" in r.stdout and
@@ -368,8 +357,8 @@ def main():
               st["counters"]["detect.reloads"] == 1, st["reload"])
 
         # A broken file: exit 1, FILE:LINE, the old rules stay.
-        write(rules, rule(3100001, port, "first rule") +
-              rule(3100002, port, "second rule") + BROKEN)
+        write(rules, udp_rule(3100001, "first rule", port, "high") +
+              udp_rule(3100002, "second rule", port, "high") + BROKEN)
         r = ctl("reload", "-s", sock)
         check("reload of a broken file exits 1 naming file and line",
               r.returncode == 1 and
@@ -424,7 +413,7 @@ def main():
           (r.returncode, r.stderr))
 
     # Metrics are off unless asked for: no TCP port at all.
-    write(rules, rule(3100001, port, "first rule"))
+    write(rules, udp_rule(3100001, "first rule", port, "high"))
     cfg2 = write(os.path.join(tmp, "agent2.yaml"), base)
     p = subprocess.Popen([AGENT, "run", "--allow-root", "-c", cfg2],
                          stderr=subprocess.PIPE, text=True)

@@ -62,12 +62,6 @@ def mask(*caps):
     return m
 
 
-def rule(sid, name):
-    return ("- id: %d\n  name: %s\n  category: Test\n  severity: low\n"
-            "  mitre: [T1046]\n  match:\n    transport: udp\n"
-            "    dst_port: %d\n" % (sid, name, PORT))
-
-
 YARA = """rule Vigil_Privdrop_Test
 {
     meta:
@@ -160,7 +154,8 @@ def test_full(tmp, user, ns_a, ns_b):
     os.makedirs(watch)
     os.chmod(watch, 0o700)  # root's only
     yara = vt.write(os.path.join(tmp, "yara", "t.yar"), YARA)
-    rules = vt.write(os.path.join(tmp, "local.yaml"), rule(3000101, "one"))
+    rules = vt.write(os.path.join(tmp, "local.yaml"),
+                     vt.udp_rule(3000101, "one", PORT))
     out = os.path.join(tmp, "out", "eve.json")
     os.makedirs(os.path.dirname(out))  # root's, 0755: the file is made
     quarantine = os.path.join(tmp, "quarantine")
@@ -227,7 +222,8 @@ def test_full(tmp, user, ns_a, ns_b):
                  bool(hits), a.stderr()[-800:])
 
         # SIGHUP: the rules are read again, as the user.
-        vt.write(rules, rule(3000101, "one") + rule(3000102, "two"))
+        vt.write(rules, vt.udp_rule(3000101, "one", PORT) +
+                 vt.udp_rule(3000102, "two", PORT))
         os.chmod(rules, 0o644)
         a.p.send_signal(signal.SIGHUP)
         vt.wait_for(lambda: "reloaded:" in a.stderr() or

@@ -20,33 +20,11 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vigiltest import check, summary  # noqa: E402  # noqa: E402
+from vigiltest import check, sids, summary, udp_rule  # noqa: E402
+from vigiltest import wait_events  # noqa: E402
 from vigiltest import read_events as events  # noqa: E402
 
 AGENT = sys.argv[1]
-
-
-def rule(sid, port, name):
-    return ("- id: %d\n  name: %s\n  category: Test\n  severity: low\n"
-            "  mitre: [T1046]\n  match:\n    transport: udp\n"
-            "    dst_port: %d\n" % (sid, name, port))
-
-
-def wait_for(path, pred, timeout=20.0):
-    """Poll the event file until pred(events) holds; returns the events."""
-    end = time.time() + timeout
-    evs = []
-    while time.time() < end:
-        evs = events(path)
-        if pred(evs):
-            return evs
-        time.sleep(0.2)
-    return evs
-
-
-def sids(evs):
-    return [e["alert"]["signature_id"] for e in evs
-            if e.get("event_type") == "alert"]
 
 
 def main():
@@ -59,7 +37,7 @@ def main():
     cfg = os.path.join(tmp, "agent.yaml")
     out = os.path.join(tmp, "eve.json")
     with open(rules, "w") as f:
-        f.write(rule(3000001, port, "first rule"))
+        f.write(udp_rule(3000001, "first rule", port))
     with open(cfg, "w") as f:
         f.write("capture:\n  interfaces:\n    - name: lo\n"
                 "      bpf: udp port %d\n      immediate: true\n"
@@ -82,16 +60,16 @@ def main():
     th = threading.Thread(target=traffic)
     th.start()
     try:
-        evs = wait_for(out, lambda e: 3000001 in sids(e))
+        evs = wait_events(out, lambda e: 3000001 in sids(e))
         check("the first rule alerts on live traffic", 3000001 in sids(evs))
 
         # A broken rule file: refused, the running set stays.
         with open(rules, "w") as f:
-            f.write(rule(3000001, port, "first rule") +
+            f.write(udp_rule(3000001, "first rule", port) +
                     "- id: 3000002\n  name: broken\n  category: Test\n"
                     "  severity: low\n  match:\n    protocol: DNSS\n")
         p.send_signal(signal.SIGHUP)
-        evs = wait_for(out, lambda e: any(
+        evs = wait_events(out, lambda e: any(
             x.get("event_type") == "agent" for x in e))
         ag = [x for x in evs if x.get("event_type") == "agent"]
         msgs = ag[0]["agent"].get("messages", []) if ag else []
@@ -101,15 +79,15 @@ def main():
               any("local.yaml:14: rule 3000002: match.protocol" in m and
                   "did you mean \"DNS\"" in m for m in msgs), str(ag)[:600])
         n_before = len(evs)
-        evs = wait_for(out, lambda e: 3000001 in sids(e[n_before:]))
+        evs = wait_events(out, lambda e: 3000001 in sids(e[n_before:]))
         check("the running rules keep alerting after a failed reload",
               3000001 in sids(evs[n_before:]))
 
         # A good file: the new rule replaces the old one.
         with open(rules, "w") as f:
-            f.write(rule(3000003, port, "second rule"))
+            f.write(udp_rule(3000003, "second rule", port))
         p.send_signal(signal.SIGHUP)
-        evs = wait_for(out, lambda e: len([
+        evs = wait_events(out, lambda e: len([
             x for x in e if x.get("event_type") == "agent"]) == 2)
         ag = [x for x in evs if x.get("event_type") == "agent"]
         check("a good reload is reported",
@@ -117,10 +95,10 @@ def main():
               "1 rules (1 enabled)" in ag[1]["agent"]["messages"][0],
               str(ag)[:600])
         n_ok = len(evs)
-        evs = wait_for(out, lambda e: 3000003 in sids(e[n_ok:]))
+        evs = wait_events(out, lambda e: 3000003 in sids(e[n_ok:]))
         check("the new rule alerts after the reload",
               3000003 in sids(evs[n_ok:]))
-        st = wait_for(out, lambda e: any(
+        st = wait_events(out, lambda e: any(
             x.get("event_type") == "stats" and
             x["stats"]["detect"]["reloads"] == 1 for x in e[n_ok:]))
         st = [x for x in st[n_ok:] if x.get("event_type") == "stats"]

@@ -65,12 +65,6 @@ def alerts(path, sid):
             e["alert"]["signature_id"] == sid]
 
 
-def rule(sid, name):
-    return ("- id: %d\n  name: %s\n  category: Test\n  severity: low\n"
-            "  mitre: [T1046]\n  match:\n    transport: udp\n"
-            "    dst_port: %d\n" % (sid, name, PORT))
-
-
 def send_udp(ns, n, dst, sport):
     code = ("import socket,time\n"
             "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
@@ -136,7 +130,8 @@ def check_locked(name, pid):
 
 
 def test_sandboxed(tmp, ns_a, ns_b):
-    rules = vt.write(os.path.join(tmp, "local.yaml"), rule(3000201, "one"))
+    rules = vt.write(os.path.join(tmp, "local.yaml"),
+                     vt.udp_rule(3000201, "one", PORT))
     out = os.path.join(tmp, "eve.json")
     cfg = config(tmp, "sb", rules, out, True)
     a = Agent(tmp, "sb", cfg, ns_a,
@@ -190,7 +185,8 @@ def test_sandboxed(tmp, ns_a, ns_b):
                  .get("malformed") == 0)
 
         # Reload: a new child on the new rules.
-        vt.write(rules, rule(3000201, "one") + rule(3000202, "two"))
+        vt.write(rules, vt.udp_rule(3000201, "one", PORT) +
+                 vt.udp_rule(3000202, "two", PORT))
         a.p.send_signal(signal.SIGHUP)
         vt.wait_for(lambda: "reloaded:" in a.stderr() or
                     "reload failed" in a.stderr(), 20)
@@ -237,7 +233,8 @@ def test_sandboxed(tmp, ns_a, ns_b):
 
 
 def test_unsandboxed(tmp, ns_a, ns_b):
-    rules = vt.write(os.path.join(tmp, "plain-rules.yaml"), rule(3000203, "p"))
+    rules = vt.write(os.path.join(tmp, "plain-rules.yaml"),
+                     vt.udp_rule(3000203, "p", PORT))
     out = os.path.join(tmp, "plain.json")
     cfg = config(tmp, "plain", rules, out, False)
     a = Agent(tmp, "plain", cfg, ns_a)

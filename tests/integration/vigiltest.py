@@ -130,6 +130,33 @@ def read_events(path):
     return out
 
 
+def wait_events(path, pred, timeout=20.0):
+    """Read the EVE file at path until pred(events) holds (or timeout);
+    the events last read."""
+    end = time.time() + timeout
+    evs = []
+    while time.time() < end:
+        evs = read_events(path)
+        if pred(evs):
+            return evs
+        time.sleep(0.2)
+    return evs
+
+
+def sids(evs):
+    """The signature ids of the alerts among evs, in order."""
+    return [e["alert"]["signature_id"] for e in evs
+            if e.get("event_type") == "alert" and "signature_id" in
+            e.get("alert", {})]
+
+
+def udp_rule(sid, name, port, severity="low"):
+    """A network rule (YAML) alerting on UDP to port."""
+    return ("- id: %d\n  name: %s\n  category: Test\n  severity: %s\n"
+            "  mitre: [T1046]\n  match:\n    transport: udp\n"
+            "    dst_port: %d\n" % (sid, name, severity, port))
+
+
 def last_stats(path):
     """The stats object of the newest stats event in path, or None."""
     st = [e["stats"] for e in read_events(path)
