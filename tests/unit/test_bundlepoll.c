@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "testutil.h"
+#include "fakeresp.h"
 
 #include "bundle.h"
 #include "config.h"
@@ -67,53 +68,6 @@ struct fake {
 static struct fake fake;
 
 static void
-send_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-
-	while (n > 0) {
-		ssize_t w = send(fd, c, n, MSG_NOSIGNAL);
-
-		if (w <= 0)
-			return;
-		c += w;
-		n -= (size_t)w;
-	}
-}
-
-/* The name of the client command at b (an array of bulk strings) and its
- * length in *used: 1, 0 when incomplete, -1 when it is no such thing. */
-static int
-command(const char *b, size_t n, size_t *used, char *name, size_t namelen)
-{
-	size_t pos = 0;
-	long argc, len, i;
-	char *end;
-
-	if (n < 4 || b[0] != '*')
-		return n < 4 ? 0 : -1;
-	if (memchr(b, '\n', n) == NULL)
-		return 0;
-	argc = strtol(b + 1, &end, 10);
-	pos = (size_t)(end - b) + 2;
-	for (i = 0; i < argc; i++) {
-		if (pos >= n || memchr(b + pos, '\n', n - pos) == NULL)
-			return 0;
-		if (b[pos] != '$')
-			return -1;
-		len = strtol(b + pos + 1, &end, 10);
-		pos = (size_t)(end - b) + 2;
-		if (pos + (size_t)len + 2 > n)
-			return 0;
-		if (i == 0)
-			snprintf(name, namelen, "%.*s", (int)len, b + pos);
-		pos += (size_t)len + 2;
-	}
-	*used = pos;
-	return 1;
-}
-
-static void
 answer(int fd, const char *name)
 {
 	char head[64];
@@ -144,7 +98,8 @@ static void
 serve(int fd)
 {
 	char buf[4096], name[32];
-	size_t have = 0, used;
+	const char *cmd = NULL;
+	size_t have = 0, used, cmd_len = 0;
 	int rc;
 
 	while (!atomic_load(&fake.stop)) {
@@ -157,8 +112,9 @@ serve(int fd)
 		if (r <= 0)
 			return;
 		have += (size_t)r;
-		while ((rc = command(buf, have, &used, name, sizeof(name))) ==
+		while ((rc = resp_command(buf, have, &used, &cmd, &cmd_len)) ==
 		       1) {
+			snprintf(name, sizeof(name), "%.*s", (int)cmd_len, cmd);
 			if (strcasecmp(name, "STRLEN") == 0) {
 				atomic_fetch_add(&fake.strlen_seen, 1);
 				if (atomic_load(&fake.silent)) {
