@@ -33,7 +33,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define MAX_GROUPS 64 /* supplementary groups of a peer looked at */
 
 /* ------------------------------------------------------------------ */
 /* Protocol                                                            */
@@ -255,36 +254,31 @@ struct client {
 };
 
 /*
- * The supplementary groups of process pid, from /proc (what the process
- * holds now, without asking the user database). Returns how many.
+ * The supplementary groups the peer of fd held when it connected
+ * (SO_PEERGROUPS: not /proc, which a unit's ProtectProc= hides and whose
+ * pid may be another process by now), in *g (owned: free). Returns how
+ * many; 0 with *g NULL on error.
  */
 static size_t
-peer_groups(pid_t pid, gid_t *g, size_t max)
+peer_groups(int fd, gid_t **g)
 {
-	char path[64], line[1024], *p, *end;
-	unsigned long v;
-	size_t n = 0;
-	FILE *f;
+	socklen_t len = 64 * sizeof(gid_t);
 
-	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
-	f = fopen(path, "re");
-	if (f == NULL)
-		return 0;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (strncmp(line, "Groups:", 7) != 0)
-			continue;
-		for (p = line + 7; n < max;) {
-			errno = 0;
-			v = strtoul(p, &end, 10);
-			if (end == p || errno)
-				break;
-			g[n++] = (gid_t)v;
-			p = end;
-		}
-		break;
+	for (;;) {
+		socklen_t want = len;
+
+		*g = malloc(len);
+		if (*g == NULL)
+			return 0;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, *g, &want) == 0)
+			return want / sizeof(gid_t);
+		free(*g);
+		*g = NULL;
+		/* ERANGE: want says how much it takes. */
+		if (errno != ERANGE || want <= len)
+			return 0;
+		len = want;
 	}
-	fclose(f);
-	return n;
 }
 
 /*
@@ -455,7 +449,7 @@ client_main(void *arg)
 {
 	struct client *cl = arg;
 	struct vg_control *c = cl->c;
-	gid_t groups[MAX_GROUPS];
+	gid_t *groups = NULL;
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 	size_t ng;
@@ -466,7 +460,7 @@ client_main(void *arg)
 		reply_error(cl->fd, "no peer credentials");
 		goto out;
 	}
-	ng = peer_groups(cred.pid, groups, VG_ARRAY_LEN(groups));
+	ng = peer_groups(cl->fd, &groups);
 	if (!vg_control_peer_allowed(cred.uid, cred.gid, groups, ng, geteuid(),
 				     sock_group(c))) {
 		int log_it;
@@ -519,6 +513,7 @@ out:
 	}
 	close(cl->fd);
 	free(cl);
+	free(groups);
 	pthread_mutex_lock(&c->mu);
 	c->clients--;
 	pthread_cond_broadcast(&c->cv);
