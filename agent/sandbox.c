@@ -514,7 +514,8 @@ kept(int fd, const int *keep, unsigned n_keep, int sock)
 	return 0;
 }
 
-/* Close what the child does not need; collect the event fds kept. */
+/* Close what the child does not need; with events (a packet child),
+ * keep libpcap's event fds and collect them. */
 static enum vg_err
 close_fds(const int *keep, unsigned n_keep, int sock, int *events,
 	  unsigned *n_events, char *err, size_t errlen)
@@ -545,7 +546,8 @@ close_fds(const int *keep, unsigned n_keep, int sock, int *events,
 		if (l > 0) {
 			target[l] = '\0';
 			/* libpcap's breakloop wake-up of a kept handle. */
-			if (strcmp(target, "anon_inode:[eventfd]") == 0 &&
+			if (events != NULL &&
+			    strcmp(target, "anon_inode:[eventfd]") == 0 &&
 			    *n_events < VG_SB_MAX_KEEP) {
 				events[(*n_events)++] = fd;
 				continue;
@@ -753,7 +755,11 @@ vg_sandbox_enter(enum vg_sb_profile profile, const int *keep, unsigned n_keep,
 		tzset();
 		(void)localtime_r(&now, &tm);
 	}
-	rc = close_fds(keep, n_keep, sock, events, &n_events, err, errlen);
+	/* A scanner child keeps no eventfd it may have inherited: writing
+	 * to one would wake another process's capture. */
+	rc = close_fds(keep, n_keep, sock,
+		       profile == VG_SB_PACKETS ? events : NULL, &n_events,
+		       err, errlen);
 	if (rc != VG_OK)
 		return rc;
 	rc = drop_caps(err, errlen);

@@ -108,8 +108,8 @@ enum vg_err vg_sb_send_fd(int fd, uint32_t type, const void *payload,
 /*
  * Lock the calling process down (a child just forked, or just started,
  * before it starts a thread): close every fd but 0, 1, 2, the n_keep in
- * keep, and libpcap's event fds (anon_inode:[eventfd]); drop every
- * capability and, when CAP_SETPCAP allows, the bounding set; set
+ * keep, and (VG_SB_PACKETS) libpcap's event fds (anon_inode:[eventfd]); drop
+ * every capability and, when CAP_SETPCAP allows, the bounding set; set
  * PR_SET_NO_NEW_PRIVS; install the seccomp filter of profile. write and
  * sendmsg are allowed only on sock and fd 2 (and the event fds); no
  * socket, connect, execve, rename, unlink, chmod, kill... and no open

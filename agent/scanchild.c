@@ -518,6 +518,9 @@ start(struct vg_scanchild *sc, int test_hook, char *err, size_t errlen)
 	posix_spawn_file_actions_init(&fa);
 	posix_spawnattr_init(&at);
 	posix_spawn_file_actions_adddup2(&fa, sv[1], VG_SCANCHILD_FD);
+	/* Nothing else of the parent's: libpcap's eventfds, for one, are
+	 * not close-on-exec. */
+	posix_spawn_file_actions_addclosefrom_np(&fa, VG_SCANCHILD_FD + 1);
 	posix_spawnattr_setsigmask(&at, &none);
 	posix_spawnattr_setsigdefault(&at, &all);
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK |
