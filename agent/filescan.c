@@ -44,8 +44,7 @@
 
 #define MAX_DEPTH       64 /* folder depth walked below a root */
 #define MAX_ROOTS       4096
-#define EVENT_SLACK     4096       /* bytes over output.event_max_bytes */
-#define KEEP_BUF_BYTES  (8u << 20) /* a larger read buffer is freed after */
+#define EVENT_SLACK     4096 /* bytes over output.event_max_bytes */
 #define FALLBACK_PERIOD 3600 /* unwatched folders, with files.schedule 0 */
 
 enum source { SRC_WATCH, SRC_SCHEDULE, SRC_SCAN };
@@ -158,9 +157,8 @@ struct vg_filescan {
 /* A scanning thread's own state. */
 struct scan_ctx {
 	struct vg_filescan *fs;
-	struct vg_yara_scanner *sc;  /* scanning here */
-	struct vg_scanchild *child;  /* or in a child */
-	struct vg_yara *child_rules; /* the set it was last made ready with */
+	struct vg_yara_scanner *sc; /* scanning here */
+	struct vg_scanchild *child; /* or in a child */
 	unsigned child_starts;
 	uint64_t ver;
 	unsigned char *buf;
@@ -326,6 +324,10 @@ ctx_child(struct scan_ctx *c)
 
 	if (c->child == NULL)
 		return -1;
+	/* The common case: running, with the set in force. */
+	if (vg_scanchild_pid(c->child) != 0 &&
+	    c->ver == atomic_load(&fs->rules_ver))
+		return 0;
 	y = rules_get(fs);
 	/* A child that fails to start is not the file's fault: a few tries,
 	 * waiting as vg_scanchild_ready() asks, before the file is given up. */
@@ -341,6 +343,8 @@ ctx_child(struct scan_ctx *c)
 			COUNT(fs, sandbox_restarts);
 		if (rc == VG_OK)
 			break;
+		if (rc == VG_EMALFORMED)
+			COUNT(fs, sandbox_malformed);
 		if (rc != VG_EAGAIN)
 			vg_log(LOG_ERR, "file scanner: %s", err);
 		while ((wait = vg_scanchild_wait_us(c->child)) > 0 &&
@@ -352,14 +356,10 @@ ctx_child(struct scan_ctx *c)
 			nanosleep(&ts, NULL);
 		}
 	}
-	if (rc != VG_OK) {
-		vg_yara_unref(y);
-		return -1;
-	}
-	c->ver = vg_yara_version(y);
-	vg_yara_unref(c->child_rules);
-	c->child_rules = y;
-	return 0;
+	if (rc == VG_OK)
+		c->ver = vg_yara_version(y);
+	vg_yara_unref(y); /* the child's handle keeps its own reference */
+	return rc == VG_OK ? 0 : -1;
 }
 
 static void
@@ -377,7 +377,6 @@ static void
 ctx_fini(struct scan_ctx *c)
 {
 	vg_scanchild_free(c->child);
-	vg_yara_unref(c->child_rules);
 	vg_yara_scanner_free(c->sc);
 	free(c->buf);
 	vg_buf_fini(&c->out);
@@ -580,34 +579,6 @@ quarantine(struct scan_ctx *c, int fd, const struct stat *sb,
 	vg_quarantine_item_fini(&item);
 }
 
-/* Read and scan fd here, with the thread's scanner (ctx_scanner). */
-static enum vg_scanchild_status
-scan_here(struct scan_ctx *c, int fd, const struct stat *sb, const char *path,
-	  int hash, struct vg_scanchild_result *r)
-{
-	ssize_t len;
-	enum vg_err rc;
-
-	memset(r, 0, sizeof(*r));
-	len = vg_read_whole(fd, (size_t)sb->st_size, &c->buf, &c->cap);
-	if (len < 0)
-		return VG_SCAN_UNREAD;
-	r->len = (uint64_t)len;
-	vg_yara_scanner_set_file(c->sc, path);
-	rc = vg_yara_scan(c->sc, len ? c->buf : (const unsigned char *)"",
-			  (size_t)len, &r->matches, &r->n, &r->more);
-	if (rc != VG_OK && rc != VG_ELIMIT)
-		return VG_SCAN_FAILED;
-	if (r->n > 0 || hash)
-		vg_sha256_hex(r->sha256, c->buf, (size_t)len);
-	if (c->cap > KEEP_BUF_BYTES) {
-		free(c->buf);
-		c->buf = NULL;
-		c->cap = 0;
-	}
-	return rc == VG_ELIMIT ? VG_SCAN_TIMEOUT : VG_SCAN_DONE;
-}
-
 /* Hand fd to the thread's child (ctx_child) and take its verdict. */
 static enum vg_scanchild_status
 scan_there(struct scan_ctx *c, int fd, const struct stat *sb, const char *path,
@@ -640,8 +611,12 @@ scan_there(struct scan_ctx *c, int fd, const struct stat *sb, const char *path,
 	vg_log(LOG_ERR, "file scanner: %s: %s",
 	       vg_escape(shown, sizeof(shown), path, strlen(path)), err);
 	memset(r, 0, sizeof(*r));
-	/* Cut at the time limit, as a scan here would have been. */
-	return rc == VG_ELIMIT ? VG_SCAN_TIMEOUT : VG_SCAN_UNREAD;
+	if (rc != VG_ELIMIT)
+		return VG_SCAN_UNREAD;
+	/* Cut at the time limit, as a scan here would have been; the file
+	 * as fstat saw it (the child's count is lost with it). */
+	r->len = (uint64_t)sb->st_size;
+	return VG_SCAN_TIMEOUT;
 }
 
 /*
@@ -701,20 +676,31 @@ scan_file(struct scan_ctx *c, unsigned root, const char *rel, int dirfd,
 		COUNT(fs, skipped_size);
 		goto out;
 	}
-	if (fs->exe != NULL ? ctx_child(c) < 0 : ctx_scanner(c) == NULL) {
+	/* Sandboxed, a cached file does not wait for a child. */
+	if (fs->exe == NULL && ctx_scanner(c) == NULL) {
 		COUNT(fs, errors);
 		goto out;
 	}
-	verdict_of(&v, &sb, c->ver);
+	verdict_of(&v, &sb,
+		   fs->exe != NULL ? atomic_load(&fs->rules_ver) : c->ver);
 	if (cache_hit(fs, &v)) {
 		COUNT(fs, cached);
 		goto out;
+	}
+	if (fs->exe != NULL) {
+		if (ctx_child(c) < 0) {
+			COUNT(fs, errors);
+			goto out;
+		}
+		v.ver = c->ver; /* the set the child runs */
 	}
 	/* With IoC lists, every file's hash is looked up. */
 	hashes = hashes_get(fs);
 	st = fs->exe != NULL
 		 ? scan_there(c, fd, &sb, path, fs->hash_all || hashes, &r)
-		 : scan_here(c, fd, &sb, path, fs->hash_all || hashes, &r);
+		 : vg_scanchild_scan_fd(c->sc, fd, (uint64_t)sb.st_size, path,
+					fs->hash_all || hashes, &c->buf,
+					&c->cap, &r);
 	if (st != VG_SCAN_UNREAD) {
 		COUNT(fs, scanned);
 		atomic_fetch_add(&fs->st.bytes, r.len);

@@ -654,11 +654,9 @@ vg_scanchild_ready(struct vg_scanchild *sc, struct vg_yara *y,
 	if (sc->y == y && sc->timeout_s == timeout_s)
 		return VG_OK;
 	rc = send_rules(sc, y, timeout_s, err, errlen);
-	if (rc != VG_OK) {
+	if (rc != VG_OK)
 		failed(sc);
-		return VG_EIO;
-	}
-	return VG_OK;
+	return rc;
 }
 
 enum vg_err
@@ -704,6 +702,44 @@ vg_scanchild_scan(struct vg_scanchild *sc, int fd, uint64_t size,
 	}
 	sc->failures = 0;
 	return VG_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* One file's scan, wherever it runs                                    */
+
+enum vg_scanchild_status
+vg_scanchild_scan_fd(struct vg_yara_scanner *s, int fd, uint64_t size,
+		     const char *path, int hash, unsigned char **buf,
+		     size_t *cap, struct vg_scanchild_result *r)
+{
+	enum vg_scanchild_status st;
+	enum vg_err rc;
+	ssize_t len;
+
+	memset(r, 0, sizeof(*r));
+	if (size > SIZE_MAX - 1)
+		return VG_SCAN_UNREAD;
+	len = vg_read_whole(fd, (size_t)size, buf, cap);
+	if (len < 0)
+		return VG_SCAN_UNREAD;
+	r->len = (uint64_t)len;
+	vg_yara_scanner_set_file(s, path);
+	rc = vg_yara_scan(s, len ? *buf : (const unsigned char *)"",
+			  (size_t)len, &r->matches, &r->n, &r->more);
+	st = rc == VG_OK       ? VG_SCAN_DONE
+	     : rc == VG_ELIMIT ? VG_SCAN_TIMEOUT
+			       : VG_SCAN_FAILED;
+	if (st == VG_SCAN_FAILED)
+		r->n = r->more = 0;
+	else if (r->n > 0 || hash)
+		vg_sha256_hex(r->sha256, *buf, (size_t)len);
+	if (*cap > KEEP_BUF_BYTES) {
+		free(*buf);
+		*buf = NULL;
+		*cap = 0;
+	}
+	r->status = st;
+	return st;
 }
 
 /* ------------------------------------------------------------------ */
@@ -754,46 +790,24 @@ child_scan(struct child *c, const struct vg_sb_msg *m, int fd)
 	struct rd rd = {m->payload, m->len, 0};
 	uint64_t size = get64(&rd);
 	uint32_t flags = get32(&rd), plen = get32(&rd);
-	const struct vg_file_match *matches = NULL;
-	enum vg_scanchild_status status = VG_SCAN_UNREAD;
-	char path[MAX_PATH_SENT + 1], sha[65] = "";
-	unsigned n = 0, more = 0;
-	ssize_t len = 0;
+	struct vg_scanchild_result r;
+	enum vg_scanchild_status status;
+	char path[MAX_PATH_SENT + 1];
 	size_t out;
 
 	if (rd.short_ || plen != rd.left || plen > MAX_PATH_SENT ||
-	    c->scanner == NULL || fd < 0 || size > SIZE_MAX - 1)
+	    c->scanner == NULL || fd < 0)
 		_exit(65); /* not what the parent sends */
 	memcpy(path, rd.p, plen);
 	path[plen] = '\0';
-	len = vg_read_whole(fd, (size_t)size, &c->data, &c->cap);
+	status = vg_scanchild_scan_fd(c->scanner, fd, size, path,
+				      (flags & FLAG_HASH) != 0, &c->data,
+				      &c->cap, &r);
 	close(fd);
-	if (len >= 0) {
-		enum vg_err rc;
-
-		vg_yara_scanner_set_file(c->scanner, path);
-		rc = vg_yara_scan(c->scanner,
-				  len ? c->data : (const unsigned char *)"",
-				  (size_t)len, &matches, &n, &more);
-		status = rc == VG_OK       ? VG_SCAN_DONE
-			 : rc == VG_ELIMIT ? VG_SCAN_TIMEOUT
-					   : VG_SCAN_FAILED;
-		if (status == VG_SCAN_FAILED)
-			n = more = 0;
-		else if (n > 0 || (flags & FLAG_HASH))
-			vg_sha256_hex(sha, c->data, (size_t)len);
-	} else {
-		len = 0;
-	}
 	out =
 	    vg_scanchild_encode_result(c->out, VG_SB_MAX_PAYLOAD, c->y, status,
-				       (uint64_t)len, sha, matches, n, more);
+				       r.len, r.sha256, r.matches, r.n, r.more);
 	(void)vg_sb_send(c->sock, VG_SB_RESULT, c->out, out);
-	if (c->cap > KEEP_BUF_BYTES) {
-		free(c->data);
-		c->data = NULL;
-		c->cap = 0;
-	}
 }
 
 _Noreturn void

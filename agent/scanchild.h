@@ -42,6 +42,7 @@
 #include <stdint.h>
 
 struct vg_yara;
+struct vg_yara_scanner;
 struct vg_scanchild;
 
 /* argv[1] of a scanner child: not a command for people. */
@@ -85,8 +86,10 @@ void vg_scanchild_free(struct vg_scanchild *sc);
  * vg_sandbox_enter; for the first child only), send it y when it runs
  * another set. After a failure a new start waits, from 100 ms doubling to
  * 5 s. *started is set to 1 when a child was started (else 0).
- * VG_OK, or VG_EIO (err says why: the child is stopped, and the next call
- * tries again) or VG_EAGAIN (waiting before the next start).
+ * VG_OK; VG_EAGAIN (waiting before the next start); else err says why,
+ * the child is stopped and the next call tries again: VG_EIO (it could not
+ * be started, or ended), VG_EMALFORMED (its answer to the rules was not
+ * one) or VG_ELIMIT (no answer within a minute).
  */
 enum vg_err vg_scanchild_ready(struct vg_scanchild *sc, struct vg_yara *y,
 			       unsigned timeout_s, int test_hook, int *started,
@@ -113,6 +116,20 @@ long vg_scanchild_pid(const struct vg_scanchild *sc);
 /* How long, in microseconds, before vg_scanchild_ready() may start a
  * child again (0: now). */
 int64_t vg_scanchild_wait_us(const struct vg_scanchild *sc);
+
+/*
+ * Scan the open file fd (size bytes at fstat) here with s, as a child
+ * does and as the file scanner does without one: read it into *buf
+ * (grown as needed: *cap; freed again past 8 MiB), scan it with path as
+ * what rules see, and hash it when something matched or hash is set.
+ * *r is filled (matches borrowed from s until its next scan); returns
+ * r->status.
+ */
+enum vg_scanchild_status vg_scanchild_scan_fd(struct vg_yara_scanner *s, int fd,
+					      uint64_t size, const char *path,
+					      int hash, unsigned char **buf,
+					      size_t *cap,
+					      struct vg_scanchild_result *r);
 
 /*
  * Decode a RESULT payload (p, len) answering a scan of size bytes against

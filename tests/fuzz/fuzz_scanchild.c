@@ -13,6 +13,7 @@
  *   VIGIL_FUZZ_SEEDS_TO=tests/fuzz/corpus/scanchild \
  *   build/bin/fuzz_scanchild tests/fuzz/corpus/scanchild
  */
+#include "sandbox.h"
 #include "scanchild.h"
 #include "yarascan.h"
 
@@ -44,12 +45,14 @@ write_seeds(const char *from, const char *to)
 		const struct vg_file_match *m;
 		unsigned n, more;
 		char p[4096], sha[65];
-		uint8_t *data = malloc(SCANNED);
+		uint8_t *data;
 		size_t len;
 		FILE *f;
 
-		if (e->d_name[0] == '.' || data == NULL)
+		if (e->d_name[0] == '.')
 			continue;
+		if ((data = malloc(SCANNED)) == NULL)
+			abort();
 		snprintf(p, sizeof(p), "%s/%s", from, e->d_name);
 		f = fopen(p, "rb");
 		if (f == NULL)
@@ -59,9 +62,9 @@ write_seeds(const char *from, const char *to)
 		if (vg_yara_scan(s, data, len, &m, &n, &more) != VG_OK)
 			abort();
 		vg_sha256_hex(sha, data, len);
-		len = vg_scanchild_encode_result(again, 256 * 1024, rules,
-						 VG_SCAN_DONE, len, sha, m, n,
-						 more);
+		len = vg_scanchild_encode_result(again, VG_SB_MAX_PAYLOAD,
+						 rules, VG_SCAN_DONE, len, sha,
+						 m, n, more);
 		snprintf(p, sizeof(p), "%s/%s.verdict", to, e->d_name);
 		f = fopen(p, "wb");
 		if (f == NULL || fwrite(again, 1, len, f) != len ||
@@ -82,7 +85,7 @@ setup(void)
 	snprintf(p, sizeof(p), "%s/rules/yara", VIGIL_SOURCE_DIR);
 	if (vg_yara_load(&rules, paths, 1, stderr) != VG_OK ||
 	    vg_scanchild_new(&sc, NULL) != VG_OK ||
-	    (again = malloc(256 * 1024)) == NULL)
+	    (again = malloc(VG_SB_MAX_PAYLOAD)) == NULL)
 		abort();
 	if (getenv("VIGIL_FUZZ_SEEDS_FROM") && getenv("VIGIL_FUZZ_SEEDS_TO"))
 		write_seeds(getenv("VIGIL_FUZZ_SEEDS_FROM"),
@@ -99,8 +102,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (rules == NULL)
 		setup();
-	if (vg_scanchild_decode_result(sc, rules, SCANNED, data, size, &r,
-				       err, sizeof(err)) != VG_OK)
+	if (vg_scanchild_decode_result(sc, rules, SCANNED, data, size, &r, err,
+				       sizeof(err)) != VG_OK)
 		return 0;
 	if (r.n > VG_YARA_MAX_MATCHES || r.len > SCANNED ||
 	    r.status >= VG_SCAN__STATUSES ||
@@ -120,12 +123,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				 r.len))
 				abort();
 	}
-	n = vg_scanchild_encode_result(again, 256 * 1024, rules, r.status,
-				       r.len, r.sha256, r.matches, r.n, r.more);
+	n = vg_scanchild_encode_result(again, VG_SB_MAX_PAYLOAD, rules,
+				       r.status, r.len, r.sha256, r.matches,
+				       r.n, r.more);
 	if (n != size || memcmp(again, data, size) != 0) {
 		fprintf(stderr, "a verdict does not encode back to itself\n");
 		abort();
 	}
 	return 0;
 }
-
