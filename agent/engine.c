@@ -1548,7 +1548,7 @@ sb_malformed(struct vg_engine *e, const char *why)
 
 /* Parent: one message from the child, checked. */
 static void
-sb_handle(struct vg_engine *e, const uint8_t *buf, size_t n, struct vg_buf *b)
+sb_handle(struct vg_engine *e, const uint8_t *buf, size_t n)
 {
 	struct vg_sb_msg m;
 	char err[256];
@@ -1567,9 +1567,8 @@ sb_handle(struct vg_engine *e, const uint8_t *buf, size_t n, struct vg_buf *b)
 			sb_malformed(e, err);
 			return;
 		}
-		vg_buf_reset(b);
-		if (vg_buf_append(b, m.payload, m.len) == VG_OK)
-			(void)vg_output_submit(e->out, b, n_events);
+		(void)vg_output_submit_bytes(e->out, m.payload, m.len,
+					     n_events);
 		break;
 	case VG_SB_STATS:
 		pthread_mutex_lock(&e->sb_mu);
@@ -1591,25 +1590,20 @@ static void *
 sb_reader_main(void *arg)
 {
 	struct vg_engine *e = arg;
-	size_t cap = VG_SB_HDR + VG_SB_MAX_PAYLOAD + 1;
+	size_t cap = VG_SB_HDR + VG_SB_MAX_PAYLOAD;
 	uint8_t *buf = malloc(cap);
-	struct vg_buf b;
 	ssize_t n;
 
-	vg_buf_init(&b, VG_SB_MAX_PAYLOAD + 1);
 	while (buf != NULL) {
+		/* MSG_TRUNC: a larger message says so, and vg_sb_decode()
+		 * refuses it before reading past cap. */
 		n = recv(e->sb_fd, buf, cap, MSG_TRUNC);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break; /* the child ended (or its end closed) */
-		if ((size_t)n > cap) {
-			sb_malformed(e, "message over the size limit");
-			continue;
-		}
-		sb_handle(e, buf, (size_t)n, &b);
+		sb_handle(e, buf, (size_t)n);
 	}
-	vg_buf_fini(&b);
 	free(buf);
 	return NULL;
 }
@@ -1885,6 +1879,18 @@ vg_engine_start_sandboxed(struct vg_engine *e, char *err, size_t errlen)
 	return rc;
 }
 
+/* The next start in sb_backoff_s seconds; the one after waits twice as
+ * long, up to SB_BACKOFF_MAX_S. */
+static void
+sb_back_off(struct vg_engine *e)
+{
+	e->sb_restart_at_us =
+	    vg_now_mono_us() + (int64_t)e->sb_backoff_s * 1000000;
+	e->sb_backoff_s = e->sb_backoff_s * 2 > SB_BACKOFF_MAX_S
+			      ? SB_BACKOFF_MAX_S
+			      : e->sb_backoff_s * 2;
+}
+
 void
 vg_engine_tick(struct vg_engine *e)
 {
@@ -1897,8 +1903,8 @@ vg_engine_tick(struct vg_engine *e)
 	sb_cap_stats(e);
 	if (e->child != 0) {
 		r = waitpid(e->child, &st, WNOHANG);
-		if (r == 0 || (r < 0 && errno == EINTR))
-			return;
+		if (r <= 0)
+			return; /* running (or EINTR: the next tick) */
 		snprintf(text, sizeof(text), "packet child %d %s %d%s%s",
 			 (int)e->child,
 			 WIFSIGNALED(st) ? "died by signal" : "exited with",
@@ -1911,7 +1917,12 @@ vg_engine_tick(struct vg_engine *e)
 			e->sb_finished = 1;
 			if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 				vg_log(LOG_ERR, "sandbox: %s", text);
-				e->sources[0].snap.read_errors++;
+				/* With the children's counters, or the next
+				 * publish would take it back. */
+				pthread_mutex_lock(&e->sb_mu);
+				e->sb_base->src[0].read_errors++;
+				sb_publish(e);
+				pthread_mutex_unlock(&e->sb_mu);
 				e->sb_last_signal =
 				    WIFSIGNALED(st) ? WTERMSIG(st) : 0;
 			}
@@ -1927,11 +1938,7 @@ vg_engine_tick(struct vg_engine *e)
 			 "; restarting in %u s", e->sb_backoff_s);
 		vg_log(LOG_ERR, "sandbox: %s", text);
 		sb_agent_event(e, "failed", text);
-		e->sb_restart_at_us =
-		    vg_now_mono_us() + (int64_t)e->sb_backoff_s * 1000000;
-		e->sb_backoff_s = e->sb_backoff_s * 2 > SB_BACKOFF_MAX_S
-				      ? SB_BACKOFF_MAX_S
-				      : e->sb_backoff_s * 2;
+		sb_back_off(e);
 		return;
 	}
 	if (e->sb_restart_at_us == 0 || vg_now_mono_us() < e->sb_restart_at_us)
@@ -1940,19 +1947,10 @@ vg_engine_tick(struct vg_engine *e)
 	    sb_spawn(e, err, sizeof(err)) != VG_OK) {
 		vg_log(LOG_ERR, "sandbox: restart failed (again in %u s): %s",
 		       e->sb_backoff_s, err);
-		e->sb_restart_at_us =
-		    vg_now_mono_us() + (int64_t)e->sb_backoff_s * 1000000;
-		if (e->sb_backoff_s * 2 <= SB_BACKOFF_MAX_S)
-			e->sb_backoff_s *= 2;
+		sb_back_off(e);
 		return;
 	}
 	e->sb_restart_at_us = 0;
-}
-
-pid_t
-vg_engine_child(struct vg_engine *e)
-{
-	return e->sandboxed ? e->child : 0;
 }
 
 void

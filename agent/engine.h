@@ -86,9 +86,6 @@ enum vg_err vg_engine_start_sandboxed(struct vg_engine *e, char *err,
  */
 void vg_engine_tick(struct vg_engine *e);
 
-/* The running packet child's pid (0: none, or not sandboxed). */
-pid_t vg_engine_child(struct vg_engine *e);
-
 /*
  * Liveness for the service watchdog (main thread, at most every few
  * hundred ms): 1 if every worker thread has turned its loop since the

@@ -426,18 +426,18 @@ vg_output_drain(struct vg_output *o, unsigned timeout_ms)
 }
 
 enum vg_err
-vg_output_submit(struct vg_output *o, struct vg_buf *b, unsigned n_events)
+vg_output_submit_bytes(struct vg_output *o, const void *p, size_t len,
+		       unsigned n_events)
 {
 	struct chunk *c;
 
-	if (b->len == 0)
+	if (len == 0)
 		return VG_OK;
 	pthread_mutex_lock(&o->mu);
 	if (o->queued + n_events > o->max_events && o->queued > 0) {
 		if (!o->lossless) {
 			o->st.dropped += n_events;
 			pthread_mutex_unlock(&o->mu);
-			vg_buf_reset(b);
 			return VG_ELIMIT;
 		}
 		while (o->queued + n_events > o->max_events && o->queued > 0)
@@ -445,19 +445,17 @@ vg_output_submit(struct vg_output *o, struct vg_buf *b, unsigned n_events)
 	}
 	pthread_mutex_unlock(&o->mu);
 
-	c = malloc(sizeof(*c) + b->len);
+	c = malloc(sizeof(*c) + len);
 	if (c == NULL) {
 		pthread_mutex_lock(&o->mu);
 		o->st.dropped += n_events;
 		pthread_mutex_unlock(&o->mu);
-		vg_buf_reset(b);
 		return VG_ENOMEM;
 	}
 	c->next = NULL;
-	c->len = b->len;
+	c->len = len;
 	c->n_events = n_events;
-	memcpy(c->data, b->data, b->len);
-	vg_buf_reset(b);
+	memcpy(c->data, p, len);
 
 	pthread_mutex_lock(&o->mu);
 	if (o->tail)
@@ -469,6 +467,15 @@ vg_output_submit(struct vg_output *o, struct vg_buf *b, unsigned n_events)
 	pthread_cond_signal(&o->nonempty);
 	pthread_mutex_unlock(&o->mu);
 	return VG_OK;
+}
+
+enum vg_err
+vg_output_submit(struct vg_output *o, struct vg_buf *b, unsigned n_events)
+{
+	enum vg_err rc = vg_output_submit_bytes(o, b->data, b->len, n_events);
+
+	vg_buf_reset(b);
+	return rc;
 }
 
 void

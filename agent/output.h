@@ -91,6 +91,10 @@ int vg_output_drain(struct vg_output *o, unsigned timeout_ms);
 enum vg_err vg_output_submit(struct vg_output *o, struct vg_buf *b,
 			     unsigned n_events);
 
+/* The same for the len bytes at p (borrowed: copied). */
+enum vg_err vg_output_submit_bytes(struct vg_output *o, const void *p,
+				   size_t len, unsigned n_events);
+
 /* Write everything queued, flush, stop the thread, close. If final is not
  * NULL it receives the last counters. Accepts NULL. */
 void vg_output_close(struct vg_output *o, struct vg_output_stats *final);

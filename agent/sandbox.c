@@ -25,8 +25,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static int bounding_dropped;
-
 void
 vg_sb_header(uint8_t hdr[VG_SB_HDR], uint32_t type, uint32_t len)
 {
@@ -589,9 +587,8 @@ drop_caps(char *err, size_t errlen)
 	 * bounding set stays the parent's (already cut to what the parent
 	 * uses): with no capability left and no_new_privs, nothing can
 	 * use it. */
-	bounding_dropped =
-	    drop_bounding() == 0 ||
-	    (unshare(CLONE_NEWUSER) == 0 && drop_bounding() == 0);
+	if (drop_bounding() != 0 && unshare(CLONE_NEWUSER) == 0)
+		(void)drop_bounding();
 	capng_clear(CAPNG_SELECT_CAPS);
 	if (capng_apply(CAPNG_SELECT_CAPS) != 0) {
 		/* Refused (a unit's filter), but fine if none is held: a
@@ -758,8 +755,8 @@ vg_sandbox_enter(enum vg_sb_profile profile, const int *keep, unsigned n_keep,
 	/* A scanner child keeps no eventfd it may have inherited: writing
 	 * to one would wake another process's capture. */
 	rc = close_fds(keep, n_keep, sock,
-		       profile == VG_SB_PACKETS ? events : NULL, &n_events,
-		       err, errlen);
+		       profile == VG_SB_PACKETS ? events : NULL, &n_events, err,
+		       errlen);
 	if (rc != VG_OK)
 		return rc;
 	rc = drop_caps(err, errlen);
@@ -776,10 +773,4 @@ vg_sandbox_enter(enum vg_sb_profile profile, const int *keep, unsigned n_keep,
 	if (forbid != NULL)
 		forbidden_call(forbid);
 	return VG_OK;
-}
-
-int
-vg_sandbox_bounding_dropped(void)
-{
-	return bounding_dropped;
 }

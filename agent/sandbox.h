@@ -128,8 +128,4 @@ enum vg_err vg_sandbox_enter(enum vg_sb_profile profile, const int *keep,
 			     unsigned n_keep, int sock, int test_hook,
 			     char *err, size_t errlen) VG_MUST_CHECK;
 
-/* Whether the last vg_sandbox_enter() emptied the bounding set too (it
- * needs CAP_SETPCAP, which a systemd unit may not give). */
-int vg_sandbox_bounding_dropped(void);
-
 #endif /* VG_SANDBOX_H */
