@@ -95,6 +95,13 @@ char *vg_read_secret(const char *path, const char *key, char *err,
  */
 ssize_t vg_read_whole(int fd, size_t size, unsigned char **buf, size_t *cap);
 
+/*
+ * Length of the valid UTF-8 sequence at s (n > 0 bytes left: 1 for
+ * ASCII), or 0 when there is none. RFC 3629, as jansson checks it: no
+ * overlong forms, no surrogates, nothing past U+10FFFF.
+ */
+size_t vg_utf8_len(const unsigned char *s, size_t n);
+
 /* Write all n bytes at p to fd, retrying short writes and EINTR. 0, or
  * -1 with errno set. */
 int vg_write_all(int fd, const void *p, size_t n);

@@ -219,44 +219,6 @@ is_plain(unsigned char c)
 	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
 }
 
-/*
- * Length of the well-formed UTF-8 sequence at p (2 to 4), or 0. The bounds
- * are those of the Unicode standard's table of well-formed sequences: the
- * second byte's range excludes overlong forms (after E0 and F0), UTF-16
- * surrogates (after ED) and code points above U+10FFFF (after F4); C0, C1
- * and F5-FF never start a sequence.
- */
-static size_t
-utf8_len(const unsigned char *p, size_t avail)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t len, i;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		len = 2;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		len = 3;
-		if (p[0] == 0xe0)
-			lo = 0xa0;
-		else if (p[0] == 0xed)
-			hi = 0x9f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		len = 4;
-		if (p[0] == 0xf0)
-			lo = 0x90;
-		else if (p[0] == 0xf4)
-			hi = 0x8f;
-	} else {
-		return 0;
-	}
-	if (avail < len || p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	return len;
-}
-
 /* The JSON escape for one byte that cannot go out as is. */
 static size_t
 escape_byte(char esc[6], unsigned char c)
@@ -319,7 +281,7 @@ vg_json_str(struct vg_buf *out, const char *s, size_t len)
 			if (is_plain(*p))
 				p++;
 			else if (*p >= 0x80 &&
-				 (n = utf8_len(p, (size_t)(end - p))) != 0)
+				 (n = vg_utf8_len(p, (size_t)(end - p))) != 0)
 				p += n;
 			else
 				break;

@@ -170,45 +170,6 @@ seterr(char *err, size_t errlen, const char *path, const char *fmt, ...)
 }
 
 /*
- * Length of the UTF-8 sequence at s (n bytes available), or 0 when it is
- * not valid UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing
- * above U+10FFFF).
- */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t len, i;
-	uint32_t cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
-/*
  * Copy n bytes of database text into dst (size bytes, NUL-terminated).
  * A character that does not fit ends the copy, so the result is never cut
  * inside a UTF-8 sequence. Control characters (which could forge log
@@ -222,7 +183,7 @@ copy_text(char *dst, size_t size, const char *src, size_t n)
 	size_t i = 0, o = 0, len;
 
 	while (i < n) {
-		len = utf8_len(s + i, n - i);
+		len = vg_utf8_len(s + i, n - i);
 		if (len == 0 || (len == 1 && (s[i] < 0x20 || s[i] == 0x7f))) {
 			if (o + 1 >= size)
 				break;

@@ -191,44 +191,6 @@ file_path_ok(const char *p, size_t len)
 }
 
 /*
- * Length of the valid UTF-8 sequence at s (n > 0 bytes left), or 0 when
- * there is none. RFC 3629, as jansson checks it: no overlong forms, no
- * surrogates, nothing past U+10FFFF.
- */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
-{
-	uint32_t cp;
-	size_t len, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		cp = s[0] & 0x1fu;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		cp = s[0] & 0x0fu;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		cp = s[0] & 0x07u;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3fu);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
-/*
  * A copy of the first max bytes of s (owned) that is valid UTF-8: each
  * byte of an invalid or cut sequence becomes '?'. *changed tells whether
  * a byte was replaced. NULL when out of memory.
@@ -244,7 +206,7 @@ utf8_clean(const char *s, size_t max, bool *changed)
 	if (out == NULL)
 		return NULL;
 	while (i < n) {
-		k = utf8_seq(u + i, n - i);
+		k = vg_utf8_len(u + i, n - i);
 		if (k == 0) {
 			out[i++] = '?';
 			*changed = true;
@@ -861,7 +823,8 @@ write_record(struct qctx *q)
 		return VG_ENOMEM;
 	}
 	if (ftruncate(q->jfd, 0) != 0 || lseek(q->jfd, 0, SEEK_SET) != 0 ||
-	    vg_write_all(q->jfd, text, strlen(text)) != 0 || fsync(q->jfd) != 0) {
+	    vg_write_all(q->jfd, text, strlen(text)) != 0 ||
+	    fsync(q->jfd) != 0) {
 		e = errno;
 		free(text);
 		vg_seterr(q->err, q->errlen, "cannot write %s/%s: %s",

@@ -153,33 +153,11 @@ j_fail(struct jcheck *j, const char *why)
 static int
 j_utf8(struct jcheck *j)
 {
-	const unsigned char *p = j->p;
-	unsigned c = *p, n, i;
-	uint32_t cp;
+	size_t n = vg_utf8_len(j->p, (size_t)(j->end - j->p));
 
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 1;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 2;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 3;
-		cp = c & 0x07;
-	} else {
+	if (n < 2)
 		return j_fail(j, "invalid UTF-8");
-	}
-	if ((size_t)(j->end - p) <= n)
-		return j_fail(j, "invalid UTF-8");
-	for (i = 1; i <= n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return j_fail(j, "invalid UTF-8");
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-		return j_fail(j, "invalid UTF-8");
-	j->p += n + 1;
+	j->p += n;
 	return 1;
 }
 
