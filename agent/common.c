@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -283,13 +284,26 @@ vg_fsync_dir(const char *dir)
 	return rc;
 }
 
+/* Fetched once: an implicit fetch per digest (EVP_sha256()) takes the
+ * provider store's lock each time, which file scanning threads share. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void
+sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 void
 vg_sha256_hex(char out[65], const void *p, size_t n)
 {
 	unsigned char md[32];
 	unsigned len = 0, i;
 
-	if (EVP_Digest(p, n, md, &len, EVP_sha256(), NULL) != 1 || len != 32) {
+	pthread_once(&sha256_once, sha256_fetch);
+	if (sha256_md == NULL ||
+	    EVP_Digest(p, n, md, &len, sha256_md, NULL) != 1 || len != 32) {
 		out[0] = '\0';
 		return;
 	}

@@ -524,7 +524,7 @@ close_fds(const int *keep, unsigned n_keep, int sock, int *events,
 			/* libpcap's breakloop wake-up of a kept handle. */
 			if (events != NULL &&
 			    strcmp(target, "anon_inode:[eventfd]") == 0 &&
-			    *n_events < VG_SB_MAX_KEEP) {
+			    *n_events < VG_SB_MAX_EVENTFDS) {
 				events[(*n_events)++] = fd;
 				continue;
 			}
@@ -718,7 +718,7 @@ vg_sandbox_enter(enum vg_sb_profile profile, const int *keep, unsigned n_keep,
 {
 	const char *forbid =
 	    test_hook ? getenv("VIGIL_TEST_SANDBOX_FORBIDDEN") : NULL;
-	int events[VG_SB_MAX_KEEP];
+	int events[VG_SB_MAX_EVENTFDS];
 	unsigned n_events;
 	enum vg_err rc;
 

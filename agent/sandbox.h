@@ -33,10 +33,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VG_SB_MAGIC       0x56475301u /* "VGS", version 1 */
-#define VG_SB_HDR         12u
-#define VG_SB_MAX_PAYLOAD (192u * 1024u) /* fits the default socket buffer */
-#define VG_SB_MAX_KEEP    64u            /* fds a child may keep */
+#define VG_SB_MAGIC        0x56475301u /* "VGS", version 1 */
+#define VG_SB_HDR          12u
+#define VG_SB_MAX_PAYLOAD  (192u * 1024u) /* fits the default socket buffer */
+#define VG_SB_MAX_EVENTFDS 64u /* libpcap eventfds a packet child keeps */
 
 enum vg_sb_type {
 	VG_SB_EVENTS = 1, /* child -> parent: whole EVE lines, "\n" ended */

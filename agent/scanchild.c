@@ -256,7 +256,7 @@ vg_scanchild_decode_result(struct vg_scanchild *sc, const struct vg_yara *y,
 			   size_t errlen)
 {
 	struct rd rd = {p, len, 0};
-	uint32_t status, flags, n, more, i, j, k;
+	uint32_t status, flags, n, more, i, j, k, prev_rule = 0;
 
 	memset(r, 0, sizeof(*r));
 	status = get32(&rd);
@@ -306,11 +306,12 @@ vg_scanchild_decode_result(struct vg_scanchild *sc, const struct vg_yara *y,
 		if (rule >= vg_yara_rule_count(y))
 			BAD("match %u: rule %u of %u", i + 1, rule,
 			    vg_yara_rule_count(y));
-		if (i > 0 && rule <= vg_yara_rule_index(y, sc->m[i - 1].rule))
+		if (i > 0 && rule <= prev_rule)
 			BAD("match %u: rule %u out of order", i + 1, rule);
 		if (ns > VG_YARA_MAX_STRINGS)
 			BAD("match %u: %u strings (at most %u)", i + 1, ns,
 			    VG_YARA_MAX_STRINGS);
+		prev_rule = rule;
 		m->rule = vg_yara_rule(y, rule);
 		m->strings = sc->s[i];
 		m->n_strings = ns;
