@@ -76,6 +76,11 @@ decode_good(void **state)
 	assert_int_equal(vg_sb_decode(buf, n, STATS_LEN, &m, err, sizeof(err)),
 			 VG_OK);
 	assert_int_equal(m.type, VG_SB_STOP);
+	n = mk(buf, VG_SB_MAGIC, VG_SB_RULES_OK, VG_SB_RULES_LEN,
+	       VG_SB_RULES_LEN);
+	assert_int_equal(vg_sb_decode(buf, n, STATS_LEN, &m, err, sizeof(err)),
+			 VG_OK);
+	assert_int_equal(m.type, VG_SB_RULES_OK);
 	/* The largest events message there may be. */
 	n = mk(buf, VG_SB_MAGIC, VG_SB_EVENTS, VG_SB_MAX_PAYLOAD,
 	       VG_SB_MAX_PAYLOAD);
@@ -118,6 +123,18 @@ decode_bad(void **state)
 	expect_bad(buf, n, "length field 9 but 10");
 	n = mk(buf, VG_SB_MAGIC, VG_SB_EVENTS, 0xffffffffu, 10);
 	expect_bad(buf, n, "length field");
+	/* The scanner child's messages: rules exactly VG_SB_RULES_LEN, scans
+	 * and verdicts never empty. */
+	n = mk(buf, VG_SB_MAGIC, VG_SB_RULES, VG_SB_RULES_LEN - 1,
+	       VG_SB_RULES_LEN - 1);
+	expect_bad(buf, n, "expected 16");
+	n = mk(buf, VG_SB_MAGIC, VG_SB_RULES_OK, VG_SB_RULES_LEN + 1,
+	       VG_SB_RULES_LEN + 1);
+	expect_bad(buf, n, "expected 16");
+	n = mk(buf, VG_SB_MAGIC, VG_SB_SCAN, 0, 0);
+	expect_bad(buf, n, "without payload");
+	n = mk(buf, VG_SB_MAGIC, VG_SB_RESULT, 0, 0);
+	expect_bad(buf, n, "without payload");
 	/* What each type allows. */
 	n = mk(buf, VG_SB_MAGIC, VG_SB_STATS, STATS_LEN - 8, STATS_LEN - 8);
 	expect_bad(buf, n, "stats message of 56 bytes (expected 64)");
