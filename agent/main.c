@@ -832,7 +832,9 @@ start_sets(const struct vg_config *cfg, int files, struct start_sets *s)
 	FILE *ef;
 	int ok = 0;
 
-	if (dir == NULL || cfg->path == NULL)
+	/* A bundle comes with a poller, which rules.bundle.public_key asks
+	 * for: there is a file, cfg->path. */
+	if (dir == NULL)
 		return start_sets_load(cfg, files, s, stderr);
 	ef = open_memstream(&errs, &len);
 	if (ef == NULL) {
@@ -1128,11 +1130,10 @@ service_drop(const struct vg_config *cfg, const struct vg_privdrop *pd)
 	const char *slash;
 	enum vg_err rc = VG_OK;
 
-	/* The spool (when Redis is on; publish.c's default folder). */
+	/* The spool (when Redis is on). */
 	if (cfg->redis_url)
 		rc = vg_privdrop_prepare_dir(
-		    pd,
-		    cfg->spool_dir ? cfg->spool_dir : "/var/lib/vigil/spool",
+		    pd, cfg->spool_dir ? cfg->spool_dir : VG_SPOOL_DIR_DEFAULT,
 		    0700, "output.spool.dir", err, sizeof(err));
 	if (rc == VG_OK && cfg->n_file_watch && cfg->file_quarantine)
 		rc = vg_privdrop_prepare_dir(pd, cfg->file_quarantine, 0700,
