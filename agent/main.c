@@ -767,14 +767,22 @@ reload(struct vg_engine *e, struct vg_filescan *fs, const char *path,
 static struct vg_bundlepoll *bundle_poller;
 
 /* Open the poller for cfg (borrowed for the poller's life): 0, or -1
- * (printed) when rules.bundle is set but unusable. */
+ * (printed) when rules.bundle is set but unusable. Its folder is made
+ * for the user of the privilege drop pd first: the poller writes there
+ * after the drop. */
 static int
-bundle_open(const struct vg_config *cfg)
+bundle_open(const struct vg_config *cfg, const struct vg_privdrop *pd)
 {
 	char err[512];
 
 	if (cfg->bundle_public_key == NULL)
 		return 0;
+	if (vg_privdrop_prepare_dir(
+		pd, cfg->bundle_dir ? cfg->bundle_dir : VG_BUNDLE_DIR_DEFAULT,
+		0755, "rules.bundle.dir", err, sizeof(err)) != VG_OK) {
+		fprintf(stderr, "vigil-agent: %s\n", err);
+		return -1;
+	}
 	if (vg_bundlepoll_new(&bundle_poller, cfg, err, sizeof(err)) != VG_OK) {
 		fprintf(stderr, "vigil-agent: rules.bundle: %s\n", err);
 		return -1;
@@ -1291,7 +1299,7 @@ run_engine(int argc, char **argv, int offline)
 			return EXIT_USAGE;
 		}
 	}
-	if (!offline && bundle_open(&cfg) < 0) {
+	if (!offline && bundle_open(&cfg, &pd) < 0) {
 		vg_config_fini(&cfg);
 		return EXIT_USAGE;
 	}
