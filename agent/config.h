@@ -26,6 +26,8 @@
 
 /* control.socket when the file does not say */
 #define VG_CONTROL_SOCKET_DEFAULT "/run/vigil/agent.sock"
+/* output.spool.dir when the file does not say */
+#define VG_SPOOL_DIR_DEFAULT "/var/lib/vigil/spool"
 
 /* One live capture source (capture.interfaces[]). */
 struct vg_iface_config {
@@ -181,7 +183,7 @@ struct vg_config {
 					      for the spool to drain, default 10 */
 
 	/* output.spool: alerts and fileinfo events before they are sent */
-	char *spool_dir;         /* NULL: /var/lib/vigil/spool */
+	char *spool_dir;         /* NULL: VG_SPOOL_DIR_DEFAULT */
 	unsigned spool_max_size; /* bytes, default 1 GiB */
 
 	/* output.syslog: RFC 5424 to the local syslog socket */

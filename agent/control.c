@@ -7,9 +7,10 @@
  * Who may ask is settled twice: the socket file is 0660 in a folder of
  * 0750, so the file system keeps others out, and each accepted peer is
  * checked again with SO_PEERCRED, so a socket made readable by mistake
- * still serves nobody else. A client has VG_CONTROL_IO_TIMEOUT to send
- * its one line; a reply is written with the same timeout, so a peer that
- * stops reading cannot hold a slot.
+ * still serves nobody else. A client has VG_CONTROL_IO_TIMEOUT in all to
+ * send its one line (a deadline, not a timeout per read: a peer sending a
+ * byte now and then is cut off all the same); a reply is written within
+ * the same time, so a peer that stops reading cannot hold a slot.
  */
 #define _GNU_SOURCE /* struct ucred */
 #include "control.h"
@@ -32,7 +33,6 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-
 
 /* ------------------------------------------------------------------ */
 /* Protocol                                                            */
@@ -234,7 +234,6 @@ struct vg_control {
 	ino_t sock_ino;
 	pthread_t reloader; /* takes SIGHUP */
 	pthread_t th;
-	int started;
 	_Atomic int stop;
 
 	pthread_mutex_t mu;
@@ -306,24 +305,56 @@ set_timeout(int fd, unsigned ms)
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
-static void
-write_all(int fd, const char *p, size_t len)
+/* The monotonic time ms from now, in us: a deadline for wait_io. */
+static int64_t
+deadline(unsigned ms)
 {
+	return vg_now_mono_us() + (int64_t)ms * 1000;
+}
+
+/* Wait until fd is ready for ev (POLLIN, POLLOUT) or ends: 1, or 0 when
+ * the deadline until (vg_now_mono_us) passed first. */
+static int
+wait_io(int fd, short ev, int64_t until)
+{
+	struct pollfd pfd = {.fd = fd, .events = ev};
+	int64_t left;
+	int r;
+
+	for (;;) {
+		left = until - vg_now_mono_us();
+		if (left <= 0)
+			return 0;
+		r = poll(&pfd, 1, (int)((left + 999) / 1000));
+		if (r > 0)
+			return 1;
+		if (r == 0 || errno != EINTR)
+			return 0;
+	}
+}
+
+/* Write all of p within ms; a peer gone or too slow gets what went. */
+static void
+write_all(int fd, const char *p, size_t len, unsigned ms)
+{
+	int64_t until = deadline(ms);
 	ssize_t w;
 
 	while (len > 0) {
-		w = send(fd, p, len, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
+		if (!wait_io(fd, POLLOUT, until))
+			return;
+		w = send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (w <= 0)
-			return; /* gone or too slow: nothing more to do */
+			return; /* gone: nothing more to do */
 		p += w;
 		len -= (size_t)w;
 	}
 }
 
 static void
-reply_error(int fd, const char *msg)
+reply_error(int fd, const char *msg, unsigned ms)
 {
 	struct vg_buf b;
 
@@ -331,39 +362,52 @@ reply_error(int fd, const char *msg)
 	if (vg_buf_puts(&b, "{") == VG_OK &&
 	    put_str(&b, "error", msg) == VG_OK &&
 	    vg_buf_puts(&b, "}\n") == VG_OK)
-		write_all(fd, b.data, b.len);
+		write_all(fd, b.data, b.len, ms);
 	vg_buf_fini(&b);
 }
 
 /*
- * After a reply to a client that is not served: read (within its
- * timeout) what it sent, so that closing does not reset the connection
- * and lose the reply before the client has read it.
+ * After a reply: end our side and read what the client sent (a refused
+ * or turned-away client's request is still unread), so that closing does
+ * not reset the connection and lose the reply before the client has read
+ * it. Bounded: a peer that keeps sending is cut off after a few requests'
+ * worth, or after ms.
  */
 static void
-drain(int fd)
+drain(int fd, unsigned ms)
 {
-	char buf[VG_CONTROL_MAX_REQUEST + 1];
+	char sink[VG_CONTROL_MAX_REQUEST];
+	int64_t until = deadline(ms);
 	size_t total = 0;
 	ssize_t n;
 
-	(void)shutdown(fd, SHUT_WR);
-	while (total < sizeof(buf) &&
-	       (n = read(fd, buf, sizeof(buf) - total)) > 0)
+	if (shutdown(fd, SHUT_WR) != 0)
+		return;
+	while (total < 4 * sizeof(sink) && wait_io(fd, POLLIN, until)) {
+		n = recv(fd, sink, sizeof(sink), MSG_DONTWAIT);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			break;
 		total += (size_t)n;
+	}
 }
 
-/* Read one request line: at most VG_CONTROL_MAX_REQUEST bytes. */
+/* Read one request line (at most VG_CONTROL_MAX_REQUEST bytes) within
+ * VG_CONTROL_IO_TIMEOUT in all. */
 static enum vg_control_cmd
 read_request(int fd)
 {
 	char buf[VG_CONTROL_MAX_REQUEST];
+	int64_t until = deadline(VG_CONTROL_IO_TIMEOUT);
 	size_t len = 0;
 	ssize_t r;
 
 	while (len < sizeof(buf)) {
-		r = recv(fd, buf + len, sizeof(buf) - len, 0);
-		if (r < 0 && errno == EINTR)
+		if (!wait_io(fd, POLLIN, until))
+			return VG_CONTROL_BAD;
+		r = recv(fd, buf + len, sizeof(buf) - len, MSG_DONTWAIT);
+		if (r < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (r <= 0)
 			return VG_CONTROL_BAD;
@@ -395,9 +439,9 @@ serve_status(struct vg_control *c, int fd)
 	ok = vg_control_status_json(&b, &st, kv, n) == VG_OK;
 	pthread_mutex_unlock(&c->mu);
 	if (ok)
-		write_all(fd, b.data, b.len);
+		write_all(fd, b.data, b.len, VG_CONTROL_IO_TIMEOUT);
 	else
-		reply_error(fd, "status too large");
+		reply_error(fd, "status too large", VG_CONTROL_IO_TIMEOUT);
 	vg_buf_fini(&b);
 }
 
@@ -420,7 +464,8 @@ serve_reload(struct vg_control *c, int fd)
 	target = c->started_n + 1;
 	pthread_mutex_unlock(&c->mu);
 	if (pthread_kill(c->reloader, SIGHUP) != 0) {
-		reply_error(fd, "reload could not be requested");
+		reply_error(fd, "reload could not be requested",
+			    VG_CONTROL_IO_TIMEOUT);
 		return;
 	}
 	pthread_mutex_lock(&c->mu);
@@ -428,8 +473,10 @@ serve_reload(struct vg_control *c, int fd)
 		rc = pthread_cond_timedwait(&c->cv, &c->mu, &until);
 	if (c->done_n < target) {
 		pthread_mutex_unlock(&c->mu);
-		reply_error(fd, atomic_load(&c->stop) ? "the agent is stopping"
-						      : "reload timed out");
+		reply_error(fd,
+			    atomic_load(&c->stop) ? "the agent is stopping"
+						  : "reload timed out",
+			    VG_CONTROL_IO_TIMEOUT);
 		return;
 	}
 	/* Room for the text escaped at worst (\u00XX: 6 bytes a byte). */
@@ -438,9 +485,10 @@ serve_reload(struct vg_control *c, int fd)
 				    c->reload_us) == VG_OK;
 	pthread_mutex_unlock(&c->mu);
 	if (rc)
-		write_all(fd, b.data, b.len);
+		write_all(fd, b.data, b.len, VG_CONTROL_IO_TIMEOUT);
 	else
-		reply_error(fd, "reload reply too large");
+		reply_error(fd, "reload reply too large",
+			    VG_CONTROL_IO_TIMEOUT);
 	vg_buf_fini(&b);
 }
 
@@ -454,10 +502,10 @@ client_main(void *arg)
 	socklen_t len = sizeof(cred);
 	size_t ng;
 
-	set_timeout(cl->fd, VG_CONTROL_IO_TIMEOUT);
 	if (getsockopt(cl->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
 	    len != sizeof(cred)) {
-		reply_error(cl->fd, "no peer credentials");
+		reply_error(cl->fd, "no peer credentials",
+			    VG_CONTROL_IO_TIMEOUT);
 		goto out;
 	}
 	ng = peer_groups(cl->fd, &groups);
@@ -473,7 +521,7 @@ client_main(void *arg)
 			       "control: refused a client with uid %ld "
 			       "(pid %ld)",
 			       (long)cred.uid, (long)cred.pid);
-		reply_error(cl->fd, "permission denied");
+		reply_error(cl->fd, "permission denied", VG_CONTROL_IO_TIMEOUT);
 		goto out;
 	}
 	switch (read_request(cl->fd)) {
@@ -482,7 +530,7 @@ client_main(void *arg)
 		break;
 	case VG_CONTROL_RELOAD:
 		/* A reload may take longer than a status: the reply goes out
-		 * with the usual write timeout once it is known. */
+		 * within the usual write time once it is known. */
 		serve_reload(c, cl->fd);
 		break;
 	case VG_CONTROL_VERSION: {
@@ -490,27 +538,18 @@ client_main(void *arg)
 
 		snprintf(v, sizeof(v), "{\"version\":\"%s\"}\n",
 			 c->o.id.version);
-		write_all(cl->fd, v, strlen(v));
+		write_all(cl->fd, v, strlen(v), VG_CONTROL_IO_TIMEOUT);
 		break;
 	}
 	case VG_CONTROL_BAD:
-		reply_error(cl->fd, "bad request: expected status, reload "
-				    "or version and a newline");
+		reply_error(cl->fd,
+			    "bad request: expected status, reload or version "
+			    "and a newline",
+			    VG_CONTROL_IO_TIMEOUT);
 		break;
 	}
 out:
-	/* End our side first and read what is left (a refused peer's
-	 * request): closing with unread bytes would reset the connection
-	 * and could lose the reply. */
-	if (shutdown(cl->fd, SHUT_WR) == 0) {
-		char sink[VG_CONTROL_MAX_REQUEST];
-		int i;
-
-		/* Bounded: a peer that keeps sending is cut off. */
-		for (i = 0; i < 4; i++)
-			if (recv(cl->fd, sink, sizeof(sink), 0) <= 0)
-				break;
-	}
+	drain(cl->fd, VG_CONTROL_IO_TIMEOUT);
 	close(cl->fd);
 	free(cl);
 	free(groups);
@@ -538,17 +577,22 @@ accept_main(void *arg)
 		if (poll(&pfd, 1, 200) <= 0)
 			continue;
 		fd = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0)
+		if (fd < 0) {
+			/* Out of descriptors (EMFILE...): the socket stays
+			 * readable, so wait a little before trying again. */
+			if (errno != EINTR && errno != EAGAIN &&
+			    errno != ECONNABORTED)
+				(void)poll(NULL, 0, 100);
 			continue;
+		}
 		pthread_mutex_lock(&c->mu);
 		busy = c->clients >= VG_CONTROL_MAX_CLIENTS;
 		if (!busy)
 			c->clients++;
 		pthread_mutex_unlock(&c->mu);
 		if (busy) {
-			set_timeout(fd, 200);
-			reply_error(fd, "busy: too many clients");
-			drain(fd);
+			reply_error(fd, "busy: too many clients", 200);
+			drain(fd, 200);
 			close(fd);
 			continue;
 		}
@@ -692,7 +736,6 @@ vg_control_open(struct vg_control **out, const struct vg_control_opts *o,
 		(void)unlink(o->path);
 		goto fail;
 	}
-	c->started = 1;
 	vg_log(LOG_INFO, "control: listening on %s", o->path);
 	*out = c;
 	return VG_OK;
@@ -799,9 +842,10 @@ vg_control_request(const char *path, const char *cmd, char **reply, size_t *len,
 		return VG_EIO;
 	}
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		vg_seterr(err, errlen, "%s: %s", path, strerror(errno));
-		rc = errno == ENOENT || errno == ECONNREFUSED ? VG_EAGAIN
-							      : VG_EIO;
+		int e = errno;
+
+		vg_seterr(err, errlen, "%s: %s", path, strerror(e));
+		rc = e == ENOENT || e == ECONNREFUSED ? VG_EAGAIN : VG_EIO;
 		close(fd);
 		return rc;
 	}

@@ -190,6 +190,24 @@ report_suppressed(unsigned n)
 }
 
 /*
+ * With global_mu held: when the global limit's second is over, start a
+ * new one at now. Returns how many lines the old one suppressed.
+ */
+static unsigned
+global_new_window(int64_t now)
+{
+	unsigned suppressed = 0;
+
+	if (now - global_rl.window_start_us >= SECOND_US) {
+		suppressed = global_rl.suppressed;
+		global_rl.window_start_us = now;
+		global_rl.count = 0;
+		global_rl.suppressed = 0;
+	}
+	return suppressed;
+}
+
+/*
  * The global limit: 1 if a line may go out now. When a new second
  * starts after lines were suppressed, the count is written first.
  */
@@ -202,12 +220,7 @@ global_ok(void)
 
 	pthread_mutex_lock(&global_mu);
 	if (global_limit) {
-		if (now - global_rl.window_start_us >= SECOND_US) {
-			suppressed = global_rl.suppressed;
-			global_rl.window_start_us = now;
-			global_rl.count = 0;
-			global_rl.suppressed = 0;
-		}
+		suppressed = global_new_window(now);
 		if (global_rl.count < global_limit) {
 			global_rl.count++;
 		} else {
@@ -228,13 +241,8 @@ vg_log_flush_suppressed(void)
 	int64_t now = log_clock();
 
 	pthread_mutex_lock(&global_mu);
-	if (global_rl.suppressed &&
-	    now - global_rl.window_start_us >= SECOND_US) {
-		suppressed = global_rl.suppressed;
-		global_rl.window_start_us = now;
-		global_rl.count = 0;
-		global_rl.suppressed = 0;
-	}
+	if (global_rl.suppressed)
+		suppressed = global_new_window(now);
 	pthread_mutex_unlock(&global_mu);
 	if (suppressed)
 		report_suppressed(suppressed);

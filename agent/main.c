@@ -767,14 +767,22 @@ reload(struct vg_engine *e, struct vg_filescan *fs, const char *path,
 static struct vg_bundlepoll *bundle_poller;
 
 /* Open the poller for cfg (borrowed for the poller's life): 0, or -1
- * (printed) when rules.bundle is set but unusable. */
+ * (printed) when rules.bundle is set but unusable. Its folder is made
+ * for the user of the privilege drop pd first: the poller writes there
+ * after the drop. */
 static int
-bundle_open(const struct vg_config *cfg)
+bundle_open(const struct vg_config *cfg, const struct vg_privdrop *pd)
 {
 	char err[512];
 
 	if (cfg->bundle_public_key == NULL)
 		return 0;
+	if (vg_privdrop_prepare_dir(
+		pd, cfg->bundle_dir ? cfg->bundle_dir : VG_BUNDLE_DIR_DEFAULT,
+		0755, "rules.bundle.dir", err, sizeof(err)) != VG_OK) {
+		fprintf(stderr, "vigil-agent: %s\n", err);
+		return -1;
+	}
 	if (vg_bundlepoll_new(&bundle_poller, cfg, err, sizeof(err)) != VG_OK) {
 		fprintf(stderr, "vigil-agent: rules.bundle: %s\n", err);
 		return -1;
@@ -832,7 +840,9 @@ start_sets(const struct vg_config *cfg, int files, struct start_sets *s)
 	FILE *ef;
 	int ok = 0;
 
-	if (dir == NULL || cfg->path == NULL)
+	/* A bundle comes with a poller, which rules.bundle.public_key asks
+	 * for: there is a file, cfg->path. */
+	if (dir == NULL)
 		return start_sets_load(cfg, files, s, stderr);
 	ef = open_memstream(&errs, &len);
 	if (ef == NULL) {
@@ -1128,11 +1138,10 @@ service_drop(const struct vg_config *cfg, const struct vg_privdrop *pd)
 	const char *slash;
 	enum vg_err rc = VG_OK;
 
-	/* The spool (when Redis is on; publish.c's default folder). */
+	/* The spool (when Redis is on). */
 	if (cfg->redis_url)
 		rc = vg_privdrop_prepare_dir(
-		    pd,
-		    cfg->spool_dir ? cfg->spool_dir : "/var/lib/vigil/spool",
+		    pd, cfg->spool_dir ? cfg->spool_dir : VG_SPOOL_DIR_DEFAULT,
 		    0700, "output.spool.dir", err, sizeof(err));
 	if (rc == VG_OK && cfg->n_file_watch && cfg->file_quarantine)
 		rc = vg_privdrop_prepare_dir(pd, cfg->file_quarantine, 0700,
@@ -1290,7 +1299,7 @@ run_engine(int argc, char **argv, int offline)
 			return EXIT_USAGE;
 		}
 	}
-	if (!offline && bundle_open(&cfg) < 0) {
+	if (!offline && bundle_open(&cfg, &pd) < 0) {
 		vg_config_fini(&cfg);
 		return EXIT_USAGE;
 	}

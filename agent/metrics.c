@@ -305,6 +305,24 @@ static const struct row rows[] = {
       "failed."),
     C("files.sandbox_malformed", "scanner_child_malformed_total", NULL,
       "Answers of a scanner child refused."),
+    C("sandbox.restarts", "packet_child_restarts_total", NULL,
+      "Packet sandbox children started again after one ended, was killed or "
+      "failed."),
+    C("sandbox.malformed", "packet_child_malformed_total", NULL,
+      "Messages of a packet sandbox child refused."),
+    G("sandbox.last_signal", "packet_child_last_signal", NULL,
+      "The signal that ended the last packet sandbox child (0: none)."),
+    G("sandbox.child_pid", "packet_child_pid", NULL,
+      "Process id of the packet sandbox child (0: none running)."),
+    G("rules.bundle_version", "rule_bundle_version", NULL,
+      "Version of the signed rule bundle in force (0: none)."),
+    C("rules.bundle_applied", "rule_bundles_total", "result=applied",
+      "Signed rule bundles received, by result: put in force, refused."),
+    C("rules.bundle_refused", "rule_bundles_total", "result=refused", NULL),
+    C("rules.bundle_polls", "rule_bundle_polls_total", NULL,
+      "Polls of Redis for a newer rule bundle."),
+    C("rules.bundle_poll_errors", "rule_bundle_poll_errors_total", NULL,
+      "Polls for a rule bundle that failed."),
 };
 
 #undef C

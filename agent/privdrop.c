@@ -22,7 +22,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#define PW_BUF 16384 /* getpwnam_r/getgrnam_r scratch; ERANGE past it */
+/* getpwnam_r's scratch (the first half) and the group lookups' (the
+ * second): ERANGE past it. */
+#define PW_BUF 16384
 
 #define BIT(c) (UINT64_C(1) << (c))
 
@@ -79,7 +81,7 @@ vg_privdrop_plan(struct vg_privdrop *pd, const struct vg_config *cfg,
 	if (buf == NULL)
 		return VG_ENOMEM;
 	where(at, sizeof(at), cfg, cfg->priv_user_line);
-	rc = getpwnam_r(user, &pw, buf, PW_BUF, &pwp);
+	rc = getpwnam_r(user, &pw, buf, PW_BUF / 2, &pwp);
 	if (pwp == NULL) {
 		if (rc != 0 && rc != ENOENT && rc != ESRCH)
 			vg_seterr(err, errlen,
@@ -110,9 +112,15 @@ vg_privdrop_plan(struct vg_privdrop *pd, const struct vg_config *cfg,
 		rc = getgrnam_r(cfg->priv_group, &gr, buf + PW_BUF / 2,
 				PW_BUF / 2, &grp);
 		if (grp == NULL) {
-			vg_seterr(err, errlen,
-				  "%s: privileges.group: no such group \"%s\"",
-				  at, cfg->priv_group);
+			if (rc != 0 && rc != ENOENT && rc != ESRCH)
+				vg_seterr(err, errlen,
+					  "%s: privileges.group: \"%s\": %s",
+					  at, cfg->priv_group, strerror(rc));
+			else
+				vg_seterr(err, errlen,
+					  "%s: privileges.group: no such group "
+					  "\"%s\"",
+					  at, cfg->priv_group);
 			goto out;
 		}
 		if (grp->gr_gid == 0) {

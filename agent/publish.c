@@ -28,7 +28,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DEFAULT_SPOOL  "/var/lib/vigil/spool"
 #define DEFAULT_STREAM "vigil:events:{AGENCY}"
 #define MAX_KEY        512
 #define MEM_MAX_BYTES  (64u << 20) /* best-effort events held at most */
@@ -550,7 +549,7 @@ vg_publish_open(struct vg_publish **out, const struct vg_config *cfg, char *err,
 	}
 
 	memset(&so, 0, sizeof(so));
-	so.dir = cfg->spool_dir ? cfg->spool_dir : DEFAULT_SPOOL;
+	so.dir = cfg->spool_dir ? cfg->spool_dir : VG_SPOOL_DIR_DEFAULT;
 	so.max_bytes = cfg->spool_max_size;
 	so.sync_ms = SPOOL_SYNC_MS;
 	rc = vg_spool_open(&p->spool, &so, serr, sizeof(serr));

@@ -34,12 +34,6 @@ vg_service_init(void)
 	last_ping_us = vg_now_mono_us();
 }
 
-int
-vg_service_active(void)
-{
-	return active;
-}
-
 static void
 notify(const char *state)
 {
@@ -88,18 +82,6 @@ vg_service_ready(const char *fmt, ...)
 	}
 	va_start(ap, fmt);
 	notify_status("READY=1\n", fmt, ap);
-	va_end(ap);
-}
-
-void
-vg_service_status(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!active)
-		return;
-	va_start(ap, fmt);
-	notify_status("", fmt, ap);
 	va_end(ap);
 }
 

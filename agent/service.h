@@ -19,15 +19,8 @@
 /* Read the environment (once, before threads start). */
 void vg_service_init(void);
 
-/* 1 if notifications go anywhere ($NOTIFY_SOCKET set at init). */
-int vg_service_active(void);
-
 /* "READY=1" and a STATUS= line (printf format, may be NULL). */
 void vg_service_ready(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-
-/* A STATUS= line: short, one line, for `systemctl status`. */
-void vg_service_status(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 
 /* "RELOADING=1" (with MONOTONIC_USEC=) before a reload; the caller sends

@@ -18,7 +18,8 @@ from the second, so no traffic leaves the namespaces. Then:
   file output (created by the agent for the user before the drop);
 - a file that only root may read, in a folder only root may enter, is
   still scanned (CAP_DAC_READ_SEARCH) and matched;
-- the quarantine folder the agent created belongs to the user;
+- the quarantine folder the agent created belongs to the user, and so
+  does rules.bundle.dir (a key pinned, Redis set);
 - SIGHUP still reloads the rules (counted in stats.detect.reloads);
 - without promiscuous mode and folders: CAP_NET_RAW alone;
 - files only: CAP_DAC_READ_SEARCH alone;
@@ -76,6 +77,10 @@ YARA = """rule Vigil_Privdrop_Test
 
 class Agent:
     def __init__(self, tmp, name, cfg_text, ns=None, extra=()):
+        # The control socket in a folder of the test's, not the host's
+        # /run/vigil: one the agent makes for the user before the drop.
+        self.sock = os.path.join(tmp, name + "-ctl", "agent.sock")
+        cfg_text += "control:\n  socket: %s\n" % self.sock
         self.cfg = vt.write(os.path.join(tmp, name + ".yaml"), cfg_text)
         self.errpath = os.path.join(tmp, name + ".stderr")
         self.err = open(self.errpath, "w")
@@ -196,6 +201,10 @@ def test_full(tmp, user, ns_a, ns_b):
                  os.path.isdir(quarantine) and
                  os.stat(quarantine).st_uid == user.pw_uid and
                  (os.stat(quarantine).st_mode & 0o777) == 0o700)
+        vt.check("full: the control socket is served, in the test's folder",
+                 vt.wait_for(lambda: os.path.exists(a.sock), 10) and
+                 "control: listening on " + a.sock in a.stderr(),
+                 a.stderr()[-800:])
 
         # Packets after the drop. (30: DPI gives a UDP flow up after 24,
         # so the rules are evaluated without waiting for a timeout.)
@@ -299,6 +308,44 @@ def test_files_only(tmp, user):
         a.stop()
 
 
+def test_bundle_dir(tmp, user):
+    """rules.bundle.dir is made for the user before the drop: the poller
+    writes the versions it brings there afterwards. (Files only, and no
+    Redis to answer: the folder is all this looks at.)"""
+    collector = os.path.join(os.path.dirname(AGENT), "vigil-collector")
+    if not os.access(collector, os.X_OK):
+        print("skip  rules.bundle.dir (no vigil-collector beside the agent)")
+        return
+    key = os.path.join(tmp, "center")
+    r = subprocess.run([collector, "rules", "keygen", "--out", key],
+                       capture_output=True, text=True, timeout=60)
+    vt.check("bundle dir: keygen", r.returncode == 0, r.stderr)
+    if r.returncode != 0:
+        return
+    watch = os.path.join(tmp, "w3")
+    os.makedirs(watch)
+    bdir = os.path.join(tmp, "bundle")
+    text = ("files:\n  watch: [%s]\n  schedule: 0\n" % watch +
+            "output:\n  file:\n    path: %s\n" % os.path.join(tmp, "b.json")
+            + "  redis:\n    url: redis://127.0.0.1:%d\n" % vt.free_port()
+            + "  spool:\n    dir: %s\n" % os.path.join(tmp, "b-spool") +
+            "rules:\n  bundle:\n    public_key: %s.pub\n" % key +
+            "    dir: %s\n" % bdir +
+            "privileges:\n  user: %s\n" % user.pw_name)
+    a = Agent(tmp, "bundle", text)
+    try:
+        a.wait_dropped()
+        ok = a.p.poll() is None
+        vt.check("bundle dir: running", ok, a.stderr()[-800:])
+        if ok:
+            vt.check("bundle dir: rules.bundle.dir was made for the user",
+                     os.path.isdir(bdir) and
+                     os.stat(bdir).st_uid == user.pw_uid,
+                     os.path.isdir(bdir) and os.stat(bdir).st_uid)
+    finally:
+        a.stop()
+
+
 def test_allow_root(tmp, ns_a):
     text = ("capture:\n  interfaces:\n    - name: va\n"
             "      promiscuous: false\n"
@@ -368,6 +415,7 @@ def main():
         test_full(tmp, user, ns_a, ns_b)
         test_capture_only(tmp, user, ns_a)
         test_files_only(tmp, user)
+        test_bundle_dir(tmp, user)
         test_allow_root(tmp, ns_a)
         test_refused(tmp)
     finally:

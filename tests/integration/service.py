@@ -196,7 +196,9 @@ def in_mount_ns(tmp):
                        "files:\n  watch: [%s]\n  schedule: 0\n" % watch +
                        "output:\n  file:\n    path: %s\n" %
                        os.path.join(tmp, "j.json") +
-                       "log:\n  target: %s\n" % target)
+                       "log:\n  target: %s\n" % target +
+                       "control:\n  socket: %s\n" %
+                       os.path.join(tmp, "j-%s.sock" % target))
         errpath = os.path.join(tmp, "j-%s.stderr" % target)
         err = open(errpath, "w")
         st = os.fstat(err.fileno())
@@ -290,7 +292,8 @@ def main():
         text = ("workers: 1\n"
                 "files:\n  watch: [%s]\n  schedule: 0\n" % watch +
                 "output:\n  file:\n    path: %s\n" % os.path.join(tmp, "eve")
-                + "  stats_interval: 0\nlog:\n  target: stderr\n")
+                + "  stats_interval: 0\nlog:\n  target: stderr\n"
+                "control:\n  socket: %s\n" % os.path.join(tmp, "agent.sock"))
         if root:
             text += ("capture:\n  interfaces:\n    - name: lo\n"
                      "      bpf: udp port 9\n      promiscuous: false\n")

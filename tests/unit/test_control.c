@@ -3,7 +3,8 @@
  * The control socket: the request parser, the JSON replies, the peer
  * check, and a real socket served by vg_control_open (status, version,
  * bad requests, a reload handed to the thread that takes SIGHUP, the
- * file modes, a live agent's socket kept and a stale one replaced).
+ * file modes, a live agent's socket kept and a stale one replaced, a
+ * client sending a byte now and then cut off at the request deadline).
  */
 #define _GNU_SOURCE /* fmemopen, vasprintf */
 #include "control.h"
@@ -18,6 +19,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -414,6 +416,53 @@ test_socket(void **state)
 	assert_null(reply);
 }
 
+/*
+ * VG_CONTROL_IO_TIMEOUT is a deadline for the whole request: a client
+ * sending a byte every 250 ms (each well within the timeout) is still
+ * answered and cut off after it, not served for as long as it drips.
+ */
+static void
+test_drip(void **state)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct served s;
+	struct pollfd pfd;
+	struct timespec t0, t1;
+	char buf[1024];
+	double waited;
+	ssize_t r;
+	size_t got = 0;
+	int fd, i;
+
+	(void)state;
+	serve(&s);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", s.path);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* At most 40 bytes (10 s): fewer than a request line holds. */
+	for (i = 0; i < 40; i++) {
+		pfd = (struct pollfd){.fd = fd, .events = POLLIN};
+		if (poll(&pfd, 1, 250) != 0)
+			break; /* the answer, or the end */
+		(void)send(fd, "s", 1, MSG_NOSIGNAL);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	waited = (double)(t1.tv_sec - t0.tv_sec) +
+		 (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	if (i == 40)
+		fail_msg("a dripping client was served for %.1f s", waited);
+	assert_true(waited >= VG_CONTROL_IO_TIMEOUT / 1000.0 - 0.1);
+	assert_true(waited < VG_CONTROL_IO_TIMEOUT / 1000.0 + 4);
+	while (got < sizeof(buf) - 1 &&
+	       (r = recv(fd, buf + got, sizeof(buf) - 1 - got, 0)) > 0)
+		got += (size_t)r;
+	buf[got] = '\0';
+	assert_contains(buf, "{\"error\":\"bad request");
+	close(fd);
+	unserve(&s);
+}
+
 /* A socket left by a dead agent is replaced; a plain file is not. */
 static void
 test_stale(void **state)
@@ -575,6 +624,7 @@ main(void)
 	    cmocka_unit_test(test_reload_json),
 	    cmocka_unit_test(test_peer_allowed),
 	    cmocka_unit_test(test_socket),
+	    cmocka_unit_test(test_drip),
 	    cmocka_unit_test(test_stale),
 	    cmocka_unit_test(test_reload),
 	};

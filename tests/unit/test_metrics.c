@@ -113,6 +113,11 @@ static const struct vg_stat_kv kv[] = {
     {"agent.rules_generation", 3},
     {"files.alerts", 1},
     {"files.rules_version", 2},
+    {"sandbox.restarts", 2},
+    {"sandbox.child_pid", 4242},
+    {"rules.bundle_version", 7},
+    {"rules.bundle_applied", 3},
+    {"rules.bundle_refused", 1},
     {"brand.new_counter", 77},
 };
 
@@ -243,6 +248,22 @@ test_format(void **state)
 	assert_contains(b.data, "\nvigil_agent_rules_version{kind="
 				"\"network\"} 3\nvigil_agent_rules_version{"
 				"kind=\"yara\"} 2\n");
+	/* The packet sandbox's and the rule bundles' keys have rows. */
+	assert_contains(b.data,
+			"# TYPE vigil_agent_packet_child_restarts_total "
+			"counter\nvigil_agent_packet_child_restarts_"
+			"total 2\n");
+	assert_contains(b.data, "# TYPE vigil_agent_packet_child_pid gauge\n"
+				"vigil_agent_packet_child_pid 4242\n");
+	assert_contains(b.data, "# TYPE vigil_agent_rule_bundle_version gauge\n"
+				"vigil_agent_rule_bundle_version 7\n");
+	assert_contains(b.data,
+			"# TYPE vigil_agent_rule_bundles_total counter\n"
+			"vigil_agent_rule_bundles_total{result="
+			"\"applied\"} 3\nvigil_agent_rule_bundles_"
+			"total{result=\"refused\"} 1\n");
+	assert_null(strstr(b.data, "vigil_agent_stat_sandbox"));
+	assert_null(strstr(b.data, "vigil_agent_stat_rules"));
 	assert_contains(b.data, "# TYPE vigil_agent_stat_brand_new_counter "
 				"untyped\nvigil_agent_stat_brand_new_counter "
 				"77\n");

@@ -20,8 +20,8 @@
 #include "testutil.h"
 
 #include <grp.h>
-#include <linux/capability.h>
 #include <pwd.h>
+#include <sys/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,10 +235,20 @@ apply_in_child(void **state)
 	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
-/* Not root: nothing to switch, only capabilities to give up. */
+/*
+ * Not root: nothing to switch, only capabilities to give up. The child
+ * starts as a service manager would start it with AmbientCapabilities=:
+ * another user holding three capabilities, permitted and effective, of
+ * which the configuration needs one (CAP_NET_RAW); the drop must leave
+ * exactly that one.
+ */
 static void
 apply_not_root_in_child(void **state)
 {
+	static const cap_value_t given[] = {CAP_NET_RAW, CAP_NET_ADMIN,
+					    CAP_DAC_READ_SEARCH};
+	const uint64_t given_mask =
+	    BIT(CAP_NET_RAW) | BIT(CAP_NET_ADMIN) | BIT(CAP_DAC_READ_SEARCH);
 	int st = 0;
 	pid_t pid;
 
@@ -254,19 +264,37 @@ apply_not_root_in_child(void **state)
 		struct vg_privdrop pd;
 		struct vg_config cfg;
 		char err[512];
+		cap_t caps;
 
-		/* As a service manager would start it: another user. */
+		/* Another user, keeping the permitted set across setuid (the
+		 * effective one is emptied), then the three capabilities
+		 * permitted and effective. */
+		if (prctl(PR_SET_KEEPCAPS, 1L, 0L, 0L, 0L) != 0)
+			_exit(25);
 		if (setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0)
 			_exit(20);
+		caps = cap_init();
+		if (caps == NULL ||
+		    cap_set_flag(caps, CAP_PERMITTED, VG_ARRAY_LEN(given),
+				 given, CAP_SET) != 0 ||
+		    cap_set_flag(caps, CAP_EFFECTIVE, VG_ARRAY_LEN(given),
+				 given, CAP_SET) != 0 ||
+		    cap_set_proc(caps) != 0)
+			_exit(26);
+		cap_free(caps);
+		if (status_field("CapEff", 16) != given_mask ||
+		    status_field("CapPrm", 16) != given_mask)
+			_exit(27); /* the start this test means */
 		config_for(&cfg, "vigil-whoever", NULL);
 		if (vg_privdrop_plan(&pd, &cfg, 0, err, sizeof(err)) != VG_OK)
 			_exit(21);
 		vg_config_fini(&cfg);
-		if (pd.switch_user)
+		if (pd.switch_user || pd.caps != BIT(CAP_NET_RAW))
 			_exit(22);
 		if (vg_privdrop_apply(&pd, err, sizeof(err)) != VG_OK)
 			_exit(23);
-		if (status_field("CapEff", 16) != 0 ||
+		if (status_field("CapEff", 16) != BIT(CAP_NET_RAW) ||
+		    status_field("CapPrm", 16) != BIT(CAP_NET_RAW) ||
 		    status_field("NoNewPrivs", 10) != 1)
 			_exit(24);
 		_exit(0);
