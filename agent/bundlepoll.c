@@ -12,7 +12,7 @@
  * rollback, even after a restart.
  *
  * Two threads. The poller thread (poller_main) does everything that
- * touches the network or may be slow: connect, STRLEN/GET, the checks,
+ * touches the network or may be slow: connect, STRLEN/GETRANGE, the checks,
  * the extraction. Once it has a verified bundle on disk it sets ready
  * and waits; the main loop takes it (vg_bundlepoll_take), reloads, and
  * commits, which clears ready and wakes the thread. So the state the
@@ -376,19 +376,28 @@ refuse(struct vg_bundlepoll *bp, enum vg_bundle_why why, uint64_t version,
 static void
 poll_error(struct vg_bundlepoll *bp, const char *what, const char *err)
 {
+	/* A call cancelled by a stop is no news, nor an error. */
+	if (atomic_load(&bp->cancel) != 0)
+		return;
 	atomic_fetch_add(&bp->st_poll_errors, 1);
-	/* A call cancelled by a stop is no news. */
-	if (atomic_load(&bp->cancel) == 0 && vg_ratelimit_ok(&bp->rl, 3, 600))
+	if (vg_ratelimit_ok(&bp->rl, 3, 600))
 		vg_log(LOG_WARNING, "rule bundle poll: %s: %s", what, err);
 }
 
-/* GET the envelope, bounded: *val owned reply (STRING), or EAGAIN. */
+/*
+ * Fetch the envelope, bounded: *val owned reply (STRING), or EAGAIN.
+ * STRLEN says whether there is one and whether it is too large; the
+ * value is then read with GETRANGE up to one byte past the limit, so a
+ * key replaced in between by a larger value is still bounded (and seen
+ * as too large), never read whole.
+ */
 static enum vg_err
 get_bundle(struct vg_bundlepoll *bp, struct vg_redis_reply **val,
 	   enum vg_bundle_why *too_large)
 {
-	const char *argv[2];
-	size_t argvlen[2];
+	char end[24];
+	const char *argv[4];
+	size_t argvlen[4];
 	struct vg_redis_reply *rep = NULL;
 	char err[512];
 
@@ -431,33 +440,46 @@ get_bundle(struct vg_bundlepoll *bp, struct vg_redis_reply **val,
 	}
 	vg_redis_reply_free(rep);
 	rep = NULL;
-	argv[0] = "GET";
-	argvlen[0] = 3;
-	if (vg_redis_command(bp->r, 2, argv, argvlen, 1, &rep, err,
+	/* Bytes 0..VG_BUNDLE_MAX_BYTES (inclusive): one past the limit. */
+	snprintf(end, sizeof(end), "%u", VG_BUNDLE_MAX_BYTES);
+	argv[0] = "GETRANGE";
+	argvlen[0] = 8;
+	argv[2] = "0";
+	argvlen[2] = 1;
+	argv[3] = end;
+	argvlen[3] = strlen(end);
+	if (vg_redis_command(bp->r, 4, argv, argvlen, 1, &rep, err,
 			     sizeof(err)) != VG_OK) {
-		poll_error(bp, "GET", err);
-		return VG_EAGAIN;
-	}
-	if (rep->type == VG_REPLY_NIL) {
-		vg_redis_reply_free(rep);
+		poll_error(bp, "GETRANGE", err);
 		return VG_EAGAIN;
 	}
 	if (rep->type != VG_REPLY_STRING) {
 		char esc[200];
 
-		poll_error(bp, "GET",
+		poll_error(bp, "GETRANGE",
 			   rep->type == VG_REPLY_ERROR
 			       ? vg_escape(esc, sizeof(esc), rep->str, rep->len)
 			       : "not a string");
 		vg_redis_reply_free(rep);
 		return VG_EAGAIN;
 	}
+	if (rep->len == 0) {
+		/* Removed since the STRLEN (GETRANGE of no key is ""). */
+		vg_redis_reply_free(rep);
+		return VG_EAGAIN;
+	}
+	if (rep->len > VG_BUNDLE_MAX_BYTES) {
+		/* Replaced since the STRLEN by a larger value. */
+		vg_redis_reply_free(rep);
+		*too_large = VG_BUNDLE_TOO_LARGE;
+		return VG_OK;
+	}
 	*val = rep;
 	return VG_OK;
 }
 
 /*
- * Poll once (the poller thread): STRLEN and GET vigil:rules:bundle; a
+ * Poll once (the poller thread): STRLEN and GETRANGE vigil:rules:bundle; a
  * bundle not seen before is checked and extracted into DIR/vN. VG_OK:
  * *dir holds it, awaiting its reload; VG_EAGAIN: nothing new, or Redis
  * could not be asked; VG_EINVAL: refused.
