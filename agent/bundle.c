@@ -540,7 +540,6 @@ vg_bundle_check(struct vg_bundle **out, const uint8_t *buf, size_t len,
 	b->created = (int64_t)get64(buf + 24);
 	memcpy(b->key_id, buf + 32, VG_BUNDLE_KEYID_LEN);
 	b->is_signed = has_trailer;
-	b->sig_valid = pub != NULL;
 	b->n_files = n;
 
 	/* Pass 1: the manifest's bounds; where the contents start. */
@@ -702,8 +701,10 @@ vg_bundle_builder_add(struct vg_bundle_builder *bb, enum vg_bundle_kind kind,
 			  VG_BUNDLE_MAX_FILES);
 		return VG_ELIMIT;
 	}
+	/* bb->bytes is at most the limit, add at most 40 + 128 bytes (the
+	 * path was checked) and len is bounded first: no overflow. */
 	add = VG_BUNDLE_ENTRY_LEN + strlen(path);
-	if (len > VG_BUNDLE_MAX_BYTES || bb->bytes + add + len < bb->bytes ||
+	if (len > VG_BUNDLE_MAX_BYTES ||
 	    bb->bytes + add + len > VG_BUNDLE_MAX_BYTES) {
 		vg_seterr(err, errlen,
 			  "%s: the bundle would be larger than %u bytes", path,

@@ -89,7 +89,6 @@ struct vg_bundle {
 	int64_t created; /* seconds since the epoch */
 	uint8_t key_id[VG_BUNDLE_KEYID_LEN];
 	bool is_signed;
-	bool sig_valid; /* checked against a key given to vg_bundle_check */
 	struct vg_bundle_file *files;
 	unsigned n_files;
 	char *paths; /* storage of the files' paths */

@@ -299,20 +299,21 @@ size_t
 vg_bundlepoll_stats_kv(const struct vg_bundlepoll *bp, struct vg_stat_kv *kv,
 		       size_t room)
 {
+	if (bp == NULL)
+		return 0;
+
 	const struct {
 		const char *key;
 		const atomic_uint_fast64_t *v;
 	} rows[] = {
-	    {"rules.bundle_version", bp ? &bp->st_version : NULL},
-	    {"rules.bundle_applied", bp ? &bp->st_applied : NULL},
-	    {"rules.bundle_refused", bp ? &bp->st_refused : NULL},
-	    {"rules.bundle_polls", bp ? &bp->st_polls : NULL},
-	    {"rules.bundle_poll_errors", bp ? &bp->st_poll_errors : NULL},
+	    {"rules.bundle_version", &bp->st_version},
+	    {"rules.bundle_applied", &bp->st_applied},
+	    {"rules.bundle_refused", &bp->st_refused},
+	    {"rules.bundle_polls", &bp->st_polls},
+	    {"rules.bundle_poll_errors", &bp->st_poll_errors},
 	};
 	size_t i;
 
-	if (bp == NULL)
-		return 0;
 	_Static_assert(VG_ARRAY_LEN(rows) == VG_BUNDLEPOLL_STATS,
 		       "VG_BUNDLEPOLL_STATS is the number of keys");
 	for (i = 0; i < VG_ARRAY_LEN(rows) && i < room; i++)
@@ -525,6 +526,15 @@ fetch(struct vg_bundlepoll *bp, const char **dir)
 	bp->seen_any = 1;
 	rc = vg_bundle_check(&b, (const uint8_t *)val->str, val->len, &bp->pub,
 			     &why, err, sizeof(err));
+	if (rc == VG_ENOMEM) {
+		/* A local fault, not the bundle's: tried again at the next
+		 * poll. */
+		memset(bp->seen_hash, 0, sizeof(bp->seen_hash));
+		bp->seen_any = 0;
+		poll_error(bp, "check", err);
+		vg_redis_reply_free(val);
+		return VG_EAGAIN;
+	}
 	if (rc != VG_OK) {
 		refuse(
 		    bp, why == VG_BUNDLE_FINE ? VG_BUNDLE_MALFORMED : why,
