@@ -22,6 +22,9 @@
  */
 #include "bundle.h"
 
+#include "config.h"
+#include "ioc.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -281,7 +284,6 @@ out:
 static const char *const net_ext[] = {".yaml", ".yml", NULL};
 static const char *const yara_ext[] = {".yar", ".yara", NULL};
 static const char *const ioc_ext[] = {".txt", ".csv", NULL};
-static const char *const ioc_types[] = {"ip", "domain", "ja3", "sha256", NULL};
 
 static const char *const *
 kind_ext(enum vg_bundle_kind kind)
@@ -322,8 +324,10 @@ int
 vg_bundle_ioc_name(const char *path, char *name, size_t namelen,
 		   const char **type)
 {
-	const char *base = strchr(path, '/');
-	size_t len, el, i, tl;
+	const char *base = strchr(path, '/'), *dash;
+	char tname[16];
+	size_t len, el, tl;
+	int t;
 
 	if (base == NULL || strncmp(path, "ioc/", 4) != 0)
 		return -1;
@@ -334,30 +338,26 @@ vg_bundle_ioc_name(const char *path, char *name, size_t namelen,
 		return -1;
 	len -= el;
 	/* The list's name follows detection.ioc[].name's rule. */
-	if (len == 0 || len > 64 || len >= namelen)
+	if (len >= namelen || !vg_config_name_ok(base, len))
 		return -1;
-	if (!((base[0] >= 'a' && base[0] <= 'z') ||
-	      (base[0] >= '0' && base[0] <= '9')))
+	/* TYPE after the last '-' (no type name has one). */
+	for (dash = base + len - 1; dash > base && *dash != '-'; dash--)
+		;
+	if (dash == base)
 		return -1;
-	for (i = 0; i < len; i++) {
-		char c = base[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '.' || c == '-'))
-			return -1;
-	}
-	for (i = 0; ioc_types[i]; i++) {
-		tl = strlen(ioc_types[i]);
-		if (len > tl + 1 && base[len - tl - 1] == '-' &&
-		    memcmp(base + len - tl, ioc_types[i], tl) == 0) {
-			memcpy(name, base, len);
-			name[len] = '\0';
-			if (type)
-				*type = ioc_types[i];
-			return 0;
-		}
-	}
-	return -1;
+	tl = len - (size_t)(dash + 1 - base);
+	if (tl == 0 || tl >= sizeof(tname))
+		return -1;
+	memcpy(tname, dash + 1, tl);
+	tname[tl] = '\0';
+	t = vg_ioc_type_from_name(tname);
+	if (t < 0)
+		return -1;
+	memcpy(name, base, len);
+	name[len] = '\0';
+	if (type)
+		*type = vg_ioc_type_name((enum vg_ioc_type)t);
+	return 0;
 }
 
 enum vg_bundle_why
@@ -426,6 +426,18 @@ vg_bundle_path_check(enum vg_bundle_kind kind, const char *path, char *err,
 		return VG_BUNDLE_BAD_PATH;
 	}
 	return VG_BUNDLE_FINE;
+}
+
+/* Whether IoC paths a and b stand for the same list: "ioc/x-ip.txt" and
+ * "ioc/x-ip.csv" would both load as list x-ip, one replacing the other. */
+static int
+same_ioc_list(const char *a, const char *b)
+{
+	char na[80], nb[80];
+
+	return vg_bundle_ioc_name(a, na, sizeof(na), NULL) == 0 &&
+	       vg_bundle_ioc_name(b, nb, sizeof(nb), NULL) == 0 &&
+	       strcmp(na, nb) == 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -605,10 +617,17 @@ vg_bundle_check(struct vg_bundle **out, const uint8_t *buf, size_t len,
 			rc = VG_EMALFORMED;
 			goto out;
 		}
-		for (j = 0; j < i; j++)
+		for (j = 0; j < i; j++) {
 			if (strcmp(b->files[j].path, p) == 0)
 				REFUSE(VG_BUNDLE_DUPLICATE, VG_EMALFORMED,
 				       "%s: given twice", p);
+			if (f->kind == VG_BUNDLE_IOC &&
+			    b->files[j].kind == VG_BUNDLE_IOC &&
+			    same_ioc_list(b->files[j].path, p))
+				REFUSE(VG_BUNDLE_DUPLICATE, VG_EMALFORMED,
+				       "%s: the same IoC list as %s", p,
+				       b->files[j].path);
+		}
 		if (body - data_pos < f->size)
 			REFUSE(VG_BUNDLE_MALFORMED, VG_EMALFORMED,
 			       "%s: contents cut short (%u bytes declared)", p,
@@ -693,6 +712,13 @@ vg_bundle_builder_add(struct vg_bundle_builder *bb, enum vg_bundle_kind kind,
 	for (i = 0; i < bb->n; i++) {
 		if (strcmp(bb->files[i].path, path) == 0) {
 			vg_seterr(err, errlen, "%s: given twice", path);
+			return VG_EINVAL;
+		}
+		if (kind == VG_BUNDLE_IOC &&
+		    bb->files[i].kind == VG_BUNDLE_IOC &&
+		    same_ioc_list(bb->files[i].path, path)) {
+			vg_seterr(err, errlen, "%s: the same IoC list as %s",
+				  path, bb->files[i].path);
 			return VG_EINVAL;
 		}
 	}

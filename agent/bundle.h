@@ -48,7 +48,7 @@ enum vg_bundle_why {
 	VG_BUNDLE_TOO_MANY,    /* over VG_BUNDLE_MAX_FILES files */
 	VG_BUNDLE_BAD_PATH,    /* a path breaks the rules (BUNDLE.md) */
 	VG_BUNDLE_BAD_KIND,    /* unknown kind, or not the path's folder */
-	VG_BUNDLE_DUPLICATE,   /* a path given twice */
+	VG_BUNDLE_DUPLICATE,   /* a path, or an IoC list, given twice */
 	VG_BUNDLE_BAD_HASH,    /* a file's SHA-256 is not the manifest's */
 	VG_BUNDLE_BAD_VERSION, /* version 0 */
 	VG_BUNDLE_UNSIGNED,    /* no signature trailer */
@@ -162,8 +162,8 @@ void vg_bundle_builder_free(struct vg_bundle_builder *bb);
 
 /*
  * Add a file (copies path and data). VG_OK; VG_EINVAL for a path the
- * format refuses or a duplicate; VG_ELIMIT past VG_BUNDLE_MAX_FILES or
- * VG_BUNDLE_MAX_BYTES; VG_ENOMEM. err says why.
+ * format refuses or a duplicate (path or IoC list); VG_ELIMIT past
+ * VG_BUNDLE_MAX_FILES or VG_BUNDLE_MAX_BYTES; VG_ENOMEM. err says why.
  */
 enum vg_err vg_bundle_builder_add(struct vg_bundle_builder *bb,
 				  enum vg_bundle_kind kind, const char *path,
