@@ -282,8 +282,8 @@ out:
 /* Paths                                                                */
 
 static const char *const net_ext[] = {".yaml", ".yml", NULL};
-static const char *const yara_ext[] = {".yar", ".yara", NULL};
-static const char *const ioc_ext[] = {".txt", ".csv", NULL};
+const char *const vg_bundle_yara_ext[] = {".yar", ".yara", NULL};
+const char *const vg_bundle_ioc_ext[] = {".txt", ".csv", NULL};
 
 static const char *const *
 kind_ext(enum vg_bundle_kind kind)
@@ -292,9 +292,9 @@ kind_ext(enum vg_bundle_kind kind)
 	case VG_BUNDLE_NETWORK:
 		return net_ext;
 	case VG_BUNDLE_YARA:
-		return yara_ext;
+		return vg_bundle_yara_ext;
 	case VG_BUNDLE_IOC:
-		return ioc_ext;
+		return vg_bundle_ioc_ext;
 	}
 	return NULL;
 }
@@ -333,7 +333,7 @@ vg_bundle_ioc_name(const char *path, char *name, size_t namelen,
 		return -1;
 	base++;
 	len = strlen(base);
-	el = ext_len(base, len, ioc_ext);
+	el = ext_len(base, len, vg_bundle_ioc_ext);
 	if (el == 0)
 		return -1;
 	len -= el;

@@ -148,6 +148,11 @@ enum vg_bundle_why vg_bundle_path_check(enum vg_bundle_kind kind,
 int vg_bundle_ioc_name(const char *path, char *name, size_t namelen,
 		       const char **type);
 
+/* The file name extensions of YARA files and IoC lists in a bundle
+ * (NULL-ended; a bundle's paths use them in this exact case). */
+extern const char *const vg_bundle_yara_ext[];
+extern const char *const vg_bundle_ioc_ext[];
+
 /* The folder name of kind ("network", "yara", "ioc"), or NULL. */
 const char *vg_bundle_kind_dir(enum vg_bundle_kind kind);
 

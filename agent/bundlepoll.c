@@ -25,6 +25,7 @@
 #include "bundle.h"
 #include "event.h"
 #include "log.h"
+#include "netrules.h"
 #include "output.h"
 #include "publish.h"
 #include "redis.h"
@@ -904,15 +905,7 @@ enum vg_err
 vg_bundle_extend_config(struct vg_config *cfg, const char *dir,
 			const char *shipped, FILE *errs)
 {
-	static const char *const yara_sfx[] = {".yar", ".yara", NULL};
-	static const char *const ioc_sfx[] = {".txt", ".csv", NULL};
-	static const struct {
-		const char *name, *type, *file;
-	} shipped_lists[] = {
-	    {"blocklist-ip", "ip", "ioc/blocklist-ip.txt"},
-	    {"blocklist-domain", "domain", "ioc/blocklist-domain.txt"},
-	    {"blocklist-ja3", "ja3", "ioc/blocklist-ja3.txt"},
-	};
+	const struct vg_shipped_list *shipped_lists = vg_shipped_lists;
 	char path[PATH_MAX];
 	struct ioc_walk w;
 	unsigned n = 0, i;
@@ -937,7 +930,7 @@ vg_bundle_extend_config(struct vg_config *cfg, const char *dir,
 
 	/* YARA: an empty folder is no rule set, so only when it has some. */
 	snprintf(path, sizeof(path), "%s/yara", dir);
-	(void)vg_dir_each(path, yara_sfx, count_one, &n);
+	(void)vg_dir_each(path, vg_bundle_yara_ext, count_one, &n);
 	if (n > 0) {
 		if (!cfg->file_rules_set && shipped) {
 			char sp[PATH_MAX];
@@ -957,13 +950,14 @@ vg_bundle_extend_config(struct vg_config *cfg, const char *dir,
 
 	/* IoC lists: the shipped ones first when the file names none. */
 	if (!cfg->ioc_set) {
-		for (i = 0; shipped && i < VG_ARRAY_LEN(shipped_lists); i++) {
+		for (i = 0; shipped && i < VG_SHIPPED_LISTS; i++) {
 			snprintf(path, sizeof(path), "%s/%s", shipped,
 				 shipped_lists[i].file);
 			if (access(path, R_OK) != 0)
 				continue;
 			rc = set_ioc(cfg, shipped_lists[i].name,
-				     shipped_lists[i].type, path, errs);
+				     vg_ioc_type_name(shipped_lists[i].type),
+				     path, errs);
 			if (rc != VG_OK)
 				return rc;
 		}
@@ -973,6 +967,6 @@ vg_bundle_extend_config(struct vg_config *cfg, const char *dir,
 	w.errs = errs;
 	w.rc = VG_OK;
 	snprintf(path, sizeof(path), "%s/ioc", dir);
-	(void)vg_dir_each(path, ioc_sfx, ioc_one, &w);
+	(void)vg_dir_each(path, vg_bundle_ioc_ext, ioc_one, &w);
 	return w.rc;
 }
