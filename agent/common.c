@@ -156,9 +156,10 @@ vg_dir_each(const char *dir, const char *const *suffixes,
 char *
 vg_read_secret(const char *path, const char *key, char *err, size_t errlen)
 {
-	char line[1024], *out;
+	char line[VG_SECRET_MAX + 1], *out;
 	FILE *f = fopen(path, "re");
 	size_t n;
+	int c = EOF;
 
 	if (f == NULL) {
 		vg_seterr(err, errlen, "%s: %s: %s", key, path,
@@ -167,7 +168,22 @@ vg_read_secret(const char *path, const char *key, char *err, size_t errlen)
 	}
 	if (fgets(line, sizeof(line), f) == NULL)
 		line[0] = '\0';
+	n = strlen(line);
+	/* The buffer filled before the line's end: more to come unless
+	 * the file ends there. Refused, never cut short. */
+	if (n == sizeof(line) - 1 && line[n - 1] != '\n') {
+		c = fgetc(f);
+		if (c == '\r')
+			c = fgetc(f); /* a CRLF end */
+	}
 	fclose(f);
+	if (c != EOF && c != '\n') {
+		explicit_bzero(line, sizeof(line));
+		vg_seterr(err, errlen,
+			  "%s: %s: the first line is longer than %u bytes", key,
+			  path, (unsigned)VG_SECRET_MAX);
+		return NULL;
+	}
 	n = strcspn(line, "\r\n");
 	line[n] = '\0';
 	if (n == 0) {

@@ -81,9 +81,11 @@ int vg_dir_each(const char *dir, const char *const *suffixes,
 /*
  * The first line of the secret file path (a password file): an owned
  * copy (free() after wiping it) without the line end; NULL when the file
- * cannot be read or its first line is empty, with err saying which
- * ("KEY: PATH: why"; the secret itself never appears).
+ * cannot be read, its first line is empty or longer than VG_SECRET_MAX
+ * bytes (never cut short), with err saying which ("KEY: PATH: why"; the
+ * secret itself never appears). Only the first line is read.
  */
+#define VG_SECRET_MAX 1023u
 char *vg_read_secret(const char *path, const char *key, char *err,
 		     size_t errlen);
 

@@ -1366,6 +1366,58 @@ test_limits(void **state)
 		     "");
 }
 
+/* output.redis.password_file's reader (common.c): the first line only,
+ * whole or refused. */
+static void
+test_read_secret(void **state)
+{
+	char line[VG_SECRET_MAX + 2], err[PATH_MAX + 128] = "", *path, *pw;
+
+	(void)state;
+	path = write_tmp("s3cret\r\nsecond line\n");
+	pw = vg_read_secret(path, "k", err, sizeof(err));
+	assert_non_null(pw);
+	assert_string_equal(pw, "s3cret");
+	free(pw);
+	unlink(path);
+	free(path);
+
+	/* VG_SECRET_MAX bytes fit, with or without a line end. */
+	memset(line, 'a', VG_SECRET_MAX);
+	line[VG_SECRET_MAX] = '\0';
+	path = write_tmp(line);
+	pw = vg_read_secret(path, "k", err, sizeof(err));
+	assert_non_null(pw);
+	assert_int_equal(strlen(pw), VG_SECRET_MAX);
+	free(pw);
+	unlink(path);
+	free(path);
+	line[VG_SECRET_MAX] = '\n';
+	line[VG_SECRET_MAX + 1] = '\0';
+	path = write_tmp(line);
+	pw = vg_read_secret(path, "k", err, sizeof(err));
+	assert_non_null(pw);
+	assert_int_equal(strlen(pw), VG_SECRET_MAX);
+	free(pw);
+	unlink(path);
+	free(path);
+
+	/* One byte more: refused, naming the file and the limit. */
+	line[VG_SECRET_MAX] = 'a';
+	path = write_tmp(line);
+	assert_null(vg_read_secret(path, "k", err, sizeof(err)));
+	assert_non_null(strstr(err, path));
+	assert_non_null(strstr(err, "longer than 1023 bytes"));
+	unlink(path);
+	free(path);
+
+	path = write_tmp("\nsecond line\n");
+	assert_null(vg_read_secret(path, "k", err, sizeof(err)));
+	assert_non_null(strstr(err, "empty"));
+	unlink(path);
+	free(path);
+}
+
 int
 main(void)
 {
@@ -1393,6 +1445,7 @@ main(void)
 	    cmocka_unit_test(test_fini_zeroed),
 	    cmocka_unit_test(test_privileges_log_target),
 	    cmocka_unit_test(test_operations),
+	    cmocka_unit_test(test_read_secret),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
