@@ -20,6 +20,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -28,6 +29,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define EXIT_REFUSED 1
 #define EXIT_FAILED  2
@@ -142,31 +144,47 @@ cmd_keygen(int argc, char **argv)
 /* ------------------------------------------------------------------ */
 /* publish                                                              */
 
-/* Read a whole regular file of at most max bytes. */
+/* Read a whole regular file of at most max bytes: the contents (owned,
+ * *len bytes), or NULL with err saying why. Opened without blocking (a
+ * FIFO does not hang it) and checked once, on what was opened. */
 static uint8_t *
-read_file(const char *path, size_t max, size_t *len)
+read_file(const char *path, size_t max, size_t *len, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rbe");
-	uint8_t *buf;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	unsigned char *buf = NULL;
+	size_t cap = 0;
 	struct stat sb;
+	ssize_t got;
 
 	*len = 0;
-	if (f == NULL)
-		return NULL;
-	if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode) ||
-	    (uint64_t)sb.st_size > max) {
-		errno = S_ISREG(sb.st_mode) ? EFBIG : EINVAL;
-		fclose(f);
+	if (fd < 0) {
+		vg_seterr(err, errlen, "%s", strerror(errno));
 		return NULL;
 	}
-	buf = malloc((size_t)sb.st_size + 1);
-	if (buf && fread(buf, 1, (size_t)sb.st_size, f) != (size_t)sb.st_size) {
+	if (fstat(fd, &sb) != 0) {
+		vg_seterr(err, errlen, "%s", strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		vg_seterr(err, errlen, "not a regular file");
+		close(fd);
+		return NULL;
+	}
+	if ((uint64_t)sb.st_size > max) {
+		vg_seterr(err, errlen, "larger than %zu bytes", max);
+		close(fd);
+		return NULL;
+	}
+	got = vg_read_whole(fd, (size_t)sb.st_size, &buf, &cap);
+	if (got < 0) {
+		vg_seterr(err, errlen, "%s", strerror(errno));
 		free(buf);
 		buf = NULL;
-		errno = EIO;
+	} else {
+		*len = (size_t)got;
 	}
-	fclose(f);
-	*len = (size_t)sb.st_size;
+	close(fd);
 	return buf;
 }
 
@@ -221,7 +239,6 @@ add_folder(struct vg_bundle_builder *bb, const char *root,
 		char err[512];
 		uint8_t *data;
 		size_t len;
-		struct stat sb;
 
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
 				     names[i]) >= sizeof(path) ||
@@ -232,14 +249,10 @@ add_folder(struct vg_bundle_builder *bb, const char *root,
 			rc = -1;
 			break;
 		}
-		if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-			fprintf(stderr, "%s: not a regular file\n", path);
-			rc = -1;
-			break;
-		}
-		data = read_file(path, VG_BUNDLE_MAX_BYTES, &len);
+		data = read_file(path, VG_BUNDLE_MAX_BYTES, &len, err,
+				 sizeof(err));
 		if (data == NULL) {
-			fprintf(stderr, "%s: %s\n", path, strerror(errno));
+			fprintf(stderr, "%s: %s\n", path, err);
 			rc = -1;
 			break;
 		}
