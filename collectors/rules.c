@@ -4,10 +4,11 @@
  *
  * publish reads DIR/network, DIR/yara and DIR/ioc (their own files only:
  * a sub-folder, a link to anything but a regular file, or a name the
- * bundle format refuses stops it), loads them with the agent's loaders
- * (netrules, yarascan, ioc) exactly as an agent given the bundle would,
- * and only when they load packs, signs and stores them with one SET, so
- * agents never see a half-written bundle.
+ * bundle format refuses stops it), loads what it read with the agent's
+ * loaders (netrules, yarascan, ioc) exactly as an agent given the bundle
+ * would (packed, parsed and extracted into a temporary folder), and only
+ * when they load packs, signs and stores them with one SET, so agents
+ * never see a half-written bundle.
  */
 #include "rules.h"
 
@@ -270,12 +271,12 @@ add_folder(struct vg_bundle_builder *bb, const char *root,
 }
 
 /*
- * Load the folder's rules the way an agent would (bundlepoll.c adds a
- * bundle's folders to the configuration just so): 0, or -1 with every
- * problem printed as "FILE:LINE: ...".
+ * Load the rules in folder root the way an agent would (bundlepoll.c
+ * adds a bundle's folders to the configuration just so): 0, or -1 with
+ * every problem written to errs as "FILE:LINE: ...".
  */
 static int
-validate(const char *root)
+validate(const char *root, FILE *errs)
 {
 	struct vg_config cfg;
 	struct vg_detect *d = NULL;
@@ -284,18 +285,90 @@ validate(const char *root)
 
 	if (vg_config_defaults(&cfg) != VG_OK)
 		return -1;
-	if (vg_bundle_extend_config(&cfg, root, NULL, stderr) != VG_OK)
+	if (vg_bundle_extend_config(&cfg, root, NULL, errs) != VG_OK)
 		goto out;
-	if (vg_detect_load(&d, &cfg, NULL, stderr) != VG_OK)
+	if (vg_detect_load(&d, &cfg, NULL, errs) != VG_OK)
 		goto out;
 	if (cfg.file_rules_set &&
-	    vg_yara_load(&y, cfg.file_rules, cfg.n_file_rules, stderr) != VG_OK)
+	    vg_yara_load(&y, cfg.file_rules, cfg.n_file_rules, errs) != VG_OK)
 		goto out;
 	rc = 0;
 out:
 	vg_yara_unref(y);
 	vg_detect_free(d);
 	vg_config_fini(&cfg);
+	return rc;
+}
+
+/* text to stderr, each "from/" in it shown as "to/". */
+static void
+print_as(const char *text, const char *from, const char *to)
+{
+	size_t fl = strlen(from);
+	const char *p = text, *at;
+
+	while ((at = strstr(p, from)) != NULL) {
+		if (at[fl] == '/')
+			fprintf(stderr, "%.*s%s", (int)(at - p), p, to);
+		else
+			fprintf(stderr, "%.*s", (int)(at - p + fl), p);
+		p = at + fl;
+	}
+	fputs(p, stderr);
+}
+
+/*
+ * Validate what was packed, not the folder read again: the files as
+ * the builder holds them, packed (unsigned), parsed as an agent parses
+ * them and extracted into a temporary folder, which is loaded and
+ * removed. Messages name the files under root. 0, or -1 (printed).
+ */
+static int
+validate_packed(const struct vg_bundle_builder *bb, const char *root)
+{
+	const char *tmpdir = getenv("TMPDIR");
+	char tmp[PATH_MAX], dir[PATH_MAX + 8], err[512];
+	struct vg_bundle *b = NULL;
+	enum vg_bundle_why why;
+	uint8_t *buf = NULL;
+	size_t len = 0, outlen = 0;
+	char *out = NULL;
+	FILE *errs;
+	int rc = -1;
+
+	if (vg_bundle_pack(bb, 1, 0, NULL, &buf, &len, err, sizeof(err)) !=
+		VG_OK ||
+	    vg_bundle_check(&b, buf, len, NULL, &why, err, sizeof(err)) !=
+		VG_OK) {
+		fprintf(stderr, "%s: %s\n", root, err);
+		goto out;
+	}
+	if (tmpdir == NULL || tmpdir[0] != '/')
+		tmpdir = "/tmp";
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/vigil-rules-XXXXXX",
+			     tmpdir) >= sizeof(tmp) ||
+	    mkdtemp(tmp) == NULL) {
+		fprintf(stderr, "%s: cannot make a temporary folder: %s\n",
+			tmpdir, strerror(errno));
+		goto out;
+	}
+	snprintf(dir, sizeof(dir), "%s/b", tmp);
+	if (vg_bundle_extract(b, dir, err, sizeof(err)) != VG_OK) {
+		fprintf(stderr, "%s\n", err);
+	} else if ((errs = open_memstream(&out, &outlen)) == NULL) {
+		rc = validate(dir, stderr);
+	} else {
+		rc = validate(dir, errs);
+		if (fclose(errs) == 0 && out)
+			print_as(out, dir, root);
+	}
+	if (vg_bundle_remove_tree(dir) != 0 || rmdir(tmp) != 0)
+		fprintf(stderr, "%s: cannot remove: %s\n", tmp,
+			strerror(errno));
+out:
+	free(out);
+	vg_bundle_free(b);
+	free(buf);
 	return rc;
 }
 
@@ -381,7 +454,7 @@ cmd_publish(int argc, char **argv)
 			root);
 		goto out;
 	}
-	if (validate(root) < 0) {
+	if (validate_packed(bb, root) < 0) {
 		fprintf(stderr,
 			"vigil-collector rules publish: %s: the rules do not "
 			"load; nothing published\n",
