@@ -88,20 +88,6 @@ vg_bundle_kind_dir(enum vg_bundle_kind kind)
 	return NULL;
 }
 
-char *
-vg_bundle_hex(char *dst, const uint8_t *src, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		dst[2 * i] = digits[src[i] >> 4];
-		dst[2 * i + 1] = digits[src[i] & 15];
-	}
-	dst[2 * n] = '\0';
-	return dst;
-}
-
 /* ------------------------------------------------------------------ */
 /* Big-endian fields                                                    */
 
@@ -150,17 +136,6 @@ put64(uint8_t *p, uint64_t v)
 /* ------------------------------------------------------------------ */
 /* Keys                                                                 */
 
-static int
-sha256(const void *data, size_t len, uint8_t out[32])
-{
-	unsigned n = 0;
-
-	return EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) == 1 &&
-		       n == 32
-		   ? 0
-		   : -1;
-}
-
 /* The raw public key of pkey (public or private Ed25519) and its id. */
 static enum vg_err
 pub_of(EVP_PKEY *pkey, struct vg_bundle_pub *out)
@@ -169,7 +144,7 @@ pub_of(EVP_PKEY *pkey, struct vg_bundle_pub *out)
 
 	if (EVP_PKEY_id(pkey) != EVP_PKEY_ED25519 ||
 	    EVP_PKEY_get_raw_public_key(pkey, out->raw, &n) != 1 ||
-	    n != sizeof(out->raw) || sha256(out->raw, n, out->id) < 0)
+	    n != sizeof(out->raw) || vg_sha256(out->raw, n, out->id) < 0)
 		return VG_EINVAL;
 	return VG_OK;
 }
@@ -526,15 +501,15 @@ vg_bundle_check(struct vg_bundle **out, const uint8_t *buf, size_t len,
 		if (memcmp(buf + 32, pub->id, VG_BUNDLE_KEYID_LEN) != 0)
 			REFUSE(VG_BUNDLE_WRONG_KEY, VG_EMALFORMED,
 			       "signed by key %s, the pinned key is %s",
-			       vg_bundle_hex(got, buf + 32, 32),
-			       vg_bundle_hex(want, pub->id, 32));
+			       vg_hex_encode(got, buf + 32, 32),
+			       vg_hex_encode(want, pub->id, 32));
 		if (!has_trailer)
 			REFUSE(VG_BUNDLE_UNSIGNED, VG_EMALFORMED,
 			       "no signature");
 		if (!verify_sig(pub, buf, body, buf + body + 8))
 			REFUSE(VG_BUNDLE_BAD_SIGNATURE, VG_EMALFORMED,
 			       "the signature does not verify against key %s",
-			       vg_bundle_hex(want, pub->id, 32));
+			       vg_hex_encode(want, pub->id, 32));
 	}
 
 	n = get32(buf + 12);
@@ -634,7 +609,7 @@ vg_bundle_check(struct vg_bundle **out, const uint8_t *buf, size_t len,
 			       f->size);
 		f->data = buf + data_pos;
 		data_pos += f->size;
-		if (sha256(f->data, f->size, h) < 0)
+		if (vg_sha256(f->data, f->size, h) < 0)
 			REFUSE(VG_BUNDLE_FINE, VG_ENOMEM, "SHA-256 failed");
 		if (memcmp(h, f->sha256, 32) != 0)
 			REFUSE(VG_BUNDLE_BAD_HASH, VG_EMALFORMED,
@@ -825,7 +800,7 @@ vg_bundle_pack(const struct vg_bundle_builder *bb, uint64_t version,
 		buf[pos] = (uint8_t)f->kind;
 		put16(buf + pos + 2, (uint16_t)pl);
 		put32(buf + pos + 4, (uint32_t)f->len);
-		if (sha256(f->data, f->len, buf + pos + 8) < 0) {
+		if (vg_sha256(f->data, f->len, buf + pos + 8) < 0) {
 			rc = VG_ENOMEM;
 			goto out;
 		}

@@ -193,9 +193,6 @@ enum vg_err vg_bundle_pack(const struct vg_bundle_builder *bb, uint64_t version,
  */
 uint64_t vg_bundle_peek_version(const uint8_t *buf, size_t len);
 
-/* Lower-case hex of n bytes into dst (2n + 1 bytes). Returns dst. */
-char *vg_bundle_hex(char *dst, const uint8_t *src, size_t n);
-
 /*
  * Write the files of b into folder dir (which must not exist; made 0755),
  * with network/, yara/ and ioc/ below it, every file and folder fsync'ed.

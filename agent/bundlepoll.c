@@ -35,7 +35,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -122,19 +121,6 @@ mono_after_ms(uint64_t ms)
 	return ts;
 }
 
-static int
-parse_hash(const char *hex, uint8_t out[32])
-{
-	unsigned i, v;
-
-	for (i = 0; i < 32; i++) {
-		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
-			return -1;
-		out[i] = (uint8_t)v;
-	}
-	return 0;
-}
-
 /* The bundle in force is not used (why: for the log line): no folder to
  * load, stats version 0, an alert at the start. The floor stays. */
 static void
@@ -175,7 +161,7 @@ read_current(struct vg_bundlepoll *bp, char *err, size_t errlen)
 	v = strtoull(line, &end, 10);
 	if (errno || end == line || *end != ' ' || v == 0 ||
 	    sscanf(end + 1, "%64[0-9a-f]", hex) != 1 || strlen(hex) != 64 ||
-	    parse_hash(hex, bp->applied_hash) < 0) {
+	    vg_hex_decode(bp->applied_hash, 32, hex, 64) != 0) {
 		vg_seterr(err, errlen, "%s: not \"VERSION SHA256\"", path);
 		return -1;
 	}
@@ -494,7 +480,6 @@ fetch(struct vg_bundlepoll *bp, const char **dir)
 	enum vg_bundle_why why, big;
 	char err[1024], tmp[PATH_MAX];
 	uint8_t h[32];
-	unsigned hl = 0;
 	enum vg_err rc;
 
 	*dir = NULL;
@@ -512,7 +497,7 @@ fetch(struct vg_bundlepoll *bp, const char **dir)
 		       "larger than the limit of 16 MiB");
 		return VG_EINVAL;
 	}
-	if (EVP_Digest(val->str, val->len, h, &hl, EVP_sha256(), NULL) != 1) {
+	if (vg_sha256(val->str, val->len, h) != 0) {
 		vg_redis_reply_free(val);
 		return VG_EAGAIN;
 	}
@@ -597,7 +582,7 @@ write_current(struct vg_bundlepoll *bp, uint64_t v, const uint8_t hash[32])
 	snprintf(path, sizeof(path), "%s/current", bp->dir);
 	snprintf(tmp, sizeof(tmp), "%s/current.tmp", bp->dir);
 	n = snprintf(line, sizeof(line), "%" PRIu64 " %s\n", v,
-		     vg_bundle_hex(hex, hash, 32));
+		     vg_hex_encode(hex, hash, 32));
 	(void)unlink(tmp);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		  0644);

@@ -263,16 +263,69 @@ vg_fsync_dir(const char *dir)
 	return rc;
 }
 
+int
+vg_sha256(const void *p, size_t n, uint8_t out[32])
+{
+	unsigned len = 0;
+
+	return EVP_Digest(p, n, out, &len, EVP_sha256(), NULL) == 1 && len == 32
+		   ? 0
+		   : -1;
+}
+
 void
 vg_sha256_hex(char out[65], const void *p, size_t n)
 {
-	unsigned char md[32];
-	unsigned len = 0, i;
+	uint8_t md[32];
 
-	if (EVP_Digest(p, n, md, &len, EVP_sha256(), NULL) != 1 || len != 32) {
+	if (vg_sha256(p, n, md) != 0) {
 		out[0] = '\0';
 		return;
 	}
-	for (i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	vg_hex_encode(out, md, sizeof(md));
+}
+
+char *
+vg_hex_encode(char *dst, const void *src, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	const uint8_t *p = src;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		dst[2 * i] = digits[p[i] >> 4];
+		dst[2 * i + 1] = digits[p[i] & 15];
+	}
+	dst[2 * n] = '\0';
+	return dst;
+}
+
+static int
+hex_digit(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+vg_hex_decode(uint8_t *dst, size_t len, const char *s, size_t n)
+{
+	size_t i;
+
+	if (n != 2 * len)
+		return -1;
+	for (i = 0; i < len; i++) {
+		int hi = hex_digit((unsigned char)s[2 * i]);
+		int lo = hex_digit((unsigned char)s[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -1;
+		dst[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
 }

@@ -108,6 +108,18 @@ int vg_fsync_dir(const char *dir);
 /* The SHA-256 of n bytes at p in lower-case hex; "" if OpenSSL fails. */
 void vg_sha256_hex(char out[65], const void *p, size_t n);
 
+/* The SHA-256 of n bytes at p, raw, into out. 0, or -1 if OpenSSL
+ * fails. */
+int vg_sha256(const void *p, size_t n, uint8_t out[32]);
+
+/* Lower-case hex of n bytes at src into dst (2n + 1 bytes, NUL-ended).
+ * Returns dst. */
+char *vg_hex_encode(char *dst, const void *src, size_t n);
+
+/* Exactly 2 * len hex digits (either case) of s[0..n) into dst (len
+ * bytes). 0, or -1 when n is not 2 * len or a digit is not hex. */
+int vg_hex_decode(uint8_t *dst, size_t len, const char *s, size_t n);
+
 int64_t vg_now_mono_us(void);
 int64_t vg_now_wall_us(void);
 

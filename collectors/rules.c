@@ -508,7 +508,7 @@ cmd_publish(int argc, char **argv)
 						    : "unexpected reply");
 		goto out;
 	}
-	vg_bundle_hex(keyid, buf + 32, 32);
+	vg_hex_encode(keyid, buf + 32, 32);
 	printf("published version %" PRIu64 ": %u files, %zu bytes, key %s\n",
 	       version, files, len, keyid);
 	status = 0;
@@ -613,7 +613,7 @@ cmd_show(int argc, char **argv)
 		snprintf(when, sizeof(when), "%" PRId64, b->created);
 	printf("version:   %" PRIu64 "\n", b->version);
 	printf("created:   %s\n", when);
-	printf("key id:    %s\n", vg_bundle_hex(hex, b->key_id, 32));
+	printf("key id:    %s\n", vg_hex_encode(hex, b->key_id, 32));
 	printf("size:      %zu bytes\n", rep->len);
 	if (!b->is_signed)
 		printf("signature: none (agents refuse it)\n");
@@ -628,7 +628,7 @@ cmd_show(int argc, char **argv)
 	for (i = 0; i < b->n_files; i++)
 		printf("  %-7s %8u  %s  %s\n", kind_name(b->files[i].kind),
 		       b->files[i].size,
-		       vg_bundle_hex(hex, b->files[i].sha256, 32),
+		       vg_hex_encode(hex, b->files[i].sha256, 32),
 		       b->files[i].path);
 	status = (pubpath && sig_why != VG_BUNDLE_FINE) || !b->is_signed
 		     ? EXIT_REFUSED

@@ -1418,6 +1418,29 @@ test_read_secret(void **state)
 	free(path);
 }
 
+/* common.c's hex and SHA-256 helpers. */
+static void
+test_hex_sha256(void **state)
+{
+	static const uint8_t bytes[] = {0x00, 0x9f, 0xa0, 0xff};
+	uint8_t back[4], md[32];
+	char hex[65];
+
+	(void)state;
+	assert_string_equal(vg_hex_encode(hex, bytes, 4), "009fa0ff");
+	assert_int_equal(vg_hex_decode(back, 4, "009FA0ff", 8), 0);
+	assert_memory_equal(back, bytes, 4);
+	assert_int_equal(vg_hex_decode(back, 4, "009fa0f", 7), -1);
+	assert_int_equal(vg_hex_decode(back, 4, "009fa0fg", 8), -1);
+	assert_int_equal(vg_sha256("abc", 3, md), 0);
+	assert_string_equal(vg_hex_encode(hex, md, 32),
+			    "ba7816bf8f01cfea414140de5dae2223"
+			    "b00361a396177a9cb410ff61f20015ad");
+	vg_sha256_hex(hex, "abc", 3);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223"
+				 "b00361a396177a9cb410ff61f20015ad");
+}
+
 int
 main(void)
 {
@@ -1446,6 +1469,7 @@ main(void)
 	    cmocka_unit_test(test_privileges_log_target),
 	    cmocka_unit_test(test_operations),
 	    cmocka_unit_test(test_read_secret),
+	    cmocka_unit_test(test_hex_sha256),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
