@@ -22,6 +22,9 @@
  */
 #include "bundle.h"
 
+#include "config.h"
+#include "ioc.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -85,20 +88,6 @@ vg_bundle_kind_dir(enum vg_bundle_kind kind)
 	return NULL;
 }
 
-char *
-vg_bundle_hex(char *dst, const uint8_t *src, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		dst[2 * i] = digits[src[i] >> 4];
-		dst[2 * i + 1] = digits[src[i] & 15];
-	}
-	dst[2 * n] = '\0';
-	return dst;
-}
-
 /* ------------------------------------------------------------------ */
 /* Big-endian fields                                                    */
 
@@ -147,17 +136,6 @@ put64(uint8_t *p, uint64_t v)
 /* ------------------------------------------------------------------ */
 /* Keys                                                                 */
 
-static int
-sha256(const void *data, size_t len, uint8_t out[32])
-{
-	unsigned n = 0;
-
-	return EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) == 1 &&
-		       n == 32
-		   ? 0
-		   : -1;
-}
-
 /* The raw public key of pkey (public or private Ed25519) and its id. */
 static enum vg_err
 pub_of(EVP_PKEY *pkey, struct vg_bundle_pub *out)
@@ -166,7 +144,7 @@ pub_of(EVP_PKEY *pkey, struct vg_bundle_pub *out)
 
 	if (EVP_PKEY_id(pkey) != EVP_PKEY_ED25519 ||
 	    EVP_PKEY_get_raw_public_key(pkey, out->raw, &n) != 1 ||
-	    n != sizeof(out->raw) || sha256(out->raw, n, out->id) < 0)
+	    n != sizeof(out->raw) || vg_sha256(out->raw, n, out->id) < 0)
 		return VG_EINVAL;
 	return VG_OK;
 }
@@ -279,9 +257,8 @@ out:
 /* Paths                                                                */
 
 static const char *const net_ext[] = {".yaml", ".yml", NULL};
-static const char *const yara_ext[] = {".yar", ".yara", NULL};
-static const char *const ioc_ext[] = {".txt", ".csv", NULL};
-static const char *const ioc_types[] = {"ip", "domain", "ja3", "sha256", NULL};
+const char *const vg_bundle_yara_ext[] = {".yar", ".yara", NULL};
+const char *const vg_bundle_ioc_ext[] = {".txt", ".csv", NULL};
 
 static const char *const *
 kind_ext(enum vg_bundle_kind kind)
@@ -290,9 +267,9 @@ kind_ext(enum vg_bundle_kind kind)
 	case VG_BUNDLE_NETWORK:
 		return net_ext;
 	case VG_BUNDLE_YARA:
-		return yara_ext;
+		return vg_bundle_yara_ext;
 	case VG_BUNDLE_IOC:
-		return ioc_ext;
+		return vg_bundle_ioc_ext;
 	}
 	return NULL;
 }
@@ -322,42 +299,40 @@ int
 vg_bundle_ioc_name(const char *path, char *name, size_t namelen,
 		   const char **type)
 {
-	const char *base = strchr(path, '/');
-	size_t len, el, i, tl;
+	const char *base = strchr(path, '/'), *dash;
+	char tname[16];
+	size_t len, el, tl;
+	int t;
 
 	if (base == NULL || strncmp(path, "ioc/", 4) != 0)
 		return -1;
 	base++;
 	len = strlen(base);
-	el = ext_len(base, len, ioc_ext);
+	el = ext_len(base, len, vg_bundle_ioc_ext);
 	if (el == 0)
 		return -1;
 	len -= el;
 	/* The list's name follows detection.ioc[].name's rule. */
-	if (len == 0 || len > 64 || len >= namelen)
+	if (len >= namelen || !vg_config_name_ok(base, len))
 		return -1;
-	if (!((base[0] >= 'a' && base[0] <= 'z') ||
-	      (base[0] >= '0' && base[0] <= '9')))
+	/* TYPE after the last '-' (no type name has one). */
+	for (dash = base + len - 1; dash > base && *dash != '-'; dash--)
+		;
+	if (dash == base)
 		return -1;
-	for (i = 0; i < len; i++) {
-		char c = base[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '.' || c == '-'))
-			return -1;
-	}
-	for (i = 0; ioc_types[i]; i++) {
-		tl = strlen(ioc_types[i]);
-		if (len > tl + 1 && base[len - tl - 1] == '-' &&
-		    memcmp(base + len - tl, ioc_types[i], tl) == 0) {
-			memcpy(name, base, len);
-			name[len] = '\0';
-			if (type)
-				*type = ioc_types[i];
-			return 0;
-		}
-	}
-	return -1;
+	tl = len - (size_t)(dash + 1 - base);
+	if (tl == 0 || tl >= sizeof(tname))
+		return -1;
+	memcpy(tname, dash + 1, tl);
+	tname[tl] = '\0';
+	t = vg_ioc_type_from_name(tname);
+	if (t < 0)
+		return -1;
+	memcpy(name, base, len);
+	name[len] = '\0';
+	if (type)
+		*type = vg_ioc_type_name((enum vg_ioc_type)t);
+	return 0;
 }
 
 enum vg_bundle_why
@@ -426,6 +401,18 @@ vg_bundle_path_check(enum vg_bundle_kind kind, const char *path, char *err,
 		return VG_BUNDLE_BAD_PATH;
 	}
 	return VG_BUNDLE_FINE;
+}
+
+/* Whether IoC paths a and b stand for the same list: "ioc/x-ip.txt" and
+ * "ioc/x-ip.csv" would both load as list x-ip, one replacing the other. */
+static int
+same_ioc_list(const char *a, const char *b)
+{
+	char na[80], nb[80];
+
+	return vg_bundle_ioc_name(a, na, sizeof(na), NULL) == 0 &&
+	       vg_bundle_ioc_name(b, nb, sizeof(nb), NULL) == 0 &&
+	       strcmp(na, nb) == 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -514,15 +501,15 @@ vg_bundle_check(struct vg_bundle **out, const uint8_t *buf, size_t len,
 		if (memcmp(buf + 32, pub->id, VG_BUNDLE_KEYID_LEN) != 0)
 			REFUSE(VG_BUNDLE_WRONG_KEY, VG_EMALFORMED,
 			       "signed by key %s, the pinned key is %s",
-			       vg_bundle_hex(got, buf + 32, 32),
-			       vg_bundle_hex(want, pub->id, 32));
+			       vg_hex_encode(got, buf + 32, 32),
+			       vg_hex_encode(want, pub->id, 32));
 		if (!has_trailer)
 			REFUSE(VG_BUNDLE_UNSIGNED, VG_EMALFORMED,
 			       "no signature");
 		if (!verify_sig(pub, buf, body, buf + body + 8))
 			REFUSE(VG_BUNDLE_BAD_SIGNATURE, VG_EMALFORMED,
 			       "the signature does not verify against key %s",
-			       vg_bundle_hex(want, pub->id, 32));
+			       vg_hex_encode(want, pub->id, 32));
 	}
 
 	n = get32(buf + 12);
@@ -540,7 +527,6 @@ vg_bundle_check(struct vg_bundle **out, const uint8_t *buf, size_t len,
 	b->created = (int64_t)get64(buf + 24);
 	memcpy(b->key_id, buf + 32, VG_BUNDLE_KEYID_LEN);
 	b->is_signed = has_trailer;
-	b->sig_valid = pub != NULL;
 	b->n_files = n;
 
 	/* Pass 1: the manifest's bounds; where the contents start. */
@@ -606,17 +592,24 @@ vg_bundle_check(struct vg_bundle **out, const uint8_t *buf, size_t len,
 			rc = VG_EMALFORMED;
 			goto out;
 		}
-		for (j = 0; j < i; j++)
+		for (j = 0; j < i; j++) {
 			if (strcmp(b->files[j].path, p) == 0)
 				REFUSE(VG_BUNDLE_DUPLICATE, VG_EMALFORMED,
 				       "%s: given twice", p);
+			if (f->kind == VG_BUNDLE_IOC &&
+			    b->files[j].kind == VG_BUNDLE_IOC &&
+			    same_ioc_list(b->files[j].path, p))
+				REFUSE(VG_BUNDLE_DUPLICATE, VG_EMALFORMED,
+				       "%s: the same IoC list as %s", p,
+				       b->files[j].path);
+		}
 		if (body - data_pos < f->size)
 			REFUSE(VG_BUNDLE_MALFORMED, VG_EMALFORMED,
 			       "%s: contents cut short (%u bytes declared)", p,
 			       f->size);
 		f->data = buf + data_pos;
 		data_pos += f->size;
-		if (sha256(f->data, f->size, h) < 0)
+		if (vg_sha256(f->data, f->size, h) < 0)
 			REFUSE(VG_BUNDLE_FINE, VG_ENOMEM, "SHA-256 failed");
 		if (memcmp(h, f->sha256, 32) != 0)
 			REFUSE(VG_BUNDLE_BAD_HASH, VG_EMALFORMED,
@@ -696,14 +689,23 @@ vg_bundle_builder_add(struct vg_bundle_builder *bb, enum vg_bundle_kind kind,
 			vg_seterr(err, errlen, "%s: given twice", path);
 			return VG_EINVAL;
 		}
+		if (kind == VG_BUNDLE_IOC &&
+		    bb->files[i].kind == VG_BUNDLE_IOC &&
+		    same_ioc_list(bb->files[i].path, path)) {
+			vg_seterr(err, errlen, "%s: the same IoC list as %s",
+				  path, bb->files[i].path);
+			return VG_EINVAL;
+		}
 	}
 	if (bb->n >= VG_BUNDLE_MAX_FILES) {
 		vg_seterr(err, errlen, "%s: more than %u files", path,
 			  VG_BUNDLE_MAX_FILES);
 		return VG_ELIMIT;
 	}
+	/* bb->bytes is at most the limit, add at most 40 + 128 bytes (the
+	 * path was checked) and len is bounded first: no overflow. */
 	add = VG_BUNDLE_ENTRY_LEN + strlen(path);
-	if (len > VG_BUNDLE_MAX_BYTES || bb->bytes + add + len < bb->bytes ||
+	if (len > VG_BUNDLE_MAX_BYTES ||
 	    bb->bytes + add + len > VG_BUNDLE_MAX_BYTES) {
 		vg_seterr(err, errlen,
 			  "%s: the bundle would be larger than %u bytes", path,
@@ -798,7 +800,7 @@ vg_bundle_pack(const struct vg_bundle_builder *bb, uint64_t version,
 		buf[pos] = (uint8_t)f->kind;
 		put16(buf + pos + 2, (uint16_t)pl);
 		put32(buf + pos + 4, (uint32_t)f->len);
-		if (sha256(f->data, f->len, buf + pos + 8) < 0) {
+		if (vg_sha256(f->data, f->len, buf + pos + 8) < 0) {
 			rc = VG_ENOMEM;
 			goto out;
 		}

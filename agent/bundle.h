@@ -48,7 +48,7 @@ enum vg_bundle_why {
 	VG_BUNDLE_TOO_MANY,    /* over VG_BUNDLE_MAX_FILES files */
 	VG_BUNDLE_BAD_PATH,    /* a path breaks the rules (BUNDLE.md) */
 	VG_BUNDLE_BAD_KIND,    /* unknown kind, or not the path's folder */
-	VG_BUNDLE_DUPLICATE,   /* a path given twice */
+	VG_BUNDLE_DUPLICATE,   /* a path, or an IoC list, given twice */
 	VG_BUNDLE_BAD_HASH,    /* a file's SHA-256 is not the manifest's */
 	VG_BUNDLE_BAD_VERSION, /* version 0 */
 	VG_BUNDLE_UNSIGNED,    /* no signature trailer */
@@ -89,7 +89,6 @@ struct vg_bundle {
 	int64_t created; /* seconds since the epoch */
 	uint8_t key_id[VG_BUNDLE_KEYID_LEN];
 	bool is_signed;
-	bool sig_valid; /* checked against a key given to vg_bundle_check */
 	struct vg_bundle_file *files;
 	unsigned n_files;
 	char *paths; /* storage of the files' paths */
@@ -149,6 +148,11 @@ enum vg_bundle_why vg_bundle_path_check(enum vg_bundle_kind kind,
 int vg_bundle_ioc_name(const char *path, char *name, size_t namelen,
 		       const char **type);
 
+/* The file name extensions of YARA files and IoC lists in a bundle
+ * (NULL-ended; a bundle's paths use them in this exact case). */
+extern const char *const vg_bundle_yara_ext[];
+extern const char *const vg_bundle_ioc_ext[];
+
 /* The folder name of kind ("network", "yara", "ioc"), or NULL. */
 const char *vg_bundle_kind_dir(enum vg_bundle_kind kind);
 
@@ -163,8 +167,8 @@ void vg_bundle_builder_free(struct vg_bundle_builder *bb);
 
 /*
  * Add a file (copies path and data). VG_OK; VG_EINVAL for a path the
- * format refuses or a duplicate; VG_ELIMIT past VG_BUNDLE_MAX_FILES or
- * VG_BUNDLE_MAX_BYTES; VG_ENOMEM. err says why.
+ * format refuses or a duplicate (path or IoC list); VG_ELIMIT past
+ * VG_BUNDLE_MAX_FILES or VG_BUNDLE_MAX_BYTES; VG_ENOMEM. err says why.
  */
 enum vg_err vg_bundle_builder_add(struct vg_bundle_builder *bb,
 				  enum vg_bundle_kind kind, const char *path,
@@ -188,9 +192,6 @@ enum vg_err vg_bundle_pack(const struct vg_bundle_builder *bb, uint64_t version,
  * magic and length (to say which bundle was refused). 0 when unknown.
  */
 uint64_t vg_bundle_peek_version(const uint8_t *buf, size_t len);
-
-/* Lower-case hex of n bytes into dst (2n + 1 bytes). Returns dst. */
-char *vg_bundle_hex(char *dst, const uint8_t *src, size_t n);
 
 /*
  * Write the files of b into folder dir (which must not exist; made 0755),

@@ -12,7 +12,7 @@
  * rollback, even after a restart.
  *
  * Two threads. The poller thread (poller_main) does everything that
- * touches the network or may be slow: connect, STRLEN/GET, the checks,
+ * touches the network or may be slow: connect, STRLEN/GETRANGE, the checks,
  * the extraction. Once it has a verified bundle on disk it sets ready
  * and waits; the main loop takes it (vg_bundlepoll_take), reloads, and
  * commits, which clears ready and wakes the thread. So the state the
@@ -25,6 +25,7 @@
 #include "bundle.h"
 #include "event.h"
 #include "log.h"
+#include "netrules.h"
 #include "output.h"
 #include "publish.h"
 #include "redis.h"
@@ -34,7 +35,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -121,19 +121,6 @@ mono_after_ms(uint64_t ms)
 	return ts;
 }
 
-static int
-parse_hash(const char *hex, uint8_t out[32])
-{
-	unsigned i, v;
-
-	for (i = 0; i < 32; i++) {
-		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
-			return -1;
-		out[i] = (uint8_t)v;
-	}
-	return 0;
-}
-
 /* The bundle in force is not used (why: for the log line): no folder to
  * load, stats version 0, an alert at the start. The floor stays. */
 static void
@@ -174,7 +161,7 @@ read_current(struct vg_bundlepoll *bp, char *err, size_t errlen)
 	v = strtoull(line, &end, 10);
 	if (errno || end == line || *end != ' ' || v == 0 ||
 	    sscanf(end + 1, "%64[0-9a-f]", hex) != 1 || strlen(hex) != 64 ||
-	    parse_hash(hex, bp->applied_hash) < 0) {
+	    vg_hex_decode(bp->applied_hash, 32, hex, 64) != 0) {
 		vg_seterr(err, errlen, "%s: not \"VERSION SHA256\"", path);
 		return -1;
 	}
@@ -299,20 +286,21 @@ size_t
 vg_bundlepoll_stats_kv(const struct vg_bundlepoll *bp, struct vg_stat_kv *kv,
 		       size_t room)
 {
+	if (bp == NULL)
+		return 0;
+
 	const struct {
 		const char *key;
 		const atomic_uint_fast64_t *v;
 	} rows[] = {
-	    {"rules.bundle_version", bp ? &bp->st_version : NULL},
-	    {"rules.bundle_applied", bp ? &bp->st_applied : NULL},
-	    {"rules.bundle_refused", bp ? &bp->st_refused : NULL},
-	    {"rules.bundle_polls", bp ? &bp->st_polls : NULL},
-	    {"rules.bundle_poll_errors", bp ? &bp->st_poll_errors : NULL},
+	    {"rules.bundle_version", &bp->st_version},
+	    {"rules.bundle_applied", &bp->st_applied},
+	    {"rules.bundle_refused", &bp->st_refused},
+	    {"rules.bundle_polls", &bp->st_polls},
+	    {"rules.bundle_poll_errors", &bp->st_poll_errors},
 	};
 	size_t i;
 
-	if (bp == NULL)
-		return 0;
 	_Static_assert(VG_ARRAY_LEN(rows) == VG_BUNDLEPOLL_STATS,
 		       "VG_BUNDLEPOLL_STATS is the number of keys");
 	for (i = 0; i < VG_ARRAY_LEN(rows) && i < room; i++)
@@ -376,19 +364,28 @@ refuse(struct vg_bundlepoll *bp, enum vg_bundle_why why, uint64_t version,
 static void
 poll_error(struct vg_bundlepoll *bp, const char *what, const char *err)
 {
+	/* A call cancelled by a stop is no news, nor an error. */
+	if (atomic_load(&bp->cancel) != 0)
+		return;
 	atomic_fetch_add(&bp->st_poll_errors, 1);
-	/* A call cancelled by a stop is no news. */
-	if (atomic_load(&bp->cancel) == 0 && vg_ratelimit_ok(&bp->rl, 3, 600))
+	if (vg_ratelimit_ok(&bp->rl, 3, 600))
 		vg_log(LOG_WARNING, "rule bundle poll: %s: %s", what, err);
 }
 
-/* GET the envelope, bounded: *val owned reply (STRING), or EAGAIN. */
+/*
+ * Fetch the envelope, bounded: *val owned reply (STRING), or EAGAIN.
+ * STRLEN says whether there is one and whether it is too large; the
+ * value is then read with GETRANGE up to one byte past the limit, so a
+ * key replaced in between by a larger value is still bounded (and seen
+ * as too large), never read whole.
+ */
 static enum vg_err
 get_bundle(struct vg_bundlepoll *bp, struct vg_redis_reply **val,
 	   enum vg_bundle_why *too_large)
 {
-	const char *argv[2];
-	size_t argvlen[2];
+	char end[24];
+	const char *argv[4];
+	size_t argvlen[4];
 	struct vg_redis_reply *rep = NULL;
 	char err[512];
 
@@ -431,33 +428,46 @@ get_bundle(struct vg_bundlepoll *bp, struct vg_redis_reply **val,
 	}
 	vg_redis_reply_free(rep);
 	rep = NULL;
-	argv[0] = "GET";
-	argvlen[0] = 3;
-	if (vg_redis_command(bp->r, 2, argv, argvlen, 1, &rep, err,
+	/* Bytes 0..VG_BUNDLE_MAX_BYTES (inclusive): one past the limit. */
+	snprintf(end, sizeof(end), "%u", VG_BUNDLE_MAX_BYTES);
+	argv[0] = "GETRANGE";
+	argvlen[0] = 8;
+	argv[2] = "0";
+	argvlen[2] = 1;
+	argv[3] = end;
+	argvlen[3] = strlen(end);
+	if (vg_redis_command(bp->r, 4, argv, argvlen, 1, &rep, err,
 			     sizeof(err)) != VG_OK) {
-		poll_error(bp, "GET", err);
-		return VG_EAGAIN;
-	}
-	if (rep->type == VG_REPLY_NIL) {
-		vg_redis_reply_free(rep);
+		poll_error(bp, "GETRANGE", err);
 		return VG_EAGAIN;
 	}
 	if (rep->type != VG_REPLY_STRING) {
 		char esc[200];
 
-		poll_error(bp, "GET",
+		poll_error(bp, "GETRANGE",
 			   rep->type == VG_REPLY_ERROR
 			       ? vg_escape(esc, sizeof(esc), rep->str, rep->len)
 			       : "not a string");
 		vg_redis_reply_free(rep);
 		return VG_EAGAIN;
 	}
+	if (rep->len == 0) {
+		/* Removed since the STRLEN (GETRANGE of no key is ""). */
+		vg_redis_reply_free(rep);
+		return VG_EAGAIN;
+	}
+	if (rep->len > VG_BUNDLE_MAX_BYTES) {
+		/* Replaced since the STRLEN by a larger value. */
+		vg_redis_reply_free(rep);
+		*too_large = VG_BUNDLE_TOO_LARGE;
+		return VG_OK;
+	}
 	*val = rep;
 	return VG_OK;
 }
 
 /*
- * Poll once (the poller thread): STRLEN and GET vigil:rules:bundle; a
+ * Poll once (the poller thread): STRLEN and GETRANGE vigil:rules:bundle; a
  * bundle not seen before is checked and extracted into DIR/vN. VG_OK:
  * *dir holds it, awaiting its reload; VG_EAGAIN: nothing new, or Redis
  * could not be asked; VG_EINVAL: refused.
@@ -470,7 +480,6 @@ fetch(struct vg_bundlepoll *bp, const char **dir)
 	enum vg_bundle_why why, big;
 	char err[1024], tmp[PATH_MAX];
 	uint8_t h[32];
-	unsigned hl = 0;
 	enum vg_err rc;
 
 	*dir = NULL;
@@ -488,7 +497,7 @@ fetch(struct vg_bundlepoll *bp, const char **dir)
 		       "larger than the limit of 16 MiB");
 		return VG_EINVAL;
 	}
-	if (EVP_Digest(val->str, val->len, h, &hl, EVP_sha256(), NULL) != 1) {
+	if (vg_sha256(val->str, val->len, h) != 0) {
 		vg_redis_reply_free(val);
 		return VG_EAGAIN;
 	}
@@ -503,6 +512,15 @@ fetch(struct vg_bundlepoll *bp, const char **dir)
 	bp->seen_any = 1;
 	rc = vg_bundle_check(&b, (const uint8_t *)val->str, val->len, &bp->pub,
 			     &why, err, sizeof(err));
+	if (rc == VG_ENOMEM) {
+		/* A local fault, not the bundle's: tried again at the next
+		 * poll. */
+		memset(bp->seen_hash, 0, sizeof(bp->seen_hash));
+		bp->seen_any = 0;
+		poll_error(bp, "check", err);
+		vg_redis_reply_free(val);
+		return VG_EAGAIN;
+	}
 	if (rc != VG_OK) {
 		refuse(
 		    bp, why == VG_BUNDLE_FINE ? VG_BUNDLE_MALFORMED : why,
@@ -564,7 +582,7 @@ write_current(struct vg_bundlepoll *bp, uint64_t v, const uint8_t hash[32])
 	snprintf(path, sizeof(path), "%s/current", bp->dir);
 	snprintf(tmp, sizeof(tmp), "%s/current.tmp", bp->dir);
 	n = snprintf(line, sizeof(line), "%" PRIu64 " %s\n", v,
-		     vg_bundle_hex(hex, hash, 32));
+		     vg_hex_encode(hex, hash, 32));
 	(void)unlink(tmp);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		  0644);
@@ -872,15 +890,7 @@ enum vg_err
 vg_bundle_extend_config(struct vg_config *cfg, const char *dir,
 			const char *shipped, FILE *errs)
 {
-	static const char *const yara_sfx[] = {".yar", ".yara", NULL};
-	static const char *const ioc_sfx[] = {".txt", ".csv", NULL};
-	static const struct {
-		const char *name, *type, *file;
-	} shipped_lists[] = {
-	    {"blocklist-ip", "ip", "ioc/blocklist-ip.txt"},
-	    {"blocklist-domain", "domain", "ioc/blocklist-domain.txt"},
-	    {"blocklist-ja3", "ja3", "ioc/blocklist-ja3.txt"},
-	};
+	const struct vg_shipped_list *shipped_lists = vg_shipped_lists;
 	char path[PATH_MAX];
 	struct ioc_walk w;
 	unsigned n = 0, i;
@@ -905,7 +915,7 @@ vg_bundle_extend_config(struct vg_config *cfg, const char *dir,
 
 	/* YARA: an empty folder is no rule set, so only when it has some. */
 	snprintf(path, sizeof(path), "%s/yara", dir);
-	(void)vg_dir_each(path, yara_sfx, count_one, &n);
+	(void)vg_dir_each(path, vg_bundle_yara_ext, count_one, &n);
 	if (n > 0) {
 		if (!cfg->file_rules_set && shipped) {
 			char sp[PATH_MAX];
@@ -925,13 +935,14 @@ vg_bundle_extend_config(struct vg_config *cfg, const char *dir,
 
 	/* IoC lists: the shipped ones first when the file names none. */
 	if (!cfg->ioc_set) {
-		for (i = 0; shipped && i < VG_ARRAY_LEN(shipped_lists); i++) {
+		for (i = 0; shipped && i < VG_SHIPPED_LISTS; i++) {
 			snprintf(path, sizeof(path), "%s/%s", shipped,
 				 shipped_lists[i].file);
 			if (access(path, R_OK) != 0)
 				continue;
 			rc = set_ioc(cfg, shipped_lists[i].name,
-				     shipped_lists[i].type, path, errs);
+				     vg_ioc_type_name(shipped_lists[i].type),
+				     path, errs);
 			if (rc != VG_OK)
 				return rc;
 		}
@@ -941,6 +952,6 @@ vg_bundle_extend_config(struct vg_config *cfg, const char *dir,
 	w.errs = errs;
 	w.rc = VG_OK;
 	snprintf(path, sizeof(path), "%s/ioc", dir);
-	(void)vg_dir_each(path, ioc_sfx, ioc_one, &w);
+	(void)vg_dir_each(path, vg_bundle_ioc_ext, ioc_one, &w);
 	return w.rc;
 }

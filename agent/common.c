@@ -157,9 +157,10 @@ vg_dir_each(const char *dir, const char *const *suffixes,
 char *
 vg_read_secret(const char *path, const char *key, char *err, size_t errlen)
 {
-	char line[1024], *out;
+	char line[VG_SECRET_MAX + 1], *out;
 	FILE *f = fopen(path, "re");
 	size_t n;
+	int c = EOF;
 
 	if (f == NULL) {
 		vg_seterr(err, errlen, "%s: %s: %s", key, path,
@@ -168,7 +169,22 @@ vg_read_secret(const char *path, const char *key, char *err, size_t errlen)
 	}
 	if (fgets(line, sizeof(line), f) == NULL)
 		line[0] = '\0';
+	n = strlen(line);
+	/* The buffer filled before the line's end: more to come unless
+	 * the file ends there. Refused, never cut short. */
+	if (n == sizeof(line) - 1 && line[n - 1] != '\n') {
+		c = fgetc(f);
+		if (c == '\r')
+			c = fgetc(f); /* a CRLF end */
+	}
 	fclose(f);
+	if (c != EOF && c != '\n') {
+		explicit_bzero(line, sizeof(line));
+		vg_seterr(err, errlen,
+			  "%s: %s: the first line is longer than %u bytes", key,
+			  path, (unsigned)VG_SECRET_MAX);
+		return NULL;
+	}
 	n = strcspn(line, "\r\n");
 	line[n] = '\0';
 	if (n == 0) {
@@ -295,18 +311,72 @@ sha256_fetch(void)
 	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
 }
 
+int
+vg_sha256(const void *p, size_t n, uint8_t out[32])
+{
+	unsigned len = 0;
+
+	pthread_once(&sha256_once, sha256_fetch);
+	return sha256_md != NULL &&
+		       EVP_Digest(p, n, out, &len, sha256_md, NULL) == 1 &&
+		       len == 32
+		   ? 0
+		   : -1;
+}
+
 void
 vg_sha256_hex(char out[65], const void *p, size_t n)
 {
-	unsigned char md[32];
-	unsigned len = 0, i;
+	uint8_t md[32];
 
-	pthread_once(&sha256_once, sha256_fetch);
-	if (sha256_md == NULL ||
-	    EVP_Digest(p, n, md, &len, sha256_md, NULL) != 1 || len != 32) {
+	if (vg_sha256(p, n, md) != 0) {
 		out[0] = '\0';
 		return;
 	}
-	for (i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	vg_hex_encode(out, md, sizeof(md));
+}
+
+char *
+vg_hex_encode(char *dst, const void *src, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	const uint8_t *p = src;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		dst[2 * i] = digits[p[i] >> 4];
+		dst[2 * i + 1] = digits[p[i] & 15];
+	}
+	dst[2 * n] = '\0';
+	return dst;
+}
+
+static int
+hex_digit(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+vg_hex_decode(uint8_t *dst, size_t len, const char *s, size_t n)
+{
+	size_t i;
+
+	if (n != 2 * len)
+		return -1;
+	for (i = 0; i < len; i++) {
+		int hi = hex_digit((unsigned char)s[2 * i]);
+		int lo = hex_digit((unsigned char)s[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -1;
+		dst[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
 }

@@ -81,9 +81,11 @@ int vg_dir_each(const char *dir, const char *const *suffixes,
 /*
  * The first line of the secret file path (a password file): an owned
  * copy (free() after wiping it) without the line end; NULL when the file
- * cannot be read or its first line is empty, with err saying which
- * ("KEY: PATH: why"; the secret itself never appears).
+ * cannot be read, its first line is empty or longer than VG_SECRET_MAX
+ * bytes (never cut short), with err saying which ("KEY: PATH: why"; the
+ * secret itself never appears). Only the first line is read.
  */
+#define VG_SECRET_MAX 4095u
 char *vg_read_secret(const char *path, const char *key, char *err,
 		     size_t errlen);
 
@@ -112,6 +114,18 @@ int vg_fsync_dir(const char *dir);
 
 /* The SHA-256 of n bytes at p in lower-case hex; "" if OpenSSL fails. */
 void vg_sha256_hex(char out[65], const void *p, size_t n);
+
+/* The SHA-256 of n bytes at p, raw, into out. 0, or -1 if OpenSSL
+ * fails. */
+int vg_sha256(const void *p, size_t n, uint8_t out[32]);
+
+/* Lower-case hex of n bytes at src into dst (2n + 1 bytes, NUL-ended).
+ * Returns dst. */
+char *vg_hex_encode(char *dst, const void *src, size_t n);
+
+/* Exactly 2 * len hex digits (either case) of s[0..n) into dst (len
+ * bytes). 0, or -1 when n is not 2 * len or a digit is not hex. */
+int vg_hex_decode(uint8_t *dst, size_t len, const char *s, size_t n);
 
 int64_t vg_now_mono_us(void);
 int64_t vg_now_wall_us(void);

@@ -1236,9 +1236,10 @@ parse_bool(const char *s, unsigned long long *out)
 	return false;
 }
 
-/* The agency ends up in Redis key names: [a-z0-9][a-z0-9._-]{0,63}. */
-static bool
-agency_ok(const char *s, size_t len)
+/* The agency and IoC list names (Redis key names, rule bundle file names):
+ * [a-z0-9][a-z0-9._-]{0,63} (config.h). */
+bool
+vg_config_name_ok(const char *s, size_t len)
 {
 	size_t i;
 
@@ -1470,7 +1471,7 @@ check_scalar(const struct key *k, const char *s, size_t len,
 				}
 			}
 		}
-		if ((k->flags & F_AGENCY) && !agency_ok(s, len)) {
+		if ((k->flags & F_AGENCY) && !vg_config_name_ok(s, len)) {
 			snprintf(
 			    msg, msgsz,
 			    "invalid %s \"%s\": use 1 to 64 of a-z 0-9 . _ - "

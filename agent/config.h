@@ -261,6 +261,13 @@ enum vg_err vg_config_defaults(struct vg_config *cfg) VG_MUST_CHECK;
 enum vg_err vg_config_load(struct vg_config *cfg, const char *path,
 			   FILE *errs) VG_MUST_CHECK;
 
+/*
+ * Whether the len bytes at s are a name as agent.agency and
+ * detection.ioc[].name must be (they end up in Redis key names and rule
+ * bundle file names): [a-z0-9][a-z0-9._-]{0,63}.
+ */
+bool vg_config_name_ok(const char *s, size_t len);
+
 /* Release what a loaded or defaulted config owns. Accepts a zeroed cfg. */
 void vg_config_fini(struct vg_config *cfg);
 

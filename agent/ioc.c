@@ -908,36 +908,6 @@ domain_norm(const char *v, size_t n, char out[DOMAIN_MAX], size_t *outlen)
 /* Hex                                                                 */
 /* ------------------------------------------------------------------ */
 
-static int
-hex_digit(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = lower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* Decode exactly 2 * len hex digits of s[0..n) into out. */
-static bool
-hex_decode(const char *s, size_t n, uint8_t *out, size_t len)
-{
-	size_t i;
-
-	if (n != 2 * len)
-		return false;
-	for (i = 0; i < len; i++) {
-		int hi = hex_digit((unsigned char)s[2 * i]);
-		int lo = hex_digit((unsigned char)s[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return false;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return true;
-}
-
 /* ------------------------------------------------------------------ */
 /* Lists                                                               */
 /* ------------------------------------------------------------------ */
@@ -1056,7 +1026,7 @@ list_add(struct vg_ioc_list *l, const char *v, size_t n, bool insert,
 		return strset_add(&l->dom, dom, dlen, l->seed, why);
 	case VG_IOC_JA3:
 	case VG_IOC_SHA256:
-		if (!hex_decode(v, n, key, l->hash.ksize)) {
+		if (vg_hex_decode(key, l->hash.ksize, v, n) != 0) {
 			*why = l->type == VG_IOC_JA3
 				   ? "not a JA3 hash (32 hex digits)"
 				   : "not a SHA-256 hash (64 hex digits)";
@@ -1487,7 +1457,7 @@ vg_ioc_match_hash(const struct vg_ioc_list *l, const char *hex)
 	    (l->type != VG_IOC_JA3 && l->type != VG_IOC_SHA256))
 		return false;
 	n = strnlen(hex, 2 * sizeof(key) + 1);
-	if (!hex_decode(hex, n, key, l->hash.ksize))
+	if (vg_hex_decode(key, l->hash.ksize, hex, n) != 0)
 		return false;
 	return keyset_has(&l->hash, key, l->seed);
 }

@@ -2239,20 +2239,18 @@ load_path(struct loader *l, const char *path)
 /* ------------------------------------------------------------------ */
 /* Loading: the whole set                                               */
 
+const struct vg_shipped_list vg_shipped_lists[VG_SHIPPED_LISTS] = {
+    {"blocklist-ip", "ioc/blocklist-ip.txt", VG_IOC_IP},
+    {"blocklist-domain", "ioc/blocklist-domain.txt", VG_IOC_DOMAIN},
+    {"blocklist-ja3", "ioc/blocklist-ja3.txt", VG_IOC_JA3},
+};
+
 static enum vg_err
 load_lists(struct loader *l, const struct vg_config *cfg)
 {
-	static const struct {
-		const char *name;
-		const char *file;
-		enum vg_ioc_type type;
-	} shipped[] = {
-	    {"blocklist-ip", "ioc/blocklist-ip.txt", VG_IOC_IP},
-	    {"blocklist-domain", "ioc/blocklist-domain.txt", VG_IOC_DOMAIN},
-	    {"blocklist-ja3", "ioc/blocklist-ja3.txt", VG_IOC_JA3},
-	};
+	const struct vg_shipped_list *shipped = vg_shipped_lists;
 	struct vg_detect *d = l->d;
-	unsigned i, n = cfg->ioc_set ? cfg->n_ioc : VG_ARRAY_LEN(shipped);
+	unsigned i, n = cfg->ioc_set ? cfg->n_ioc : VG_SHIPPED_LISTS;
 	enum vg_err err = VG_OK;
 
 	d->lists = calloc(n ? n : 1, sizeof(*d->lists));

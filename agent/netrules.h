@@ -24,6 +24,7 @@
 #include "config.h"
 #include "event.h"
 #include "geoip.h"
+#include "ioc.h"
 
 #include <stdio.h>
 
@@ -32,6 +33,18 @@
 #define VG_RULES_MAX_FILE_BYTES (4u * 1024 * 1024) /* bytes of one file */
 #define VG_RULES_MAX_PER_FILE   4096               /* rules in one file */
 #define VG_RULES_MAX_DEPTH      32 /* nesting of all/any/not in a rule */
+
+/*
+ * The IoC lists shipped in the rules folder (FILE below it), loaded when
+ * the configuration names none (detection.ioc) and installed.
+ */
+struct vg_shipped_list {
+	const char *name;
+	const char *file;
+	enum vg_ioc_type type;
+};
+#define VG_SHIPPED_LISTS 3u
+extern const struct vg_shipped_list vg_shipped_lists[VG_SHIPPED_LISTS];
 
 enum vg_rule_on {
 	VG_RULE_ON_CLASSIFIED = 0, /* classification is final */

@@ -166,19 +166,6 @@ is_sha256(const char *s, bool lower)
 	return s[64] == '\0';
 }
 
-static void
-hex_encode(const unsigned char *p, size_t n, char *out)
-{
-	static const char hexd[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = hexd[p[i] >> 4];
-		out[2 * i + 1] = hexd[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 /*
  * An absolute path to a file: starts with '/', does not end with one, no
  * NUL in its len bytes, at most VG_QUARANTINE_PATH_MAX bytes.
@@ -346,7 +333,7 @@ copy_hash(int in, int out, uint64_t limit, uint64_t *copied, char hex[65],
 		errno = ENOMEM;
 		goto out;
 	}
-	hex_encode(md, 32, hex);
+	vg_hex_encode(hex, md, 32);
 	*copied = off;
 	rc = 0;
 out:
@@ -413,7 +400,7 @@ record_text(const struct vg_quarantine_item *it)
 		hex = malloc(2 * plen + 1);
 		if (hex == NULL)
 			goto out;
-		hex_encode((const unsigned char *)it->path, plen, hex);
+		vg_hex_encode(hex, it->path, plen);
 	}
 	(void)snprintf(mode, sizeof(mode), "%04" PRIo32, it->mode & 07777u);
 	/* "s*": a NULL path_hex leaves the key out. */

@@ -384,6 +384,17 @@ fail:
 /* ------------------------------------------------------------------ */
 /* Connections                                                          */
 
+/* c's reply reader, which counts its nodes in c. 0, or -1 (memory). */
+static int
+conn_reader_init(struct conn *c)
+{
+	c->rd = redisReaderCreateWithFunctions(&reply_fns);
+	if (c->rd == NULL)
+		return -1;
+	c->rd->privdata = c;
+	return 0;
+}
+
 static void
 conn_close(struct conn *c)
 {
@@ -404,15 +415,13 @@ conn_open(struct vg_redis *r, const char *host, unsigned port, const char *path,
 
 	if (c == NULL)
 		return NULL;
-	c->rd = redisReaderCreateWithFunctions(&reply_fns);
-	if (c->rd == NULL ||
+	if (conn_reader_init(c) != 0 ||
 	    vg_conn_open(&c->net, host, port, path, tls ? r->tls : NULL,
 			 r->server_name, r->o.connect_timeout_ms, r->o.cancel,
 			 err, errlen) != VG_OK) {
 		conn_close(c);
 		return NULL;
 	}
-	c->rd->privdata = c;
 	snprintf(c->peer, sizeof(c->peer), "%s", vg_conn_peer(c->net));
 	if (host)
 		snprintf(c->host, sizeof(c->host), "%s", host);
@@ -498,51 +507,80 @@ stream_ok(struct conn *c, const char *p, size_t n, const char **why)
 	return true;
 }
 
+/*
+ * The reply reader's two steps, for a connection (conn_read) and for a
+ * stream of bytes given whole (vg_redis_parse_stream, which the unit
+ * tests and the fuzz target use), so both run the same code.
+ *
+ * conn_feed: n more bytes received, checked against the bounds
+ * (stream_ok) before hiredis buffers them. VG_OK or VG_EIO (err set).
+ */
+static enum vg_err
+conn_feed(struct conn *c, const char *p, size_t n, char *err, size_t errlen)
+{
+	const char *why = NULL;
+
+	c->fed += n;
+	if (!stream_ok(c, p, n, &why)) {
+		vg_seterr(err, errlen, "%s: %s", c->peer, why);
+		return VG_EIO;
+	}
+	if (redisReaderFeed(c->rd, p, n) != REDIS_OK) {
+		vg_seterr(err, errlen, "%s: bad reply", c->peer);
+		return VG_EIO;
+	}
+	return VG_OK;
+}
+
+/*
+ * conn_next: the next whole reply fed so far into *out (owned), or NULL
+ * when more bytes are needed and the reply so far is within
+ * VG_REDIS_MAX_REPLY. VG_OK or VG_EIO (err set).
+ */
+static enum vg_err
+conn_next(struct conn *c, struct vg_redis_reply **out, char *err, size_t errlen)
+{
+	void *rep = NULL;
+
+	*out = NULL;
+	if (redisReaderGetReply(c->rd, &rep) != REDIS_OK) {
+		vg_seterr(err, errlen, "%s: bad reply: %s", c->peer,
+			  c->rd->errstr[0] ? c->rd->errstr : "over the bounds");
+		return VG_EIO;
+	}
+	if (rep != NULL) {
+		c->fed = 0;
+		c->nodes = 0;
+		*out = rep;
+		return VG_OK;
+	}
+	if (c->fed > VG_REDIS_MAX_REPLY) {
+		vg_seterr(err, errlen, "%s: reply over %u bytes", c->peer,
+			  VG_REDIS_MAX_REPLY);
+		return VG_EIO;
+	}
+	return VG_OK;
+}
+
 /* Read one reply into *out. */
 static enum vg_err
 conn_read(struct vg_redis *r, struct conn *c, struct vg_redis_reply **out,
 	  char *err, size_t errlen)
 {
 	char buf[16384];
-	void *rep = NULL;
 
 	*out = NULL;
 	for (;;) {
 		size_t n;
 
-		if (redisReaderGetReply(c->rd, &rep) != REDIS_OK) {
-			vg_seterr(err, errlen, "%s: bad reply: %s", c->peer,
-				  c->rd->errstr[0] ? c->rd->errstr
-						   : "over the bounds");
+		if (conn_next(c, out, err, errlen) != VG_OK)
 			return VG_EIO;
-		}
-		if (rep != NULL) {
-			c->fed = 0;
-			c->nodes = 0;
-			*out = rep;
+		if (*out != NULL)
 			return VG_OK;
-		}
-		if (c->fed > VG_REDIS_MAX_REPLY) {
-			vg_seterr(err, errlen, "%s: reply over %u bytes",
-				  c->peer, VG_REDIS_MAX_REPLY);
-			return VG_EIO;
-		}
 		if (vg_conn_read(c->net, buf, sizeof(buf), r->o.io_timeout_ms,
-				 &n, err, errlen) != VG_OK)
+				 &n, err, errlen) != VG_OK ||
+		    conn_feed(c, buf, n, err, errlen) != VG_OK)
 			return VG_EIO;
-		c->fed += n;
-		{
-			const char *why = NULL;
-
-			if (!stream_ok(c, buf, n, &why)) {
-				vg_seterr(err, errlen, "%s: %s", c->peer, why);
-				return VG_EIO;
-			}
-		}
-		if (redisReaderFeed(c->rd, buf, n) != REDIS_OK) {
-			vg_seterr(err, errlen, "%s: bad reply", c->peer);
-			return VG_EIO;
-		}
 	}
 }
 
@@ -558,52 +596,24 @@ vg_redis_parse_stream(const void *data, size_t len, size_t chunk,
 
 	memset(&c, 0, sizeof(c));
 	snprintf(c.peer, sizeof(c.peer), "stream");
-	c.rd = redisReaderCreateWithFunctions(&reply_fns);
-	if (c.rd == NULL)
+	if (conn_reader_init(&c) != 0)
 		return VG_ENOMEM;
-	c.rd->privdata = &c;
 	if (chunk == 0)
 		chunk = 16384;
 	while (len > 0 && rc == VG_OK) {
 		size_t k = len < chunk ? len : chunk;
-		const char *why = NULL;
-		void *rep = NULL;
+		struct vg_redis_reply *rep;
 
-		c.fed += k;
-		if (!stream_ok(&c, p, k, &why)) {
-			vg_seterr(err, errlen, "%s: %s", c.peer, why);
-			rc = VG_EIO;
-			break;
-		}
-		if (redisReaderFeed(c.rd, p, k) != REDIS_OK) {
-			vg_seterr(err, errlen, "%s: bad reply", c.peer);
-			rc = VG_EIO;
-			break;
-		}
+		rc = conn_feed(&c, p, k, err, errlen);
 		p += k;
 		len -= k;
-		for (;;) {
-			if (redisReaderGetReply(c.rd, &rep) != REDIS_OK) {
-				vg_seterr(err, errlen, "%s: bad reply: %s",
-					  c.peer,
-					  c.rd->errstr[0] ? c.rd->errstr
-							  : "over the bounds");
-				rc = VG_EIO;
-				break;
-			}
-			if (rep == NULL)
-				break;
-			c.fed = 0;
-			c.nodes = 0;
+		while (rc == VG_OK &&
+		       (rc = conn_next(&c, &rep, err, errlen)) == VG_OK &&
+		       rep != NULL) {
 			got++;
 			if (each)
 				each(rep, arg);
 			vg_redis_reply_free(rep);
-		}
-		if (rc == VG_OK && c.fed > VG_REDIS_MAX_REPLY) {
-			vg_seterr(err, errlen, "%s: reply over %u bytes",
-				  c.peer, VG_REDIS_MAX_REPLY);
-			rc = VG_EIO;
 		}
 	}
 	redisReaderFree(c.rd);

@@ -29,7 +29,6 @@
 #include <unistd.h>
 
 #define MAX_FILE_BYTES VC_CONFIG_MAX_FILE_BYTES
-#define MAX_LINE       4096 /* a password file's first line */
 #define DEFAULT_URL    "redis://127.0.0.1:6379"
 #define SYSTEM_STATIC  "/usr/share/vigil/dashboards/web"
 

@@ -4,10 +4,11 @@
  *
  * publish reads DIR/network, DIR/yara and DIR/ioc (their own files only:
  * a sub-folder, a link to anything but a regular file, or a name the
- * bundle format refuses stops it), loads them with the agent's loaders
- * (netrules, yarascan, ioc) exactly as an agent given the bundle would,
- * and only when they load packs, signs and stores them with one SET, so
- * agents never see a half-written bundle.
+ * bundle format refuses stops it), loads what it read with the agent's
+ * loaders (netrules, yarascan, ioc) exactly as an agent given the bundle
+ * would (packed, parsed and extracted into a temporary folder), and only
+ * when they load packs, signs and stores them with one SET, so agents
+ * never see a half-written bundle.
  */
 #include "rules.h"
 
@@ -20,6 +21,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -28,6 +30,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define EXIT_REFUSED 1
 #define EXIT_FAILED  2
@@ -142,31 +145,47 @@ cmd_keygen(int argc, char **argv)
 /* ------------------------------------------------------------------ */
 /* publish                                                              */
 
-/* Read a whole regular file of at most max bytes. */
+/* Read a whole regular file of at most max bytes: the contents (owned,
+ * *len bytes), or NULL with err saying why. Opened without blocking (a
+ * FIFO does not hang it) and checked once, on what was opened. */
 static uint8_t *
-read_file(const char *path, size_t max, size_t *len)
+read_file(const char *path, size_t max, size_t *len, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rbe");
-	uint8_t *buf;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	unsigned char *buf = NULL;
+	size_t cap = 0;
 	struct stat sb;
+	ssize_t got;
 
 	*len = 0;
-	if (f == NULL)
-		return NULL;
-	if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode) ||
-	    (uint64_t)sb.st_size > max) {
-		errno = S_ISREG(sb.st_mode) ? EFBIG : EINVAL;
-		fclose(f);
+	if (fd < 0) {
+		vg_seterr(err, errlen, "%s", strerror(errno));
 		return NULL;
 	}
-	buf = malloc((size_t)sb.st_size + 1);
-	if (buf && fread(buf, 1, (size_t)sb.st_size, f) != (size_t)sb.st_size) {
+	if (fstat(fd, &sb) != 0) {
+		vg_seterr(err, errlen, "%s", strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		vg_seterr(err, errlen, "not a regular file");
+		close(fd);
+		return NULL;
+	}
+	if ((uint64_t)sb.st_size > max) {
+		vg_seterr(err, errlen, "larger than %zu bytes", max);
+		close(fd);
+		return NULL;
+	}
+	got = vg_read_whole(fd, (size_t)sb.st_size, &buf, &cap);
+	if (got < 0) {
+		vg_seterr(err, errlen, "%s", strerror(errno));
 		free(buf);
 		buf = NULL;
-		errno = EIO;
+	} else {
+		*len = (size_t)got;
 	}
-	fclose(f);
-	*len = (size_t)sb.st_size;
+	close(fd);
 	return buf;
 }
 
@@ -221,7 +240,6 @@ add_folder(struct vg_bundle_builder *bb, const char *root,
 		char err[512];
 		uint8_t *data;
 		size_t len;
-		struct stat sb;
 
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
 				     names[i]) >= sizeof(path) ||
@@ -232,14 +250,10 @@ add_folder(struct vg_bundle_builder *bb, const char *root,
 			rc = -1;
 			break;
 		}
-		if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-			fprintf(stderr, "%s: not a regular file\n", path);
-			rc = -1;
-			break;
-		}
-		data = read_file(path, VG_BUNDLE_MAX_BYTES, &len);
+		data = read_file(path, VG_BUNDLE_MAX_BYTES, &len, err,
+				 sizeof(err));
 		if (data == NULL) {
-			fprintf(stderr, "%s: %s\n", path, strerror(errno));
+			fprintf(stderr, "%s: %s\n", path, err);
 			rc = -1;
 			break;
 		}
@@ -257,12 +271,12 @@ add_folder(struct vg_bundle_builder *bb, const char *root,
 }
 
 /*
- * Load the folder's rules the way an agent would (bundlepoll.c adds a
- * bundle's folders to the configuration just so): 0, or -1 with every
- * problem printed as "FILE:LINE: ...".
+ * Load the rules in folder root the way an agent would (bundlepoll.c
+ * adds a bundle's folders to the configuration just so): 0, or -1 with
+ * every problem written to errs as "FILE:LINE: ...".
  */
 static int
-validate(const char *root)
+validate(const char *root, FILE *errs)
 {
 	struct vg_config cfg;
 	struct vg_detect *d = NULL;
@@ -271,18 +285,90 @@ validate(const char *root)
 
 	if (vg_config_defaults(&cfg) != VG_OK)
 		return -1;
-	if (vg_bundle_extend_config(&cfg, root, NULL, stderr) != VG_OK)
+	if (vg_bundle_extend_config(&cfg, root, NULL, errs) != VG_OK)
 		goto out;
-	if (vg_detect_load(&d, &cfg, NULL, stderr) != VG_OK)
+	if (vg_detect_load(&d, &cfg, NULL, errs) != VG_OK)
 		goto out;
 	if (cfg.file_rules_set &&
-	    vg_yara_load(&y, cfg.file_rules, cfg.n_file_rules, stderr) != VG_OK)
+	    vg_yara_load(&y, cfg.file_rules, cfg.n_file_rules, errs) != VG_OK)
 		goto out;
 	rc = 0;
 out:
 	vg_yara_unref(y);
 	vg_detect_free(d);
 	vg_config_fini(&cfg);
+	return rc;
+}
+
+/* text to stderr, each "from/" in it shown as "to/". */
+static void
+print_as(const char *text, const char *from, const char *to)
+{
+	size_t fl = strlen(from);
+	const char *p = text, *at;
+
+	while ((at = strstr(p, from)) != NULL) {
+		if (at[fl] == '/')
+			fprintf(stderr, "%.*s%s", (int)(at - p), p, to);
+		else
+			fprintf(stderr, "%.*s", (int)(at - p + fl), p);
+		p = at + fl;
+	}
+	fputs(p, stderr);
+}
+
+/*
+ * Validate what was packed, not the folder read again: the files as
+ * the builder holds them, packed (unsigned), parsed as an agent parses
+ * them and extracted into a temporary folder, which is loaded and
+ * removed. Messages name the files under root. 0, or -1 (printed).
+ */
+static int
+validate_packed(const struct vg_bundle_builder *bb, const char *root)
+{
+	const char *tmpdir = getenv("TMPDIR");
+	char tmp[PATH_MAX], dir[PATH_MAX + 8], err[512];
+	struct vg_bundle *b = NULL;
+	enum vg_bundle_why why;
+	uint8_t *buf = NULL;
+	size_t len = 0, outlen = 0;
+	char *out = NULL;
+	FILE *errs;
+	int rc = -1;
+
+	if (vg_bundle_pack(bb, 1, 0, NULL, &buf, &len, err, sizeof(err)) !=
+		VG_OK ||
+	    vg_bundle_check(&b, buf, len, NULL, &why, err, sizeof(err)) !=
+		VG_OK) {
+		fprintf(stderr, "%s: %s\n", root, err);
+		goto out;
+	}
+	if (tmpdir == NULL || tmpdir[0] != '/')
+		tmpdir = "/tmp";
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/vigil-rules-XXXXXX",
+			     tmpdir) >= sizeof(tmp) ||
+	    mkdtemp(tmp) == NULL) {
+		fprintf(stderr, "%s: cannot make a temporary folder: %s\n",
+			tmpdir, strerror(errno));
+		goto out;
+	}
+	snprintf(dir, sizeof(dir), "%s/b", tmp);
+	if (vg_bundle_extract(b, dir, err, sizeof(err)) != VG_OK) {
+		fprintf(stderr, "%s\n", err);
+	} else if ((errs = open_memstream(&out, &outlen)) == NULL) {
+		rc = validate(dir, stderr);
+	} else {
+		rc = validate(dir, errs);
+		if (fclose(errs) == 0 && out)
+			print_as(out, dir, root);
+	}
+	if (vg_bundle_remove_tree(dir) != 0 || rmdir(tmp) != 0)
+		fprintf(stderr, "%s: cannot remove: %s\n", tmp,
+			strerror(errno));
+out:
+	free(out);
+	vg_bundle_free(b);
+	free(buf);
 	return rc;
 }
 
@@ -368,7 +454,7 @@ cmd_publish(int argc, char **argv)
 			root);
 		goto out;
 	}
-	if (validate(root) < 0) {
+	if (validate_packed(bb, root) < 0) {
 		fprintf(stderr,
 			"vigil-collector rules publish: %s: the rules do not "
 			"load; nothing published\n",
@@ -422,7 +508,7 @@ cmd_publish(int argc, char **argv)
 						    : "unexpected reply");
 		goto out;
 	}
-	vg_bundle_hex(keyid, buf + 32, 32);
+	vg_hex_encode(keyid, buf + 32, 32);
 	printf("published version %" PRIu64 ": %u files, %zu bytes, key %s\n",
 	       version, files, len, keyid);
 	status = 0;
@@ -527,7 +613,7 @@ cmd_show(int argc, char **argv)
 		snprintf(when, sizeof(when), "%" PRId64, b->created);
 	printf("version:   %" PRIu64 "\n", b->version);
 	printf("created:   %s\n", when);
-	printf("key id:    %s\n", vg_bundle_hex(hex, b->key_id, 32));
+	printf("key id:    %s\n", vg_hex_encode(hex, b->key_id, 32));
 	printf("size:      %zu bytes\n", rep->len);
 	if (!b->is_signed)
 		printf("signature: none (agents refuse it)\n");
@@ -542,7 +628,7 @@ cmd_show(int argc, char **argv)
 	for (i = 0; i < b->n_files; i++)
 		printf("  %-7s %8u  %s  %s\n", kind_name(b->files[i].kind),
 		       b->files[i].size,
-		       vg_bundle_hex(hex, b->files[i].sha256, 32),
+		       vg_hex_encode(hex, b->files[i].sha256, 32),
 		       b->files[i].path);
 	status = (pubpath && sig_why != VG_BUNDLE_FINE) || !b->is_signed
 		     ? EXIT_REFUSED

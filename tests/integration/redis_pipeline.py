@@ -236,7 +236,7 @@ def test_acl(tmp):
               "WRONGPASS" in r.stderr and "wrong-pass" not in r.stderr,
               r.stderr[-600:])
         # The rule bundle (rules/BUNDLE.md): the collector writes it,
-        # agents may only read it (STRLEN, then GET).
+        # agents may only read it (STRLEN, then GETRANGE).
         ra.cli("SET", "vigil:rules:bundle", "x")
         agent = ["redis-cli", "-s", ra.sock, "--no-auth-warning",
                  "--user", "so-tttt-hanoi", "--pass", "change-me-hanoi"]
@@ -246,7 +246,9 @@ def test_acl(tmp):
                                   text=True, timeout=30).stdout.strip()
         check("acl: an agent reads the rule bundle",
               as_agent("STRLEN", "vigil:rules:bundle") == "1" and
-              as_agent("GET", "vigil:rules:bundle") == "x")
+              as_agent("GET", "vigil:rules:bundle") == "x" and
+              as_agent("GETRANGE", "vigil:rules:bundle", "0",
+                       "16777216") == "x")
         check("acl: an agent cannot write the rule bundle",
               "NOPERM" in as_agent("SET", "vigil:rules:bundle", "y") and
               ra.cli("GET", "vigil:rules:bundle") == "x")

@@ -100,7 +100,7 @@ why_of(const uint8_t *buf, size_t len, const struct vg_bundle_pub *pub)
 {
 	struct vg_bundle *b = NULL;
 	enum vg_bundle_why why = VG_BUNDLE_FINE;
-	char err[1024];
+	char err[1024] = "";
 	enum vg_err rc =
 	    vg_bundle_check(&b, buf, len, pub, &why, err, sizeof(err));
 
@@ -335,6 +335,54 @@ test_duplicate(void **state)
 	vg_bundle_builder_free(bb);
 }
 
+/* ioc/x-ip.txt and ioc/x-ip.csv are the same list x-ip: one would
+ * replace the other, so the second is refused like a duplicate path. */
+static void
+test_duplicate_ioc_list(void **state)
+{
+	struct vg_bundle_builder *bb;
+	uint8_t *buf;
+	size_t len, second;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(vg_bundle_builder_new(&bb), VG_OK);
+	assert_int_equal(vg_bundle_builder_add(bb, VG_BUNDLE_IOC,
+					       "ioc/x-ip.txt",
+					       (const uint8_t *)"192.0.2.1\n",
+					       10, err, sizeof(err)),
+			 VG_OK);
+	assert_int_equal(vg_bundle_builder_add(bb, VG_BUNDLE_IOC,
+					       "ioc/x-ip.csv",
+					       (const uint8_t *)"192.0.2.2\n",
+					       10, err, sizeof(err)),
+			 VG_EINVAL);
+	assert_non_null(strstr(err, "the same IoC list as ioc/x-ip.txt"));
+	/* Another name, or the same name of another type, is another list. */
+	assert_int_equal(vg_bundle_builder_add(bb, VG_BUNDLE_IOC,
+					       "ioc/y-ip.csv",
+					       (const uint8_t *)"192.0.2.2\n",
+					       10, err, sizeof(err)),
+			 VG_OK);
+	assert_int_equal(vg_bundle_builder_add(bb, VG_BUNDLE_IOC,
+					       "ioc/x-domain.csv",
+					       (const uint8_t *)"example.com\n",
+					       12, err, sizeof(err)),
+			 VG_OK);
+	assert_int_equal(
+	    vg_bundle_pack(bb, 1, 0, NULL, &buf, &len, err, sizeof(err)),
+	    VG_OK);
+	assert_int_equal(why_of(buf, len, NULL), VG_BUNDLE_FINE);
+	/* The second path made "ioc/x-ip.csv" in the envelope. */
+	second = VG_BUNDLE_HEADER_LEN + VG_BUNDLE_ENTRY_LEN +
+		 strlen("ioc/x-ip.txt") + VG_BUNDLE_ENTRY_LEN;
+	assert_int_equal(buf[second + 4], 'y');
+	buf[second + 4] = 'x';
+	assert_int_equal(why_of(buf, len, NULL), VG_BUNDLE_DUPLICATE);
+	free(buf);
+	vg_bundle_builder_free(bb);
+}
+
 static void
 test_paths(void **state)
 {
@@ -508,6 +556,7 @@ main(void)
 	    cmocka_unit_test(test_every_prefix),
 	    cmocka_unit_test(test_structure_refusals),
 	    cmocka_unit_test(test_duplicate),
+	    cmocka_unit_test(test_duplicate_ioc_list),
 	    cmocka_unit_test(test_paths),
 	    cmocka_unit_test(test_limits),
 	    cmocka_unit_test(test_extract),

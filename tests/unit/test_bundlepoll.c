@@ -2,7 +2,7 @@
 /*
  * Unit tests for agent/bundlepoll.c's thread, against a small fake Redis
  * of the test's own (a thread on a loopback port that answers PING,
- * STRLEN and GET of vigil:rules:bundle, or swallows STRLEN for ever).
+ * STRLEN and GETRANGE of vigil:rules:bundle, or swallows STRLEN for ever).
  *
  * Covered: a stop returns well within VG_BUNDLEPOLL_STOP_MS while a poll
  * hangs on a server that never answers (the Redis call is cancelled); a
@@ -60,6 +60,7 @@ struct fake {
 	atomic_int stop;
 	atomic_int strlen_seen; /* STRLEN commands read */
 	atomic_int silent;      /* never answer STRLEN */
+	atomic_long range_end;  /* END of the last GETRANGE, -1: none */
 	pthread_mutex_t mu;     /* guards value */
 	uint8_t *value;         /* the bundle stored, NULL: none */
 	size_t len;
@@ -67,8 +68,33 @@ struct fake {
 
 static struct fake fake;
 
+/* Argument i (0: the name) of the command at b (whole, as resp_command
+ * found it) as a number; -1 when missing or not a number. */
+static long
+arg_num(const char *b, size_t n, long i)
+{
+	size_t pos = 1;
+	long argc, len, k, v = -1;
+
+	if (resp_num(b, n, &pos, &argc) != 1 || i >= argc)
+		return -1;
+	for (k = 0; k <= i; k++) {
+		if (pos >= n || b[pos++] != '$' ||
+		    resp_num(b, n, &pos, &len) != 1)
+			return -1;
+		if (k == i && len > 0 && len < 12) {
+			char num[16];
+
+			snprintf(num, sizeof(num), "%.*s", (int)len, b + pos);
+			v = strtol(num, NULL, 10);
+		}
+		pos += (size_t)len + 2;
+	}
+	return v;
+}
+
 static void
-answer(int fd, const char *name)
+answer(int fd, const char *name, const char *cmd, size_t cmd_len)
 {
 	char head[64];
 
@@ -81,13 +107,24 @@ answer(int fd, const char *name)
 		snprintf(head, sizeof(head), ":%zu\r\n",
 			 fake.value ? fake.len : 0);
 		send_all(fd, head, strlen(head));
-	} else if (strcasecmp(name, "GET") == 0 && fake.value) {
-		snprintf(head, sizeof(head), "$%zu\r\n", fake.len);
+	} else if (strcasecmp(name, "GETRANGE") == 0) {
+		/* Non-negative START and END only, as the poller asks. */
+		long start = arg_num(cmd, cmd_len, 2),
+		     end = arg_num(cmd, cmd_len, 3);
+		size_t from = 0, n = 0;
+
+		atomic_store(&fake.range_end, end);
+		if (fake.value && start >= 0 && end >= start &&
+		    (size_t)start < fake.len) {
+			from = (size_t)start;
+			n = (size_t)end + 1 < fake.len ? (size_t)end + 1 - from
+						       : fake.len - from;
+		}
+		snprintf(head, sizeof(head), "$%zu\r\n", n);
 		send_all(fd, head, strlen(head));
-		send_all(fd, fake.value, fake.len);
+		if (n)
+			send_all(fd, fake.value + from, n);
 		send_all(fd, "\r\n", 2);
-	} else if (strcasecmp(name, "GET") == 0) {
-		send_all(fd, "$-1\r\n", 5);
 	} else {
 		send_all(fd, "-ERR unknown\r\n", 14);
 	}
@@ -123,7 +160,7 @@ serve(int fd)
 					break;
 				}
 			}
-			answer(fd, name);
+			answer(fd, name, buf, used);
 			memmove(buf, buf + used, have - used);
 			have -= used;
 		}
@@ -158,6 +195,7 @@ fake_start(void)
 	socklen_t sl = sizeof(sa);
 
 	memset(&fake, 0, sizeof(fake));
+	atomic_store(&fake.range_end, -1);
 	pthread_mutex_init(&fake.mu, NULL);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	fake.lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -349,6 +387,8 @@ test_stop_while_hung(void **state)
 		print_error("the stop took %lld ms\n", (long long)took);
 	assert_true(took < VG_BUNDLEPOLL_STOP_MS);
 	assert_int_equal(stat_of(bp, "rules.bundle_polls"), 1);
+	/* The call the stop cancelled is no poll error. */
+	assert_int_equal(stat_of(bp, "rules.bundle_poll_errors"), 0);
 	/* A second stop, and a free after it, are harmless. */
 	vg_bundlepoll_stop(bp);
 	vg_bundlepoll_free(bp);
@@ -377,6 +417,9 @@ test_take_commit(void **state)
 	dir = take_within(bp, WAIT_MS);
 	assert_non_null(dir);
 	assert_contains(dir, "/take/v1");
+	/* Read bounded: up to one byte past the limit. */
+	assert_int_equal(atomic_load(&fake.range_end),
+			 (long)VG_BUNDLE_MAX_BYTES);
 	snprintf(path, sizeof(path), "%s/network/center.yaml", dir);
 	assert_int_equal(access(path, R_OK), 0);
 	/* Taken once only. */

@@ -1366,6 +1366,81 @@ test_limits(void **state)
 		     "");
 }
 
+/* output.redis.password_file's reader (common.c): the first line only,
+ * whole or refused. */
+static void
+test_read_secret(void **state)
+{
+	char line[VG_SECRET_MAX + 2], err[PATH_MAX + 128] = "", *path, *pw;
+
+	(void)state;
+	path = write_tmp("s3cret\r\nsecond line\n");
+	pw = vg_read_secret(path, "k", err, sizeof(err));
+	assert_non_null(pw);
+	assert_string_equal(pw, "s3cret");
+	free(pw);
+	unlink(path);
+	free(path);
+
+	/* VG_SECRET_MAX bytes fit, with or without a line end. */
+	memset(line, 'a', VG_SECRET_MAX);
+	line[VG_SECRET_MAX] = '\0';
+	path = write_tmp(line);
+	pw = vg_read_secret(path, "k", err, sizeof(err));
+	assert_non_null(pw);
+	assert_int_equal(strlen(pw), VG_SECRET_MAX);
+	free(pw);
+	unlink(path);
+	free(path);
+	line[VG_SECRET_MAX] = '\n';
+	line[VG_SECRET_MAX + 1] = '\0';
+	path = write_tmp(line);
+	pw = vg_read_secret(path, "k", err, sizeof(err));
+	assert_non_null(pw);
+	assert_int_equal(strlen(pw), VG_SECRET_MAX);
+	free(pw);
+	unlink(path);
+	free(path);
+
+	/* One byte more: refused, naming the file and the limit. */
+	line[VG_SECRET_MAX] = 'a';
+	path = write_tmp(line);
+	assert_null(vg_read_secret(path, "k", err, sizeof(err)));
+	assert_non_null(strstr(err, path));
+	assert_non_null(strstr(err, "longer than 1023 bytes"));
+	unlink(path);
+	free(path);
+
+	path = write_tmp("\nsecond line\n");
+	assert_null(vg_read_secret(path, "k", err, sizeof(err)));
+	assert_non_null(strstr(err, "empty"));
+	unlink(path);
+	free(path);
+}
+
+/* common.c's hex and SHA-256 helpers. */
+static void
+test_hex_sha256(void **state)
+{
+	static const uint8_t bytes[] = {0x00, 0x9f, 0xa0, 0xff};
+	uint8_t back[4], md[32];
+	char hex[65];
+
+	(void)state;
+	assert_string_equal(vg_hex_encode(hex, bytes, 4), "009fa0ff");
+	assert_int_equal(vg_hex_decode(back, 4, "009FA0ff", 8), 0);
+	assert_memory_equal(back, bytes, 4);
+	assert_int_equal(vg_hex_decode(back, 4, "009fa0f", 7), -1);
+	assert_int_equal(vg_hex_decode(back, 4, "009fa0fg", 8), -1);
+	assert_int_equal(vg_sha256("abc", 3, md), 0);
+	assert_string_equal(vg_hex_encode(hex, md, 32),
+			    "ba7816bf8f01cfea414140de5dae2223"
+			    "b00361a396177a9cb410ff61f20015ad");
+	vg_sha256_hex(hex, "abc", 3);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223"
+				 "b00361a396177a9cb410ff61f20015ad");
+}
+
 int
 main(void)
 {
@@ -1393,6 +1468,8 @@ main(void)
 	    cmocka_unit_test(test_fini_zeroed),
 	    cmocka_unit_test(test_privileges_log_target),
 	    cmocka_unit_test(test_operations),
+	    cmocka_unit_test(test_read_secret),
+	    cmocka_unit_test(test_hex_sha256),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
